@@ -1,0 +1,10 @@
+# CONVEYOR_SANITIZER=address -> ASan + UBSan; thread -> TSan. Applies to every target.
+if(CONVEYOR_SANITIZER STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(CONVEYOR_SANITIZER STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT CONVEYOR_SANITIZER STREQUAL "")
+  message(FATAL_ERROR "CONVEYOR_SANITIZER must be '', 'address' or 'thread', not '${CONVEYOR_SANITIZER}'")
+endif()

@@ -1,0 +1,55 @@
+#pragma once
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "conveyor/ops/registry.hpp"
+#include "conveyor/runtime/pipeline_spec.hpp"
+
+namespace conveyor {
+
+// An error in a pipeline file: names the file, the line (1-based; 0 when unknown) and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, int line, std::string key, const std::string& message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string file_;
+  int line_;
+  std::string key_;
+};
+
+struct StageConfig {
+  std::string name;
+  std::string op;
+  nlohmann::json args = nlohmann::json::object();
+  int workers = 1;
+  CoreSpec cores;
+  int threads = 0;
+  std::size_t queue_capacity = 0;
+  int line = 0;                               // where the stage starts in the file
+  std::map<std::string, int> arg_lines;       // line of each key under args
+};
+
+struct PipelineConfig {
+  std::string name;
+  std::filesystem::path file;       // the YAML file ("<string>" when parsed from text)
+  std::filesystem::path base_dir;   // relative paths resolve against it
+  PipelineOptions options;
+  std::vector<StageConfig> stages;
+};
+
+PipelineConfig load_pipeline_config(const std::filesystem::path& file);
+PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin);
+
+// Builds every stage's operator factory from the registry. Bad op names and args become ConfigErrors
+// pointing at the line of the stage or argument.
+std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const OperatorRegistry& registry);
+
+}  // namespace conveyor

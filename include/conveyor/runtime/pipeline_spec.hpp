@@ -1,0 +1,39 @@
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "conveyor/runtime/operator.hpp"
+
+namespace conveyor {
+
+enum class Ordering { kInOrder, kCompletion };   // results delivered in submit order, or as they finish
+enum class FullPolicy { kBlock, kFail };         // submit() when max_in_flight is reached
+
+// How a stage's workers get cores. Workers of different stages never share a core unless `shared`.
+struct CoreSpec {
+  enum class Kind { kCount, kIds, kUnpinned };
+  Kind kind = Kind::kCount;
+  int per_worker = 1;     // kCount: cores each worker owns
+  std::vector<int> ids;   // kIds: the stage's cores (OS ids), split evenly among its workers
+  bool shared = false;    // may use cores that other stages own
+};
+
+struct StageSpec {
+  std::string name;
+  OperatorFactory factory;
+  int workers = 1;
+  CoreSpec cores;
+  int threads = 0;                 // intra-op threads per worker; 0 = the worker's core count
+  std::size_t queue_capacity = 0;  // input queue; 0 = the pipeline default
+};
+
+struct PipelineOptions {
+  std::string name = "pipeline";
+  std::size_t max_in_flight = 64;   // admission tokens: requests admitted and not yet delivered
+  std::size_t queue_capacity = 16;  // default capacity of each stage's input queue
+  Ordering ordering = Ordering::kInOrder;
+  FullPolicy on_full = FullPolicy::kBlock;
+};
+
+}  // namespace conveyor

@@ -1,0 +1,40 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conveyor/tensor/tensor.hpp"
+
+namespace conveyor {
+
+using Clock = std::chrono::steady_clock;
+
+// When a sample entered a stage's queue, started and finished service there.
+struct StageTimes {
+  Clock::time_point enqueued{};
+  Clock::time_point started{};
+  Clock::time_point finished{};
+};
+
+// One request as it flows through a pipeline: named tensors plus request metadata.
+// Raw inputs (file bytes, UTF-8 text) travel as 1-D uint8 tensors; string results (labels) as `texts`.
+struct Sample {
+  uint64_t id = 0;
+  int priority = 0;
+  std::optional<Clock::time_point> deadline;
+  std::string source;  // where the input came from (a file path), for reports
+  std::map<std::string, Tensor> tensors;
+  std::map<std::string, std::vector<std::string>> texts;
+  std::vector<StageTimes> stage_times;  // one entry per stage, filled by the runtime
+  Clock::time_point submitted{};
+
+  bool has(const std::string& name) const { return tensors.count(name) != 0; }
+  // The named tensor, or an error naming it and listing what the sample holds.
+  const Tensor& at(const std::string& name) const;
+  Tensor& at(const std::string& name);
+};
+
+}  // namespace conveyor
