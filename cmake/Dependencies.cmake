@@ -3,7 +3,12 @@ find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED)
 find_package(Protobuf REQUIRED)   # before ONNX: its targets reference protobuf
 find_package(ONNX REQUIRED)
-find_package(dnnl REQUIRED)
+# Debian's dnnl-config.cmake insists on OpenCL (its GPU runtime); the CPU library needs none of it.
+find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+find_library(DNNL_LIBRARY dnnl REQUIRED)
+add_library(DNNL::dnnl SHARED IMPORTED)
+set_target_properties(DNNL::dnnl PROPERTIES IMPORTED_LOCATION ${DNNL_LIBRARY}
+                                            INTERFACE_INCLUDE_DIRECTORIES ${DNNL_INCLUDE_DIR})
 find_package(OpenCV REQUIRED COMPONENTS core imgcodecs imgproc dnn)
 find_package(TBB REQUIRED)
 find_package(CLI11 REQUIRED)
