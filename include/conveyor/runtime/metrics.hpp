@@ -1,0 +1,35 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conveyor/runtime/latency_histogram.hpp"
+
+namespace conveyor {
+
+struct StageMetrics {
+  std::string name;
+  int workers = 0;
+  std::vector<int> cores;         // every core the stage's workers are pinned to
+  int threads_per_worker = 1;
+  uint64_t items = 0;             // samples the stage's operator ran on
+  uint64_t errors = 0;            // samples that failed in this stage (op error, deadline, cancel)
+  double busy_seconds = 0;        // total time inside the operator, all workers
+  double utilization = 0;         // busy / (elapsed x workers)
+  LatencySummary service;         // time inside the operator per item
+  LatencySummary queue_wait;      // time in the input queue per item
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+};
+
+struct PipelineMetrics {
+  double elapsed_seconds = 0;     // since start or the last reset
+  uint64_t completed = 0;         // delivered with a result
+  uint64_t failed = 0;            // delivered with an error
+  uint64_t in_flight = 0;
+  double throughput_rps = 0;      // (completed + failed) / elapsed
+  LatencySummary latency;         // submit -> delivery, every delivered request
+  std::vector<StageMetrics> stages;
+};
+
+}  // namespace conveyor

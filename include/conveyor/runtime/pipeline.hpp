@@ -1,0 +1,85 @@
+#pragma once
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "conveyor/runtime/core_allocation.hpp"
+#include "conveyor/runtime/metrics.hpp"
+#include "conveyor/runtime/pipeline_spec.hpp"
+#include "conveyor/runtime/sample.hpp"
+#include "conveyor/runtime/topology.hpp"
+
+namespace conveyor {
+
+// Why a request failed. `stage` is empty when it failed before reaching any stage.
+struct RequestError {
+  enum class Kind { kOperator, kDeadline, kCancelled };
+  Kind kind = Kind::kOperator;
+  std::string stage;
+  std::string message;
+  std::string describe() const;  // "stage 'decode': not a JPEG/PNG image"
+};
+
+// What every admitted request ends in: exactly one of these, delivered once.
+struct Result {
+  Sample sample;
+  std::optional<RequestError> error;
+  bool ok() const { return !error.has_value(); }
+};
+
+using ResultCallback = std::function<void(Result&&)>;
+
+// submit() with FullPolicy::kFail when max_in_flight requests are admitted.
+class PipelineFullError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// submit() after shutdown began.
+class PipelineClosedError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ShutdownMode { kDrain, kCancel };
+
+// A running pipeline: each stage's workers are threads pinned to their own cores, connected by bounded
+// queues; a token per admitted request caps what is in flight. Construction starts every worker and
+// creates its operator inside it; a failing operator factory or an impossible core request throws here.
+class Pipeline {
+ public:
+  Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const Topology& topology = Topology::detect());
+  ~Pipeline();  // shutdown(kDrain)
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Admits a request. Blocks for a token (FullPolicy::kBlock) or throws PipelineFullError (kFail);
+  // throws PipelineClosedError after shutdown. The callback runs on a pipeline thread, once; in-order
+  // pipelines call callbacks in submit order, so keep them short.
+  void submit(Sample sample, ResultCallback on_done);
+  std::future<Result> submit(Sample sample);
+
+  // Stops admission; kDrain finishes what is in flight, kCancel fails it with a "cancelled" error without
+  // running further stages. Joins every worker. Idempotent.
+  void shutdown(ShutdownMode mode = ShutdownMode::kDrain);
+
+  // Blocks until nothing is in flight.
+  void wait_idle();
+
+  PipelineMetrics metrics() const;
+  void reset_metrics();
+
+  const PipelineOptions& options() const;
+  const std::vector<std::vector<WorkerPlacement>>& placement() const;
+  std::size_t stage_count() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace conveyor
