@@ -1,1 +1,23 @@
-int main() { return 0; }
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"conveyor: pipeline-parallel inference on pinned CPU cores", "conveyor"};
+  app.require_subcommand(1);
+  app.footer("Run 'conveyor COMMAND --help' for a command's options and an example.");
+  conveyor::cli::add_demo_command(app);
+  conveyor::cli::add_run_command(app);
+  conveyor::cli::add_bench_command(app);
+  conveyor::cli::add_ops_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "conveyor: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace conveyor {
@@ -42,8 +43,15 @@ class BoundedQueue {
     return true;
   }
 
-  // Blocks while empty and open.
+  // Blocks while empty and open. Polls briefly first: an item that arrives within the poll window costs
+  // the producer no wake-up call and the consumer no sleep.
   std::optional<T> pop() {
+    for (int i = 0; i < kPollRounds && size_.load(std::memory_order_relaxed) == 0; ++i) {
+      if (i < kPauseRounds)
+        pause();
+      else
+        std::this_thread::yield();
+    }
     std::unique_lock lock(mutex_);
     if (count_ == 0 && !closed_) {
       ++pop_waiters_;
@@ -74,6 +82,15 @@ class BoundedQueue {
   std::size_t capacity() const { return slots_.size(); }
 
  private:
+  static constexpr int kPauseRounds = 200;  // a few microseconds of busy polling
+  static constexpr int kPollRounds = 240;   // then yield: lets other runnable threads on this core go first
+
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
   void put(T& item) {
     slots_[(head_ + count_) % slots_.size()] = std::move(item);
     ++count_;

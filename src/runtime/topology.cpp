@@ -47,7 +47,7 @@ std::vector<int> hwloc_allowed_cpus() {
 
 }  // namespace
 
-Topology Topology::detect() {
+const Topology& Topology::detect() {
   static const Topology machine = [] {
     Topology t;
     t.cpus_ = hwloc_allowed_cpus();

@@ -9,7 +9,7 @@ namespace conveyor {
 // cores close together.
 class Topology {
  public:
-  static Topology detect();
+  static const Topology& detect();  // read once per process
   static Topology from_cpus(std::vector<int> cpus, std::string model = "test");  // for tests / what-ifs
 
   const std::vector<int>& cpus() const { return cpus_; }

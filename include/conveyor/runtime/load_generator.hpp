@@ -1,0 +1,37 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "conveyor/runtime/pipeline.hpp"
+
+namespace conveyor {
+
+// How to drive a pipeline: closed loop (`concurrency` requests always outstanding) or open loop (Poisson
+// arrivals at `rate_rps`).
+struct LoadSpec {
+  uint64_t requests = 1000;
+  uint64_t warmup = 0;              // run first, excluded from every number
+  int concurrency = 1;              // closed loop when rate_rps is empty
+  std::optional<double> rate_rps;   // open loop
+  uint64_t seed = 1;
+  std::function<void(uint64_t done, uint64_t total)> on_progress;  // called from the driver thread
+};
+
+struct LoadResult {
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  double seconds = 0;
+  double throughput_rps = 0;
+  // Open loop: from each request's scheduled arrival (so a stalled submit counts against latency, no
+  // coordinated omission); closed loop: from submit.
+  LatencySummary latency;
+  PipelineMetrics pipeline;         // stage metrics over the measured requests only
+  std::string first_error;          // one example, for the report
+};
+
+// Runs warmup + requests through the pipeline; make_sample(i) builds request i.
+LoadResult run_load(Pipeline& pipeline, const LoadSpec& spec, const std::function<Sample(uint64_t)>& make_sample);
+
+}  // namespace conveyor

@@ -1,0 +1,110 @@
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/inputs.hpp"
+#include "cli/pipeline_file.hpp"
+#include "cli/progress_bar.hpp"
+#include "cli/tensor_json.hpp"
+
+namespace conveyor::cli {
+namespace {
+
+struct RunOptions {
+  std::string pipeline;
+  std::vector<std::string> inputs;
+  std::string output = "results.jsonl";
+  std::string input_tensor = "bytes";
+  std::size_t max_values = 1000;
+};
+
+nlohmann::json result_json(const Result& r, const std::string& input_tensor, std::size_t max_values) {
+  nlohmann::json j{{"input", r.sample.source}, {"ok", r.ok()}};
+  if (!r.ok()) {
+    j["error"] = {{"stage", r.error->stage}, {"message", r.error->message}};
+    return j;
+  }
+  const auto& times = r.sample.stage_times;
+  if (!times.empty())
+    j["latency_ms"] = std::chrono::duration<double, std::milli>(times.back().finished - r.sample.submitted).count();
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const auto& [name, tensor] : r.sample.tensors)
+    if (name != input_tensor) outputs[name] = tensor_json(tensor, max_values);
+  j["outputs"] = outputs;
+  if (!r.sample.texts.empty()) j["texts"] = r.sample.texts;
+  return j;
+}
+
+int run(const RunOptions& o) {
+  const auto files = expand_inputs(o.inputs);
+  LoadedPipeline loaded = start_pipeline(o.pipeline);
+  std::ofstream out(o.output);
+  if (!out) throw std::runtime_error("cannot write '" + o.output + "'");
+
+  // Results arrive in pipeline order (which may be completion order); the file is always in input order.
+  std::mutex mutex;
+  std::map<uint64_t, std::string> pending;
+  uint64_t next_to_write = 0;
+  std::atomic<uint64_t> done{0}, failed{0};
+  auto write_in_order = [&](uint64_t id, std::string line, bool ok) {
+    if (!ok) ++failed;
+    std::lock_guard lock(mutex);
+    pending[id] = std::move(line);
+    for (auto it = pending.find(next_to_write); it != pending.end(); it = pending.find(next_to_write)) {
+      out << it->second << '\n';
+      pending.erase(it);
+      ++next_to_write;
+    }
+    ++done;
+  };
+  ProgressBar progress("run");
+  for (uint64_t i = 0; i < files.size(); ++i) {
+    Sample sample;
+    try {
+      sample = sample_from_file(files[i], o.input_tensor, i);
+    } catch (const std::exception& e) {  // unreadable file: its own error line, the rest go on
+      write_in_order(i, nlohmann::json{{"input", files[i].string()}, {"ok", false}, {"error", {{"stage", ""}, {"message", e.what()}}}}.dump(), false);
+      continue;
+    }
+    loaded.pipeline->submit(std::move(sample), [&](Result&& r) {
+      write_in_order(r.sample.id, result_json(r, o.input_tensor, o.max_values).dump(), r.ok());
+    });
+    progress.update(done, files.size());
+  }
+  while (done < files.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    progress.update(done, files.size());
+  }
+  progress.finish();
+  loaded.pipeline->shutdown();
+  out.flush();
+  std::fprintf(stderr, "%zu inputs: %llu ok, %llu failed -> %s\n", files.size(),
+               static_cast<unsigned long long>(files.size() - failed), static_cast<unsigned long long>(failed.load()),
+               o.output.c_str());
+  return failed ? 3 : 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Run every input file through a pipeline, one JSON line per input");
+  cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-i,--input", o->inputs, "Input files or directories (every file in them)")->required();
+  cmd->add_option("-o,--output", o->output, "Results file, JSON lines in input order")->capture_default_str();
+  cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")->capture_default_str();
+  cmd->add_option("--max-values", o->max_values, "Write tensor data only up to this many elements")
+      ->capture_default_str();
+  cmd->footer(
+      "Example:\n  conveyor run examples/image_classify.yaml --input images/ --output results.jsonl\n"
+      "Exit status: 0 when every input succeeded, 3 when some failed (their lines hold the error), 1 on error.");
+  cmd->callback([o] {
+    if (const int rc = run(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace conveyor::cli

@@ -1,0 +1,12 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace conveyor::cli {
+
+// Each adds one subcommand to the app; its callback runs the command and may throw.
+void add_run_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+void add_ops_command(CLI::App& app);
+
+}  // namespace conveyor::cli

@@ -1,0 +1,14 @@
+#include "cli/pipeline_file.hpp"
+
+namespace conveyor::cli {
+
+LoadedPipeline start_pipeline(PipelineConfig config) {
+  auto specs = build_stage_specs(config, builtin_operators());
+  LoadedPipeline loaded{std::move(config), nullptr};
+  loaded.pipeline = std::make_unique<Pipeline>(loaded.config.options, std::move(specs));
+  return loaded;
+}
+
+LoadedPipeline start_pipeline(const std::string& file) { return start_pipeline(load_pipeline_config(file)); }
+
+}  // namespace conveyor::cli
