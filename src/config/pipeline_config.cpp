@@ -33,6 +33,8 @@
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>
+
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
 
@@ -164,6 +166,9 @@ void check_core_ids_disjoint(const std::vector<StageConfig>& stages, const std::
 std::vector<YAML::Node> load_documents(const std::string& yaml_text, const std::string& file) {
   try {
     return YAML::LoadAll(yaml_text);
+  } catch (const YAML::DeepRecursion& error) {  // its message reads "bad file"
+    throw ConfigError(file, error.mark.line < 0 ? 0 : error.mark.line + 1, "",
+                      "invalid YAML: nested more than " + std::to_string(error.depth() - 1) + " levels deep");
   } catch (const YAML::Exception& error) {
     const int line = error.mark.is_null() || error.mark.line < 0 ? 0 : error.mark.line + 1;
     throw ConfigError(file, line, "", "invalid YAML: " + error.msg);

@@ -202,6 +202,8 @@ struct BadValueCase {
   std::string message_part;
 };
 
+void PrintTo(const BadValueCase& c, std::ostream* os) { *os << c.label; }
+
 class BadStageValue : public ::testing::TestWithParam<BadValueCase> {};
 
 TEST_P(BadStageValue, PointsAtKeyAndLine) {
@@ -324,8 +326,18 @@ TEST(PipelineConfig, MalformedYamlReportsItsLine) {
 
   const std::string unclosed = "name: p\nstages:\n  - name: a\n    op: o\n    cores: [0, 1\n";
   const ConfigError bracket = parse_error(unclosed);
+  // yaml-cpp notices the missing ']' where the file ends, just after the line that opened it.
   EXPECT_GE(bracket.line(), line_containing(unclosed, "cores: [0, 1"));
+  EXPECT_LE(bracket.line(), line_containing(unclosed, "cores: [0, 1") + 1);
   EXPECT_THAT(bracket.what(), HasSubstr("invalid YAML"));
+}
+
+TEST(PipelineConfig, DeeplyNestedYamlIsAnErrorNotACrash) {
+  const std::string yaml = "stages:\n  - name: a\n    op: o\n    args:\n      x: " + std::string(100000, '[') +
+                           std::string(100000, ']') + "\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), 5);
+  EXPECT_THAT(error.what(), HasSubstr("nested more than"));
 }
 
 TEST(PipelineConfig, WholeFileShapeErrors) {
