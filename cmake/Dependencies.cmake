@@ -11,6 +11,7 @@ set_target_properties(DNNL::dnnl PROPERTIES IMPORTED_LOCATION ${DNNL_LIBRARY}
                                             INTERFACE_INCLUDE_DIRECTORIES ${DNNL_INCLUDE_DIR})
 find_package(OpenCV REQUIRED COMPONENTS core imgcodecs imgproc dnn)
 find_package(TBB REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)  # text.wordpiece: Unicode categories, lower-casing, NFD
 find_package(CLI11 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)

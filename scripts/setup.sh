@@ -8,6 +8,7 @@ packages=(
   libdnnl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libopencv-dev
+  libicu-dev
   libhwloc-dev
   libtbb-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev

@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct StageConfig {
   int threads = 0;
   std::size_t queue_capacity = 0;
   int line = 0;                               // where the stage starts in the file
+  std::map<std::string, int> key_lines;       // line of each key the stage sets (name, op, cores, ...)
   std::map<std::string, int> arg_lines;       // line of each key under args
 };
 
@@ -45,7 +47,10 @@ struct PipelineConfig {
   std::vector<StageConfig> stages;
 };
 
+// Reads and validates a pipeline file (format: see src/config/pipeline_config.cpp). Throws ConfigError.
 PipelineConfig load_pipeline_config(const std::filesystem::path& file);
+// The same for YAML text; `origin` names it in errors, gives the default name (its stem) and the base
+// directory (its parent; the current directory when it has none).
 PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin);
 
 // Builds every stage's operator factory from the registry. Bad op names and args become ConfigErrors

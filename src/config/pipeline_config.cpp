@@ -1,0 +1,253 @@
+// The pipeline file: YAML describing a pipeline's stages and how they get cores.
+//
+//   name: image-classify     # optional; defaults to the file's stem
+//   max_in_flight: 32        # optional, >= 1: requests admitted and not yet delivered (default 64)
+//   queue_capacity: 8        # optional, >= 1: default input-queue capacity of every stage (default 16)
+//   ordering: in_order       # optional: in_order (results in submit order) | completion (as they finish)
+//   on_full: block           # optional: block | fail — what submit does when max_in_flight is reached
+//   stages:                  # required, a non-empty list, in data-flow order
+//     - name: decode         # required, unique among the stages
+//       op: image.decode     # required, an operator registry name (`conveyor ops` lists them)
+//       workers: 1           # optional, >= 1: replicas of the stage (default 1)
+//       cores: 1             # optional (default 1), one of:
+//                            #   N         cores each worker owns
+//                            #   [0, 1]    the stage's core ids, split evenly among its workers
+//                            #             (the count must be a multiple of workers)
+//                            #   none      unpinned: the OS schedules the workers
+//       share_cores: false   # optional: may use cores other stages own (default false: stages' core-id
+//                            #   lists must not overlap)
+//       threads: 1           # optional, >= 1: intra-op threads per worker (default: its core count)
+//       queue_capacity: 4    # optional, >= 1: this stage's input queue (default: the pipeline's)
+//       args: {...}          # optional mapping, the operator's arguments (the operator checks them)
+//
+// The format is strict: an unknown or duplicate key anywhere outside `args` is an error, as is a value of
+// the wrong type or range; every error names the file, the line and the key ("stages[1].workers").
+// Values under `args` follow the YAML 1.2 core schema: 12 is an integer, 1.5 a float, true a bool,
+// "12" (quoted) a string; yes/no/on/off are strings. Relative paths in args resolve against the file's
+// directory.
+#include "conveyor/config/pipeline_config.hpp"
+
+#include <climits>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/depthguard.h>
+
+#include "config/mapping_reader.hpp"
+#include "config/yaml_value.hpp"
+
+namespace conveyor {
+namespace {
+
+using config_detail::describe_node;
+using config_detail::line_of;
+using config_detail::MappingReader;
+
+const std::vector<std::string> kPipelineKeys = {"name",     "max_in_flight", "queue_capacity",
+                                                "ordering", "on_full",       "stages"};
+const std::vector<std::string> kStageKeys = {"name",    "op",          "workers", "cores",
+                                             "threads", "share_cores", "queue_capacity", "args"};
+
+int int_at_least(const MappingReader& reader, const std::string& key, int minimum) {
+  return static_cast<int>(reader.integer_at_least(key, minimum, INT_MAX));
+}
+
+// `cores:` without regard to workers (checked by the caller once both are known).
+CoreSpec read_cores(const MappingReader& stage) {
+  const std::string key = "cores";
+  const YAML::Node& node = stage.value(key);
+  const std::string expected =
+      "must be a number of cores per worker (>= 1), a list of core ids like [0, 1], or none";
+  CoreSpec cores;
+  if (node.IsScalar() && node.Tag() == "?" && node.Scalar() == "none") {
+    cores.kind = CoreSpec::Kind::kUnpinned;
+    return cores;
+  }
+  if (node.IsScalar()) {
+    nlohmann::json value;
+    try {
+      value = config_detail::scalar_value(node);
+    } catch (const std::invalid_argument& error) {
+      stage.fail(key, error.what());
+    }
+    if (!value.is_number_integer() || node.Tag() != "?") stage.fail(key, expected + ", got " + describe_node(node));
+    cores.kind = CoreSpec::Kind::kCount;
+    cores.per_worker = int_at_least(stage, key, 1);
+    return cores;
+  }
+  if (!node.IsSequence()) stage.fail(key, expected + ", got " + describe_node(node));
+  if (node.size() == 0) stage.fail(key, "the list of core ids is empty");
+  cores.kind = CoreSpec::Kind::kIds;
+  std::map<int, int> line_of_id;
+  std::size_t index = 0;
+  for (const auto& item : node) {
+    const std::string item_path = stage.path(key) + "[" + std::to_string(index++) + "]";
+    const int item_line = line_of(item) > 0 ? line_of(item) : stage.line(key);
+    nlohmann::json value;
+    try {
+      if (item.IsScalar()) value = config_detail::scalar_value(item);
+    } catch (const std::invalid_argument& error) {
+      throw ConfigError(stage.file(), item_line, item_path, error.what());
+    }
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > INT_MAX) {
+      throw ConfigError(stage.file(), item_line, item_path,
+                        "a core id must be an integer >= 0, got " + describe_node(item));
+    }
+    const int id = value.get<int>();
+    if (auto [first, inserted] = line_of_id.emplace(id, item_line); !inserted) {
+      throw ConfigError(stage.file(), item_line, item_path,
+                        "core " + std::to_string(id) + " is listed twice (first at line " +
+                            std::to_string(first->second) + ")");
+    }
+    cores.ids.push_back(id);
+  }
+  return cores;
+}
+
+StageConfig read_stage(const YAML::Node& node, const std::string& file, std::size_t index) {
+  const std::string path = "stages[" + std::to_string(index) + "]";
+  const int stage_line = line_of(node);
+  MappingReader stage(node, file, path, stage_line, kStageKeys);
+  StageConfig config;
+  config.line = stage_line;
+  stage.require("name");
+  stage.require("op");
+  config.name = stage.text("name");
+  config.op = stage.text("op");
+  config.key_lines = stage.key_lines();
+  if (stage.has("workers")) config.workers = int_at_least(stage, "workers", 1);
+  if (stage.has("cores")) config.cores = read_cores(stage);
+  if (stage.has("share_cores")) config.cores.shared = stage.boolean("share_cores");
+  if (stage.has("threads")) config.threads = int_at_least(stage, "threads", 1);
+  if (stage.has("queue_capacity")) {
+    config.queue_capacity = static_cast<std::size_t>(stage.integer_at_least("queue_capacity", 1));
+  }
+  if (config.cores.kind == CoreSpec::Kind::kIds && config.cores.ids.size() % config.workers != 0) {
+    stage.fail("cores", std::to_string(config.cores.ids.size()) + " core ids cannot be split evenly among " +
+                            std::to_string(config.workers) + " workers (the count must be a multiple of workers)");
+  }
+  if (stage.has("args")) {
+    const YAML::Node& args = stage.value("args");
+    if (!args.IsNull() && !args.IsMap()) {
+      stage.fail("args", "must be a mapping of operator arguments, got " + describe_node(args));
+    }
+    if (args.IsMap()) {
+      config.args = config_detail::yaml_to_json(args, file, stage.path("args"));
+      for (const auto& entry : args) {
+        const int key_line = line_of(entry.first);
+        config.arg_lines[entry.first.Scalar()] = key_line > 0 ? key_line : stage.line("args");
+      }
+    }
+  }
+  return config;
+}
+
+// Stages own disjoint cores unless one of them opts into sharing.
+void check_core_ids_disjoint(const std::vector<StageConfig>& stages, const std::string& file) {
+  std::map<int, std::size_t> owner;  // core id -> index of the first unshared stage listing it
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const StageConfig& stage = stages[i];
+    if (stage.cores.kind != CoreSpec::Kind::kIds || stage.cores.shared) continue;
+    for (int id : stage.cores.ids) {
+      auto [first, inserted] = owner.emplace(id, i);
+      if (!inserted) {
+        const StageConfig& other = stages[first->second];
+        throw ConfigError(file, stage.key_lines.at("cores"), "stages[" + std::to_string(i) + "].cores",
+                          "core " + std::to_string(id) + " is also listed by stage '" + other.name + "' (line " +
+                              std::to_string(other.key_lines.at("cores")) +
+                              "); stages own disjoint cores unless one sets share_cores: true");
+      }
+    }
+  }
+}
+
+std::vector<YAML::Node> load_documents(const std::string& yaml_text, const std::string& file) {
+  try {
+    return YAML::LoadAll(yaml_text);
+  } catch (const YAML::DeepRecursion& error) {  // its message reads "bad file"
+    throw ConfigError(file, error.mark.line < 0 ? 0 : error.mark.line + 1, "",
+                      "invalid YAML: nested more than " + std::to_string(error.depth() - 1) + " levels deep");
+  } catch (const YAML::Exception& error) {
+    const int line = error.mark.is_null() || error.mark.line < 0 ? 0 : error.mark.line + 1;
+    throw ConfigError(file, line, "", "invalid YAML: " + error.msg);
+  }
+}
+
+}  // namespace
+
+PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin) {
+  const std::string file = origin.empty() ? std::string("<string>") : origin.string();
+  const std::vector<YAML::Node> documents = load_documents(yaml_text, file);
+  if (documents.empty() || documents[0].IsNull()) {
+    throw ConfigError(file, 0, "", "the file is empty; expected a mapping with at least 'stages'");
+  }
+  if (documents.size() > 1) {
+    throw ConfigError(file, line_of(documents[1]), "",
+                      "holds more than one YAML document ('---'); a pipeline file holds one");
+  }
+  const YAML::Node& root = documents[0];
+  if (!root.IsMap()) {
+    throw ConfigError(file, line_of(root), "",
+                      "expected a mapping of pipeline settings (name, stages, ...), got " + describe_node(root));
+  }
+  MappingReader top(root, file, "", line_of(root), kPipelineKeys);
+
+  PipelineConfig config;
+  config.file = origin.empty() ? std::filesystem::path("<string>") : origin;
+  config.base_dir = std::filesystem::absolute(origin.has_parent_path() ? origin.parent_path()
+                                                                       : std::filesystem::current_path());
+  config.name = top.has("name") ? top.text("name") : (origin.empty() ? std::string("pipeline") : origin.stem().string());
+  PipelineOptions& options = config.options;
+  options.name = config.name;
+  if (top.has("max_in_flight")) {
+    options.max_in_flight = static_cast<std::size_t>(top.integer_at_least("max_in_flight", 1));
+  }
+  if (top.has("queue_capacity")) {
+    options.queue_capacity = static_cast<std::size_t>(top.integer_at_least("queue_capacity", 1));
+  }
+  if (top.has("ordering")) {
+    options.ordering = top.choice("ordering", {"in_order", "completion"}) == "in_order" ? Ordering::kInOrder
+                                                                                       : Ordering::kCompletion;
+  }
+  if (top.has("on_full")) {
+    options.on_full = top.choice("on_full", {"block", "fail"}) == "block" ? FullPolicy::kBlock : FullPolicy::kFail;
+  }
+
+  top.require("stages");
+  const YAML::Node& stages = top.value("stages");
+  if (!stages.IsSequence()) top.fail("stages", "must be a list of stages, got " + describe_node(stages));
+  if (stages.size() == 0) top.fail("stages", "needs at least one stage");
+  std::map<std::string, int> line_of_name;
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    StageConfig stage = read_stage(stages[i], file, i);
+    const int name_line = stage.key_lines.at("name");
+    if (auto [first, inserted] = line_of_name.emplace(stage.name, name_line); !inserted) {
+      throw ConfigError(file, name_line, "stages[" + std::to_string(i) + "].name",
+                        "duplicate stage name '" + stage.name + "' (first at line " +
+                            std::to_string(first->second) + ")");
+    }
+    config.stages.push_back(std::move(stage));
+  }
+  check_core_ids_disjoint(config.stages, file);
+  return config;
+}
+
+PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
+  std::error_code error;
+  if (!std::filesystem::exists(file, error)) {
+    throw ConfigError(file.string(), 0, "", "pipeline file not found");
+  }
+  if (std::filesystem::is_directory(file, error)) {
+    throw ConfigError(file.string(), 0, "", "is a directory, not a pipeline file");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file.string(), 0, "", "cannot open the pipeline file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(file.string(), 0, "", "cannot read the pipeline file");
+  return parse_pipeline_config(text.str(), file);
+}
+
+}  // namespace conveyor

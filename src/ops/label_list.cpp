@@ -1,0 +1,25 @@
+#include "ops/label_list.hpp"
+
+#include <stdexcept>
+
+#include "ops/text_file.hpp"
+
+namespace conveyor::ops {
+
+std::shared_ptr<const LabelList> LabelList::load(const std::filesystem::path& path) {
+  auto list = std::make_shared<LabelList>();
+  list->path_ = path;
+  list->labels_ = read_lines(path);
+  if (list->labels_.empty()) throw std::runtime_error("labels file '" + path.string() + "' is empty");
+  return list;
+}
+
+const std::string& LabelList::at(int64_t index, int64_t class_count) const {
+  if (index < 0 || static_cast<std::size_t>(index) >= labels_.size())
+    throw std::out_of_range("labels file '" + path_.string() + "' has " + std::to_string(labels_.size()) +
+                            " labels but the scores have " + std::to_string(class_count) +
+                            " classes (no label for class " + std::to_string(index) + ")");
+  return labels_[static_cast<std::size_t>(index)];
+}
+
+}  // namespace conveyor::ops

@@ -1,0 +1,25 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conveyor::ops {
+
+// Class names, one per line of a file (line i names class i). Loaded once, shared read-only by workers.
+class LabelList {
+ public:
+  // Throws std::runtime_error naming the file when it cannot be read or holds no labels.
+  static std::shared_ptr<const LabelList> load(const std::filesystem::path& path);
+
+  // The label of class `index` of a `class_count`-class output. Throws std::out_of_range naming the file
+  // and both sizes when the file has fewer labels than the model has classes.
+  const std::string& at(int64_t index, int64_t class_count) const;
+  std::size_t size() const { return labels_.size(); }
+
+ private:
+  std::filesystem::path path_;
+  std::vector<std::string> labels_;
+};
+
+}  // namespace conveyor::ops

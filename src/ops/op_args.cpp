@@ -1,0 +1,135 @@
+#include "ops/op_args.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace conveyor::ops {
+
+std::string json_excerpt(const nlohmann::json& value) {
+  std::string text = value.dump();
+  constexpr std::size_t kMax = 60;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
+ArgReader::ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context)
+    : op_(std::move(op)), args_(args), context_(context) {
+  if (!args_.is_null() && !args_.is_object())
+    throw OpArgError("", op_ + ": args must be a mapping of names to values (got " + json_excerpt(args_) + ")");
+}
+
+OpArgError ArgReader::error(const std::string& key, const std::string& what) const {
+  return OpArgError(key, op_ + ": arg '" + key + "' " + what);
+}
+
+const nlohmann::json* ArgReader::find(const std::string& key) {
+  known_.insert(key);
+  if (!args_.is_object()) return nullptr;
+  auto it = args_.find(key);
+  return it == args_.end() ? nullptr : &*it;
+}
+
+const nlohmann::json* ArgReader::raw(const std::string& key) { return find(key); }
+
+std::string ArgReader::string(const std::string& key, const std::string& fallback) {
+  const auto* value = find(key);
+  if (!value) return fallback;
+  if (!value->is_string()) throw error(key, "must be a string (got " + json_excerpt(*value) + ")");
+  return value->get<std::string>();
+}
+
+std::string ArgReader::required_string(const std::string& key) {
+  if (!find(key)) throw error(key, "is required");
+  return string(key, "");
+}
+
+std::string ArgReader::name(const std::string& key, const std::string& fallback) {
+  std::string result = string(key, fallback);
+  if (result.empty()) throw error(key, "must be a non-empty tensor name");
+  return result;
+}
+
+int64_t ArgReader::integer(const std::string& key, int64_t fallback, int64_t min_value) {
+  const auto* value = find(key);
+  if (!value) return fallback;
+  int64_t result = 0;
+  if (value->is_number_unsigned()) {
+    const auto u = value->get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) throw error(key, "is too large");
+    result = static_cast<int64_t>(u);
+  } else if (value->is_number_integer()) {
+    result = value->get<int64_t>();
+  } else {
+    throw error(key, "must be an integer (got " + json_excerpt(*value) + ")");
+  }
+  if (result < min_value) throw error(key, "must be >= " + std::to_string(min_value) + " (got " + std::to_string(result) + ")");
+  return result;
+}
+
+double ArgReader::number(const std::string& key, double fallback) {
+  const auto* value = find(key);
+  if (!value) return fallback;
+  if (!value->is_number()) throw error(key, "must be a number (got " + json_excerpt(*value) + ")");
+  const double result = value->get<double>();
+  if (!std::isfinite(result)) throw error(key, "must be finite");
+  return result;
+}
+
+double ArgReader::required_number(const std::string& key) {
+  if (!find(key)) throw error(key, "is required");
+  return number(key, 0.0);
+}
+
+bool ArgReader::boolean(const std::string& key, bool fallback) {
+  const auto* value = find(key);
+  if (!value) return fallback;
+  if (!value->is_boolean()) throw error(key, "must be true or false (got " + json_excerpt(*value) + ")");
+  return value->get<bool>();
+}
+
+std::array<double, 3> ArgReader::number3(const std::string& key, std::array<double, 3> fallback) {
+  const auto* value = find(key);
+  if (!value) return fallback;
+  const auto bad = [&] { return error(key, "must be a list of 3 numbers (got " + json_excerpt(*value) + ")"); };
+  if (!value->is_array() || value->size() != 3) throw bad();
+  std::array<double, 3> result{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (!(*value)[i].is_number()) throw bad();
+    result[i] = (*value)[i].get<double>();
+    if (!std::isfinite(result[i])) throw bad();
+  }
+  return result;
+}
+
+std::filesystem::path ArgReader::resolve_file(const std::string& key, const std::string& value) const {
+  if (value.empty()) throw error(key, "must name a file (got an empty string)");
+  std::filesystem::path path(value);
+  if (path.is_relative() && !context_.base_dir.empty()) path = context_.base_dir / path;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw error(key, "names '" + path.string() + "', which is not a readable file" +
+                         (std::filesystem::exists(path, ec) ? "" : " (no such file)"));
+  return path;
+}
+
+std::filesystem::path ArgReader::required_file(const std::string& key) {
+  return resolve_file(key, required_string(key));
+}
+
+std::optional<std::filesystem::path> ArgReader::optional_file(const std::string& key) {
+  const auto* value = find(key);
+  if (!value || value->is_null()) return std::nullopt;
+  return resolve_file(key, string(key, ""));
+}
+
+void ArgReader::finish() const {
+  if (!args_.is_object()) return;
+  for (const auto& [key, value] : args_.items()) {
+    if (known_.count(key)) continue;
+    std::string accepted;
+    for (const auto& k : known_) accepted += (accepted.empty() ? "" : ", ") + k;
+    throw OpArgError(key, op_ + ": unknown arg '" + key + "' (accepted: " + accepted + ")");
+  }
+}
+
+}  // namespace conveyor::ops

@@ -1,0 +1,91 @@
+// The pipeline files shipped in examples/ parse, fit a 2-core machine, and pass arguments the operators
+// accept (checked against stand-ins that know each op's documented argument names).
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "conveyor/config/pipeline_config.hpp"
+
+namespace conveyor {
+namespace {
+
+const std::filesystem::path kExamples = std::filesystem::path(CONVEYOR_SOURCE_DIR) / "examples";
+
+// Stand-ins for the built-in ops: accept exactly the documented argument names.
+OperatorRegistry argument_checking_registry() {
+  const std::map<std::string, std::set<std::string>> contract = {
+      {"image.decode", {"input", "output"}},
+      {"image.preprocess", {"input", "output", "size", "resize", "rgb", "mean", "std", "scale"}},
+      {"text.wordpiece", {"vocab", "input", "max_length", "lowercase"}},
+      {"post.softmax", {"input", "output", "axis"}},
+      {"post.topk", {"input", "k", "labels", "prefix"}},
+      {"post.argmax", {"input", "output"}},
+      {"post.threshold", {"input", "threshold", "prefix"}},
+  };
+  OperatorRegistry registry;
+  for (const auto& [name, allowed] : contract) {
+    registry.add(name, "stand-in", [allowed](const OpArgs& args, const OpBuildContext&) {
+      for (const auto& [key, value] : args.items()) {
+        if (allowed.count(key) == 0) throw OpArgError(key, "not an argument of this op");
+      }
+      return make_operator([](Sample&) {});
+    });
+  }
+  return registry;
+}
+
+std::vector<std::filesystem::path> example_files() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(kExamples)) {
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(Examples, EveryExampleParsesFitsTwoCoresAndUsesKnownArguments) {
+  const std::vector<std::filesystem::path> files = example_files();
+  ASSERT_GE(files.size(), 2u);
+  const OperatorRegistry registry = argument_checking_registry();
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.string());
+    PipelineConfig config;
+    ASSERT_NO_THROW(config = load_pipeline_config(file));
+    int owned_cores = 0;
+    for (const StageConfig& stage : config.stages) {
+      if (stage.cores.shared) continue;
+      if (stage.cores.kind == CoreSpec::Kind::kCount) owned_cores += stage.cores.per_worker * stage.workers;
+      if (stage.cores.kind == CoreSpec::Kind::kIds) owned_cores += static_cast<int>(stage.cores.ids.size());
+    }
+    EXPECT_LE(owned_cores, 2);
+    EXPECT_NO_THROW(build_stage_specs(config, registry));
+  }
+}
+
+TEST(Examples, ImageClassifyIsDecodeThenPreprocess) {
+  const PipelineConfig config = load_pipeline_config(kExamples / "image_classify.yaml");
+  ASSERT_EQ(config.stages.size(), 2u);
+  EXPECT_EQ(config.stages[0].name, "decode");
+  EXPECT_EQ(config.stages[0].op, "image.decode");
+  EXPECT_EQ(config.stages[0].args, (nlohmann::json{{"input", "bytes"}, {"output", "image"}}));
+  EXPECT_EQ(config.stages[1].name, "preprocess");
+  EXPECT_EQ(config.stages[1].op, "image.preprocess");
+  EXPECT_EQ(config.stages[1].args.at("input"), "image");
+  EXPECT_EQ(config.stages[1].args.at("output"), "pixels");
+  EXPECT_EQ(config.stages[1].args.at("size"), (nlohmann::json{224, 224}));
+  EXPECT_EQ(config.stages[1].args.at("resize"), "shorter_side_crop");
+}
+
+TEST(Examples, TextTokenizeHasOneWordPieceStage) {
+  const PipelineConfig config = load_pipeline_config(kExamples / "text_tokenize.yaml");
+  ASSERT_EQ(config.stages.size(), 1u);
+  EXPECT_EQ(config.stages[0].name, "tokenize");
+  EXPECT_EQ(config.stages[0].op, "text.wordpiece");
+  EXPECT_EQ(config.stages[0].args.at("vocab"), "data/vocab.txt");
+  EXPECT_EQ(config.stages[0].args.at("max_length"), 128);
+  EXPECT_EQ(config.base_dir, std::filesystem::absolute(kExamples));
+}
+
+}  // namespace
+}  // namespace conveyor

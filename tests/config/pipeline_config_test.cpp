@@ -1,0 +1,405 @@
+#include "conveyor/config/pipeline_config.hpp"
+
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "config/config_test_support.hpp"
+
+namespace conveyor {
+namespace {
+
+using test::line_containing;
+using test::parse_error;
+using ::testing::HasSubstr;
+
+const std::string kFullPipeline = R"(# a comment line
+name: classify
+max_in_flight: 32
+queue_capacity: 8
+ordering: completion
+on_full: fail
+stages:
+  - name: decode
+    op: image.decode
+    workers: 2
+    cores: 1
+    args:
+      input: bytes
+      output: image
+  - name: preprocess
+    op: image.preprocess
+    cores: [4, 5, 6, 7]
+    workers: 2
+    threads: 2
+    queue_capacity: 4
+    args:
+      size: [224, 224]
+      mean: [0.485, 0.456, 0.406]
+      rgb: true
+  - name: post
+    op: post.topk
+    cores: none
+    share_cores: true
+)";
+
+TEST(PipelineConfig, ParsesEveryKey) {
+  const PipelineConfig config = parse_pipeline_config(kFullPipeline, "dir/pipeline.yaml");
+  EXPECT_EQ(config.name, "classify");
+  EXPECT_EQ(config.options.name, "classify");
+  EXPECT_EQ(config.options.max_in_flight, 32u);
+  EXPECT_EQ(config.options.queue_capacity, 8u);
+  EXPECT_EQ(config.options.ordering, Ordering::kCompletion);
+  EXPECT_EQ(config.options.on_full, FullPolicy::kFail);
+  EXPECT_EQ(config.file, std::filesystem::path("dir/pipeline.yaml"));
+  EXPECT_EQ(config.base_dir, std::filesystem::absolute("dir"));
+  ASSERT_EQ(config.stages.size(), 3u);
+
+  const StageConfig& decode = config.stages[0];
+  EXPECT_EQ(decode.name, "decode");
+  EXPECT_EQ(decode.op, "image.decode");
+  EXPECT_EQ(decode.workers, 2);
+  EXPECT_EQ(decode.cores.kind, CoreSpec::Kind::kCount);
+  EXPECT_EQ(decode.cores.per_worker, 1);
+  EXPECT_FALSE(decode.cores.shared);
+  EXPECT_EQ(decode.threads, 0);
+  EXPECT_EQ(decode.queue_capacity, 0u);
+  EXPECT_EQ(decode.args, (nlohmann::json{{"input", "bytes"}, {"output", "image"}}));
+  EXPECT_EQ(decode.line, line_containing(kFullPipeline, "- name: decode"));
+  EXPECT_EQ(decode.key_lines.at("op"), line_containing(kFullPipeline, "op: image.decode"));
+  EXPECT_EQ(decode.arg_lines.at("input"), line_containing(kFullPipeline, "input: bytes"));
+  EXPECT_EQ(decode.arg_lines.at("output"), line_containing(kFullPipeline, "output: image"));
+
+  const StageConfig& preprocess = config.stages[1];
+  EXPECT_EQ(preprocess.workers, 2);
+  EXPECT_EQ(preprocess.cores.kind, CoreSpec::Kind::kIds);
+  EXPECT_EQ(preprocess.cores.ids, (std::vector<int>{4, 5, 6, 7}));
+  EXPECT_EQ(preprocess.threads, 2);
+  EXPECT_EQ(preprocess.queue_capacity, 4u);
+  EXPECT_EQ(preprocess.args.at("size"), (nlohmann::json{224, 224}));
+  EXPECT_TRUE(preprocess.args.at("rgb").is_boolean());
+  EXPECT_EQ(preprocess.arg_lines.at("mean"), line_containing(kFullPipeline, "mean:"));
+  EXPECT_EQ(preprocess.key_lines.at("cores"), line_containing(kFullPipeline, "cores: [4"));
+
+  const StageConfig& post = config.stages[2];
+  EXPECT_EQ(post.cores.kind, CoreSpec::Kind::kUnpinned);
+  EXPECT_TRUE(post.cores.shared);
+  EXPECT_TRUE(post.args.is_object());
+  EXPECT_TRUE(post.args.empty());
+  EXPECT_TRUE(post.arg_lines.empty());
+}
+
+TEST(PipelineConfig, OmittedKeysTakeTheDefaults) {
+  const PipelineConfig config = parse_pipeline_config("stages:\n  - {name: only, op: x.y}\n", "some/where/my-pipe.yaml");
+  const PipelineOptions defaults;
+  EXPECT_EQ(config.name, "my-pipe");
+  EXPECT_EQ(config.options.name, "my-pipe");
+  EXPECT_EQ(config.options.max_in_flight, defaults.max_in_flight);
+  EXPECT_EQ(config.options.queue_capacity, defaults.queue_capacity);
+  EXPECT_EQ(config.options.ordering, defaults.ordering);
+  EXPECT_EQ(config.options.on_full, defaults.on_full);
+  ASSERT_EQ(config.stages.size(), 1u);
+  const StageConfig& stage = config.stages[0];
+  EXPECT_EQ(stage.workers, 1);
+  EXPECT_EQ(stage.cores.kind, CoreSpec::Kind::kCount);
+  EXPECT_EQ(stage.cores.per_worker, 1);
+  EXPECT_EQ(stage.threads, 0);
+  EXPECT_EQ(stage.queue_capacity, 0u);
+  EXPECT_TRUE(stage.args.is_object() && stage.args.empty());
+}
+
+TEST(PipelineConfig, ArgsConvertToJsonFaithfully) {
+  const std::string yaml = R"(stages:
+  - name: s
+    op: o
+    args:
+      count: 12
+      negative: -3
+      hex: 0x1f
+      ratio: 0.25
+      exponent: 1e3
+      flag: false
+      quoted_number: "12"
+      single_quoted: '1.5'
+      word: yes
+      tagged: !!str 7
+      nothing: ~
+      empty:
+      text: |
+        two
+        lines
+      list: [1, 2.5, "3", [true]]
+      nested: {a: {b: [x, 1]}}
+)";
+  const nlohmann::json args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
+  EXPECT_TRUE(args.at("count").is_number_integer());
+  EXPECT_EQ(args.at("count").get<int>(), 12);
+  EXPECT_EQ(args.at("negative").get<int>(), -3);
+  EXPECT_EQ(args.at("hex").get<int>(), 31);
+  EXPECT_TRUE(args.at("ratio").is_number_float());
+  EXPECT_DOUBLE_EQ(args.at("ratio").get<double>(), 0.25);
+  EXPECT_TRUE(args.at("exponent").is_number_float());
+  EXPECT_DOUBLE_EQ(args.at("exponent").get<double>(), 1000.0);
+  EXPECT_EQ(args.at("flag"), nlohmann::json(false));
+  EXPECT_EQ(args.at("quoted_number"), nlohmann::json("12"));
+  EXPECT_EQ(args.at("single_quoted"), nlohmann::json("1.5"));
+  EXPECT_EQ(args.at("word"), nlohmann::json("yes"));
+  EXPECT_EQ(args.at("tagged"), nlohmann::json("7"));
+  EXPECT_TRUE(args.at("nothing").is_null());
+  EXPECT_TRUE(args.at("empty").is_null());
+  EXPECT_EQ(args.at("text"), nlohmann::json("two\nlines\n"));
+  EXPECT_EQ(args.at("list"), nlohmann::json::parse(R"([1, 2.5, "3", [true]])"));
+  EXPECT_TRUE(args.at("list")[0].is_number_integer());
+  EXPECT_EQ(args.at("nested"), nlohmann::json::parse(R"({"a": {"b": ["x", 1]}})"));
+}
+
+TEST(PipelineConfig, ErrorMessageNamesFileLineAndKey) {
+  const std::string yaml = R"(stages:
+  - name: a
+    op: o
+  - name: b
+    op: o
+    workers: two
+)";
+  const ConfigError error = parse_error(yaml);
+  const int line = line_containing(yaml, "workers: two");
+  EXPECT_EQ(error.file(), "pipeline.yaml");
+  EXPECT_EQ(error.line(), line);
+  EXPECT_EQ(error.key(), "stages[1].workers");
+  EXPECT_EQ(std::string(error.what()),
+            "pipeline.yaml:" + std::to_string(line) + ": stages[1].workers: must be an integer >= 1, got 'two'");
+}
+
+TEST(PipelineConfig, UnknownTopLevelKey) {
+  const std::string yaml = "name: p\nmax_inflight: 4\nstages:\n  - {name: a, op: o}\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "max_inflight"));
+  EXPECT_EQ(error.key(), "max_inflight");
+  EXPECT_THAT(error.what(), HasSubstr("unknown key"));
+  EXPECT_THAT(error.what(), HasSubstr("did you mean 'max_in_flight'"));
+}
+
+TEST(PipelineConfig, UnknownStageKey) {
+  const std::string yaml = "stages:\n  - name: a\n    op: o\n    split: auto\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "split: auto"));
+  EXPECT_EQ(error.key(), "stages[0].split");
+  EXPECT_THAT(error.what(), HasSubstr("unknown key"));
+  EXPECT_THAT(error.what(), HasSubstr("workers"));  // lists what is allowed
+}
+
+TEST(PipelineConfig, ReservedPlanKeyIsRejected) {
+  const std::string yaml = "plan: auto\nstages:\n  - {name: a, op: o}\n";
+  EXPECT_EQ(parse_error(yaml).key(), "plan");
+}
+
+struct BadValueCase {
+  std::string label;
+  std::string stage_lines;  // lines appended to a valid stage "- name: s / op: o"
+  std::string marker;       // text on the line the error must point at
+  std::string key;
+  std::string message_part;
+};
+
+void PrintTo(const BadValueCase& c, std::ostream* os) { *os << c.label; }
+
+class BadStageValue : public ::testing::TestWithParam<BadValueCase> {};
+
+TEST_P(BadStageValue, PointsAtKeyAndLine) {
+  const BadValueCase& c = GetParam();
+  const std::string yaml = "stages:\n  - name: s\n    op: o\n" + c.stage_lines;
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, c.marker)) << error.what();
+  EXPECT_EQ(error.key(), c.key) << error.what();
+  EXPECT_THAT(error.what(), HasSubstr(c.message_part));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PipelineConfig, BadStageValue,
+    ::testing::Values(
+        BadValueCase{"ZeroWorkers", "    workers: 0\n", "workers: 0", "stages[0].workers", ">= 1, got '0'"},
+        BadValueCase{"NegativeWorkers", "    workers: -2\n", "workers", "stages[0].workers", "got '-2'"},
+        BadValueCase{"QuotedNumber", "    workers: \"2\"\n", "workers", "stages[0].workers", "quoted string '2'"},
+        BadValueCase{"FloatThreads", "    threads: 1.5\n", "threads", "stages[0].threads", "got '1.5'"},
+        BadValueCase{"ListThreads", "    threads: [1]\n", "threads", "stages[0].threads", "got a list"},
+        BadValueCase{"ZeroQueue", "    queue_capacity: 0\n", "queue_capacity", "stages[0].queue_capacity", ">= 1"},
+        BadValueCase{"ZeroCores", "    cores: 0\n", "cores", "stages[0].cores", ">= 1"},
+        BadValueCase{"CoresWord", "    cores: all\n", "cores", "stages[0].cores", "or none, got 'all'"},
+        BadValueCase{"NegativeCoreId", "    cores:\n      - 0\n      - -1\n", "- -1", "stages[0].cores[1]",
+                     "core id must be an integer >= 0"},
+        BadValueCase{"RepeatedCoreId", "    cores: [0, 1, 0]\n", "cores", "stages[0].cores[2]", "listed twice"},
+        BadValueCase{"EmptyCoreList", "    cores: []\n", "cores", "stages[0].cores", "empty"},
+        BadValueCase{"CoresNotDivisible", "    workers: 2\n    cores: [0, 1, 2]\n", "cores", "stages[0].cores",
+                     "3 core ids cannot be split evenly among 2 workers"},
+        BadValueCase{"ShareCoresYes", "    share_cores: yes\n", "share_cores", "stages[0].share_cores",
+                     "must be true or false, got 'yes'"},
+        BadValueCase{"ArgsList", "    args: [1, 2]\n", "args", "stages[0].args", "must be a mapping"},
+        BadValueCase{"DuplicateStageKey", "    workers: 1\n    workers: 2\n", "workers: 2", "stages[0].workers",
+                     "duplicate key"},
+        BadValueCase{"DuplicateArgKey", "    args:\n      k: 1\n      k: 2\n", "k: 2", "stages[0].args.k",
+                     "duplicate key"},
+        BadValueCase{"UnknownTag", "    args:\n      k: !custom 1\n", "k: !custom", "stages[0].args.k",
+                     "unsupported tag"}),
+    [](const auto& test_case) { return test_case.param.label; });
+
+TEST(PipelineConfig, NegativeTopLevelValue) {
+  const std::string yaml = "max_in_flight: -3\nstages:\n  - {name: a, op: o}\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), 1);
+  EXPECT_EQ(error.key(), "max_in_flight");
+  EXPECT_THAT(error.what(), HasSubstr("must be an integer >= 1, got '-3'"));
+}
+
+TEST(PipelineConfig, BadEnumListsAllowedValues) {
+  const std::string yaml = "stages:\n  - {name: a, op: o}\nordering: fifo\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "ordering"));
+  EXPECT_EQ(error.key(), "ordering");
+  EXPECT_THAT(error.what(), HasSubstr("must be one of in_order, completion, got 'fifo'"));
+
+  const ConfigError on_full = parse_error("on_full: drop\nstages:\n  - {name: a, op: o}\n");
+  EXPECT_EQ(on_full.key(), "on_full");
+  EXPECT_THAT(on_full.what(), HasSubstr("block, fail"));
+}
+
+TEST(PipelineConfig, DuplicateStageNamePointsAtTheSecond) {
+  const std::string yaml = "stages:\n  - name: a\n    op: o\n  - op: o\n    name: a\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "    name: a"));
+  EXPECT_EQ(error.key(), "stages[1].name");
+  EXPECT_THAT(error.what(), HasSubstr("duplicate stage name 'a' (first at line 2)"));
+}
+
+TEST(PipelineConfig, MissingRequiredStageKeys) {
+  const std::string no_op = "stages:\n  - name: a\n  - name: b\n    op: o\n";
+  const ConfigError error = parse_error(no_op);
+  EXPECT_EQ(error.line(), 2);
+  EXPECT_EQ(error.key(), "stages[0].op");
+  EXPECT_THAT(error.what(), HasSubstr("missing required key"));
+  EXPECT_EQ(parse_error("stages:\n  - op: o\n").key(), "stages[0].name");
+}
+
+TEST(PipelineConfig, NamesMustBeNonEmptyStrings) {
+  const std::string yaml = "stages:\n  - op: o\n    name: \"\"\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key(), "stages[0].name");
+  EXPECT_THAT(error.what(), HasSubstr("non-empty string"));
+  EXPECT_EQ(parse_error("name: [a]\nstages:\n  - {name: a, op: o}\n").key(), "name");
+}
+
+TEST(PipelineConfig, StagesMustBeANonEmptyListOfMappings) {
+  const ConfigError empty = parse_error("name: p\nstages: []\n");
+  EXPECT_EQ(empty.line(), 2);
+  EXPECT_EQ(empty.key(), "stages");
+  EXPECT_THAT(empty.what(), HasSubstr("at least one stage"));
+
+  EXPECT_EQ(parse_error("name: p\nstages:\n").key(), "stages");
+  EXPECT_EQ(parse_error("name: p\n").key(), "stages");
+  EXPECT_THAT(parse_error("name: p\n").what(), HasSubstr("missing required key"));
+
+  const ConfigError scalar_stage = parse_error("stages:\n  - {name: a, op: o}\n  - decode\n");
+  EXPECT_EQ(scalar_stage.line(), 3);
+  EXPECT_EQ(scalar_stage.key(), "stages[1]");
+}
+
+TEST(PipelineConfig, OverlappingCoreIdsNeedShareCores) {
+  const std::string yaml =
+      "stages:\n  - {name: a, op: o, cores: [0, 1]}\n  - name: b\n    op: o\n    cores: [1]\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "cores: [1]"));
+  EXPECT_EQ(error.key(), "stages[1].cores");
+  EXPECT_THAT(error.what(), HasSubstr("core 1 is also listed by stage 'a'"));
+
+  const std::string shared =
+      "stages:\n  - {name: a, op: o, cores: [0, 1]}\n  - {name: b, op: o, cores: [1], share_cores: true}\n";
+  EXPECT_NO_THROW(parse_pipeline_config(shared, "p.yaml"));
+}
+
+TEST(PipelineConfig, MalformedYamlReportsItsLine) {
+  const std::string bad_indent = "name: p\nstages:\n  - name: a\n     op: o\n";
+  const ConfigError indent = parse_error(bad_indent);
+  EXPECT_EQ(indent.line(), line_containing(bad_indent, "     op: o"));
+  EXPECT_EQ(indent.key(), "");
+  EXPECT_THAT(indent.what(), HasSubstr("pipeline.yaml:4: invalid YAML"));
+
+  const std::string unclosed = "name: p\nstages:\n  - name: a\n    op: o\n    cores: [0, 1\n";
+  const ConfigError bracket = parse_error(unclosed);
+  // yaml-cpp notices the missing ']' where the file ends, just after the line that opened it.
+  EXPECT_GE(bracket.line(), line_containing(unclosed, "cores: [0, 1"));
+  EXPECT_LE(bracket.line(), line_containing(unclosed, "cores: [0, 1") + 1);
+  EXPECT_THAT(bracket.what(), HasSubstr("invalid YAML"));
+}
+
+TEST(PipelineConfig, DeeplyNestedYamlIsAnErrorNotACrash) {
+  const std::string yaml = "stages:\n  - name: a\n    op: o\n    args:\n      x: " + std::string(100000, '[') +
+                           std::string(100000, ']') + "\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), 5);
+  EXPECT_THAT(error.what(), HasSubstr("nested more than"));
+}
+
+TEST(PipelineConfig, WholeFileShapeErrors) {
+  EXPECT_THAT(parse_error("").what(), HasSubstr("empty"));
+  EXPECT_THAT(parse_error("# nothing here\n").what(), HasSubstr("empty"));
+  EXPECT_THAT(parse_error("- a\n- b\n").what(), HasSubstr("got a list"));
+  const ConfigError two_documents = parse_error("stages: [{name: a, op: o}]\n---\nstages: []\n");
+  EXPECT_EQ(two_documents.line(), 3);
+  EXPECT_THAT(two_documents.what(), HasSubstr("more than one YAML document"));
+}
+
+class PipelineFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("conveyor_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path write(const std::string& name, const std::string& text) {
+    const std::filesystem::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(PipelineFile, LoadsFromDisk) {
+  const auto path = write("tokenize.yaml", "stages:\n  - {name: t, op: text.wordpiece, args: {vocab: v.txt}}\n");
+  const PipelineConfig config = load_pipeline_config(path);
+  EXPECT_EQ(config.name, "tokenize");
+  EXPECT_EQ(config.file, path);
+  EXPECT_EQ(config.base_dir, dir_);
+  EXPECT_EQ(config.stages.at(0).args.at("vocab"), "v.txt");
+}
+
+TEST_F(PipelineFile, ErrorsNameTheFile) {
+  const auto path = write("bad.yaml", "stages:\n  - {name: t, op: o, workers: 0}\n");
+  try {
+    load_pipeline_config(path);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.file(), path.string());
+    EXPECT_EQ(error.line(), 2);
+    EXPECT_THAT(error.what(), HasSubstr(path.string() + ":2: stages[0].workers"));
+  }
+}
+
+TEST_F(PipelineFile, MissingFileIsAConfigErrorNamingIt) {
+  const auto path = dir_ / "absent.yaml";
+  try {
+    load_pipeline_config(path);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.file(), path.string());
+    EXPECT_EQ(error.line(), 0);
+    EXPECT_THAT(error.what(), HasSubstr(path.string()));
+    EXPECT_THAT(error.what(), HasSubstr("not found"));
+  }
+  EXPECT_THROW(load_pipeline_config(dir_), ConfigError);  // a directory
+}
+
+}  // namespace
+}  // namespace conveyor
