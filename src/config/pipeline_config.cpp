@@ -32,7 +32,6 @@
 #include <climits>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "config/mapping_reader.hpp"
