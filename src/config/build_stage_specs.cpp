@@ -21,7 +21,8 @@ std::string top_level_arg(const std::string& key) {
   const std::string guess = config_detail::closest_name(stage.op, known);
   throw ConfigError(config.file.string(), line_or(stage.key_lines, "op", stage.line),
                     "stages[" + std::to_string(index) + "].op",
-                    "unknown op '" + stage.op + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                    "unknown op '" + stage.op + "'" +
+                        (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
                         "; known ops: " + (known.empty() ? "none" : config_detail::join_names(known)));
 }
 

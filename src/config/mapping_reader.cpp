@@ -79,7 +79,8 @@ std::int64_t MappingReader::integer_at_least(const std::string& key, std::int64_
   if (node.Tag() != "?" && node.Tag() != "tag:yaml.org,2002:int") {
     fail(key, expected + ", got " + describe_node(node));
   }
-  if (parsed.is_number_unsigned() && parsed.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+  if (parsed.is_number_unsigned() &&
+      parsed.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     fail(key, expected + ", got '" + node.Scalar() + "' (too large)");
   }
   if (!parsed.is_number_integer() || parsed.get<std::int64_t>() < minimum) {

@@ -1,11 +1,11 @@
 #pragma once
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 namespace conveyor::config_detail {
 
@@ -19,7 +19,7 @@ class MappingReader {
 
   bool has(const std::string& key) const { return entries_.count(key) != 0; }
   const YAML::Node& value(const std::string& key) const;
-  int line(const std::string& key) const;        // the key's line (the mapping's line when absent)
+  int line(const std::string& key) const;          // the key's line (the mapping's line when absent)
   std::string path(const std::string& key) const;  // "stages[1].workers"
   int mapping_line() const { return line_; }
   std::map<std::string, int> key_lines() const;  // line of each key present

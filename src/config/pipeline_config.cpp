@@ -27,13 +27,12 @@
 // directory.
 #include "conveyor/config/pipeline_config.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <climits>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
-
-#include <yaml-cpp/depthguard.h>
 
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
@@ -47,7 +46,7 @@ using config_detail::MappingReader;
 
 const std::vector<std::string> kPipelineKeys = {"name",     "max_in_flight", "queue_capacity",
                                                 "ordering", "on_full",       "stages"};
-const std::vector<std::string> kStageKeys = {"name",    "op",          "workers", "cores",
+const std::vector<std::string> kStageKeys = {"name",    "op",          "workers",        "cores",
                                              "threads", "share_cores", "queue_capacity", "args"};
 
 int int_at_least(const MappingReader& reader, const std::string& key, int minimum) {
@@ -61,7 +60,7 @@ CoreSpec read_cores(const MappingReader& stage) {
   const std::string expected =
       "must be a number of cores per worker (>= 1), a list of core ids like [0, 1], or none";
   CoreSpec cores;
-  if (node.IsScalar() && node.Tag() == "?" && node.Scalar() == "none") {
+  if (node.IsScalar() && node.Scalar() == "none") {
     cores.kind = CoreSpec::Kind::kUnpinned;
     return cores;
   }
@@ -72,7 +71,8 @@ CoreSpec read_cores(const MappingReader& stage) {
     } catch (const std::invalid_argument& error) {
       stage.fail(key, error.what());
     }
-    if (!value.is_number_integer() || node.Tag() != "?") stage.fail(key, expected + ", got " + describe_node(node));
+    if (!value.is_number_integer() || node.Tag() != "?")
+      stage.fail(key, expected + ", got " + describe_node(node));
     cores.kind = CoreSpec::Kind::kCount;
     cores.per_worker = int_at_least(stage, key, 1);
     return cores;
@@ -126,7 +126,8 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
   }
   if (config.cores.kind == CoreSpec::Kind::kIds && config.cores.ids.size() % config.workers != 0) {
     stage.fail("cores", std::to_string(config.cores.ids.size()) + " core ids cannot be split evenly among " +
-                            std::to_string(config.workers) + " workers (the count must be a multiple of workers)");
+                            std::to_string(config.workers) +
+                            " workers (the count must be a multiple of workers)");
   }
   if (stage.has("args")) {
     const YAML::Node& args = stage.value("args");
@@ -155,8 +156,8 @@ void check_core_ids_disjoint(const std::vector<StageConfig>& stages, const std::
       if (!inserted) {
         const StageConfig& other = stages[first->second];
         throw ConfigError(file, stage.key_lines.at("cores"), "stages[" + std::to_string(i) + "].cores",
-                          "core " + std::to_string(id) + " is also listed by stage '" + other.name + "' (line " +
-                              std::to_string(other.key_lines.at("cores")) +
+                          "core " + std::to_string(id) + " is also listed by stage '" + other.name +
+                              "' (line " + std::to_string(other.key_lines.at("cores")) +
                               "); stages own disjoint cores unless one sets share_cores: true");
       }
     }
@@ -189,8 +190,9 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
   }
   const YAML::Node& root = documents[0];
   if (!root.IsMap()) {
-    throw ConfigError(file, line_of(root), "",
-                      "expected a mapping of pipeline settings (name, stages, ...), got " + describe_node(root));
+    throw ConfigError(
+        file, line_of(root), "",
+        "expected a mapping of pipeline settings (name, stages, ...), got " + describe_node(root));
   }
   MappingReader top(root, file, "", line_of(root), kPipelineKeys);
 
@@ -198,7 +200,8 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
   config.file = origin.empty() ? std::filesystem::path("<string>") : origin;
   config.base_dir = std::filesystem::absolute(origin.has_parent_path() ? origin.parent_path()
                                                                        : std::filesystem::current_path());
-  config.name = top.has("name") ? top.text("name") : (origin.empty() ? std::string("pipeline") : origin.stem().string());
+  config.name = top.has("name") ? top.text("name")
+                                : (origin.empty() ? std::string("pipeline") : origin.stem().string());
   PipelineOptions& options = config.options;
   options.name = config.name;
   if (top.has("max_in_flight")) {
@@ -208,11 +211,13 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
     options.queue_capacity = static_cast<std::size_t>(top.integer_at_least("queue_capacity", 1));
   }
   if (top.has("ordering")) {
-    options.ordering = top.choice("ordering", {"in_order", "completion"}) == "in_order" ? Ordering::kInOrder
-                                                                                       : Ordering::kCompletion;
+    options.ordering = top.choice("ordering", {"in_order", "completion"}) == "in_order"
+                           ? Ordering::kInOrder
+                           : Ordering::kCompletion;
   }
   if (top.has("on_full")) {
-    options.on_full = top.choice("on_full", {"block", "fail"}) == "block" ? FullPolicy::kBlock : FullPolicy::kFail;
+    options.on_full =
+        top.choice("on_full", {"block", "fail"}) == "block" ? FullPolicy::kBlock : FullPolicy::kFail;
   }
 
   top.require("stages");
@@ -224,9 +229,9 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
     StageConfig stage = read_stage(stages[i], file, i);
     const int name_line = stage.key_lines.at("name");
     if (auto [first, inserted] = line_of_name.emplace(stage.name, name_line); !inserted) {
-      throw ConfigError(file, name_line, "stages[" + std::to_string(i) + "].name",
-                        "duplicate stage name '" + stage.name + "' (first at line " +
-                            std::to_string(first->second) + ")");
+      throw ConfigError(
+          file, name_line, "stages[" + std::to_string(i) + "].name",
+          "duplicate stage name '" + stage.name + "' (first at line " + std::to_string(first->second) + ")");
     }
     config.stages.push_back(std::move(stage));
   }

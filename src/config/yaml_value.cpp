@@ -67,7 +67,8 @@ std::optional<double> core_float(const std::string& text) {
   static const std::regex infinity("[-+]?\\.(inf|Inf|INF)");
   static const std::regex not_a_number("\\.(nan|NaN|NAN)");
   if (std::regex_match(text, infinity)) {
-    return text[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    return text[0] == '-' ? -std::numeric_limits<double>::infinity()
+                          : std::numeric_limits<double>::infinity();
   }
   if (std::regex_match(text, not_a_number)) return std::numeric_limits<double>::quiet_NaN();
   if (!std::regex_match(text, number)) return std::nullopt;
@@ -76,7 +77,8 @@ std::optional<double> core_float(const std::string& text) {
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ptr != digits.data() + digits.size()) return std::nullopt;
   if (ec == std::errc::result_out_of_range) {
-    return digits[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    return digits[0] == '-' ? -std::numeric_limits<double>::infinity()
+                            : std::numeric_limits<double>::infinity();
   }
   return value;
 }
@@ -119,7 +121,8 @@ nlohmann::json scalar_value(const YAML::Node& scalar) {
     if (auto real = core_float(text)) return *real;
     throw std::invalid_argument("'" + text + "' is not a number (tagged !!float)");
   }
-  throw std::invalid_argument("unsupported tag '" + tag + "' (supported: !!str, !!int, !!float, !!bool, !!null)");
+  throw std::invalid_argument("unsupported tag '" + tag +
+                              "' (supported: !!str, !!int, !!float, !!bool, !!null)");
 }
 
 std::string describe_node(const YAML::Node& node) {
@@ -133,8 +136,8 @@ std::string describe_node(const YAML::Node& node) {
 nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, const std::string& path) {
   const std::string& tag = node.Tag();
   if (node.IsSequence() || node.IsMap()) {
-    const bool plain_tag = tag.empty() || tag == "?" || tag == "!" || tag == kTagPrefix + "seq" ||
-                           tag == kTagPrefix + "map";
+    const bool plain_tag =
+        tag.empty() || tag == "?" || tag == "!" || tag == kTagPrefix + "seq" || tag == kTagPrefix + "map";
     if (!plain_tag) throw ConfigError(file, line_of(node), path, "unsupported tag '" + tag + "'");
   }
   if (node.IsSequence()) {
@@ -151,7 +154,8 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, con
     for (const auto& entry : node) {
       const YAML::Node key = entry.first;
       if (!key.IsScalar()) {
-        throw ConfigError(file, line_of(key), path, "mapping keys must be strings, got " + describe_node(key));
+        throw ConfigError(file, line_of(key), path,
+                          "mapping keys must be strings, got " + describe_node(key));
       }
       const std::string name = key.Scalar();
       const std::string child_path = path + "." + name;

@@ -1,8 +1,8 @@
 #pragma once
-#include <string>
+#include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
+#include <string>
 
 namespace conveyor::config_detail {
 

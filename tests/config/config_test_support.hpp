@@ -1,7 +1,7 @@
 #pragma once
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "conveyor/config/pipeline_config.hpp"
 

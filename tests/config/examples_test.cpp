@@ -1,9 +1,9 @@
 // The pipeline files shipped in examples/ parse, fit a 2-core machine, and pass arguments the operators
 // accept (checked against stand-ins that know each op's documented argument names).
-#include <set>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "conveyor/config/pipeline_config.hpp"
 

@@ -1,9 +1,9 @@
 #include "conveyor/config/pipeline_config.hpp"
 
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "config/config_test_support.hpp"
 
@@ -91,7 +91,8 @@ TEST(PipelineConfig, ParsesEveryKey) {
 }
 
 TEST(PipelineConfig, OmittedKeysTakeTheDefaults) {
-  const PipelineConfig config = parse_pipeline_config("stages:\n  - {name: only, op: x.y}\n", "some/where/my-pipe.yaml");
+  const PipelineConfig config =
+      parse_pipeline_config("stages:\n  - {name: only, op: x.y}\n", "some/where/my-pipe.yaml");
   const PipelineOptions defaults;
   EXPECT_EQ(config.name, "my-pipe");
   EXPECT_EQ(config.options.name, "my-pipe");
@@ -107,6 +108,12 @@ TEST(PipelineConfig, OmittedKeysTakeTheDefaults) {
   EXPECT_EQ(stage.threads, 0);
   EXPECT_EQ(stage.queue_capacity, 0u);
   EXPECT_TRUE(stage.args.is_object() && stage.args.empty());
+}
+
+TEST(PipelineConfig, QuotedNoneMeansUnpinnedToo) {
+  const PipelineConfig config =
+      parse_pipeline_config("stages:\n  - {name: a, op: o, cores: \"none\"}\n", "p.yaml");
+  EXPECT_EQ(config.stages.at(0).cores.kind, CoreSpec::Kind::kUnpinned);
 }
 
 TEST(PipelineConfig, ArgsConvertToJsonFaithfully) {
@@ -167,8 +174,8 @@ TEST(PipelineConfig, ErrorMessageNamesFileLineAndKey) {
   EXPECT_EQ(error.file(), "pipeline.yaml");
   EXPECT_EQ(error.line(), line);
   EXPECT_EQ(error.key(), "stages[1].workers");
-  EXPECT_EQ(std::string(error.what()),
-            "pipeline.yaml:" + std::to_string(line) + ": stages[1].workers: must be an integer >= 1, got 'two'");
+  EXPECT_EQ(std::string(error.what()), "pipeline.yaml:" + std::to_string(line) +
+                                           ": stages[1].workers: must be an integer >= 1, got 'two'");
 }
 
 TEST(PipelineConfig, UnknownTopLevelKey) {
@@ -202,7 +209,9 @@ struct BadValueCase {
   std::string message_part;
 };
 
-void PrintTo(const BadValueCase& c, std::ostream* os) { *os << c.label; }
+void PrintTo(const BadValueCase& c, std::ostream* os) {
+  *os << c.label;
+}
 
 class BadStageValue : public ::testing::TestWithParam<BadValueCase> {};
 
@@ -220,23 +229,26 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadValueCase{"ZeroWorkers", "    workers: 0\n", "workers: 0", "stages[0].workers", ">= 1, got '0'"},
         BadValueCase{"NegativeWorkers", "    workers: -2\n", "workers", "stages[0].workers", "got '-2'"},
-        BadValueCase{"QuotedNumber", "    workers: \"2\"\n", "workers", "stages[0].workers", "quoted string '2'"},
+        BadValueCase{"QuotedNumber", "    workers: \"2\"\n", "workers", "stages[0].workers",
+                     "quoted string '2'"},
         BadValueCase{"FloatThreads", "    threads: 1.5\n", "threads", "stages[0].threads", "got '1.5'"},
         BadValueCase{"ListThreads", "    threads: [1]\n", "threads", "stages[0].threads", "got a list"},
-        BadValueCase{"ZeroQueue", "    queue_capacity: 0\n", "queue_capacity", "stages[0].queue_capacity", ">= 1"},
+        BadValueCase{"ZeroQueue", "    queue_capacity: 0\n", "queue_capacity", "stages[0].queue_capacity",
+                     ">= 1"},
         BadValueCase{"ZeroCores", "    cores: 0\n", "cores", "stages[0].cores", ">= 1"},
         BadValueCase{"CoresWord", "    cores: all\n", "cores", "stages[0].cores", "or none, got 'all'"},
         BadValueCase{"NegativeCoreId", "    cores:\n      - 0\n      - -1\n", "- -1", "stages[0].cores[1]",
                      "core id must be an integer >= 0"},
-        BadValueCase{"RepeatedCoreId", "    cores: [0, 1, 0]\n", "cores", "stages[0].cores[2]", "listed twice"},
+        BadValueCase{"RepeatedCoreId", "    cores: [0, 1, 0]\n", "cores", "stages[0].cores[2]",
+                     "listed twice"},
         BadValueCase{"EmptyCoreList", "    cores: []\n", "cores", "stages[0].cores", "empty"},
-        BadValueCase{"CoresNotDivisible", "    workers: 2\n    cores: [0, 1, 2]\n", "cores", "stages[0].cores",
-                     "3 core ids cannot be split evenly among 2 workers"},
+        BadValueCase{"CoresNotDivisible", "    workers: 2\n    cores: [0, 1, 2]\n", "cores",
+                     "stages[0].cores", "3 core ids cannot be split evenly among 2 workers"},
         BadValueCase{"ShareCoresYes", "    share_cores: yes\n", "share_cores", "stages[0].share_cores",
                      "must be true or false, got 'yes'"},
         BadValueCase{"ArgsList", "    args: [1, 2]\n", "args", "stages[0].args", "must be a mapping"},
-        BadValueCase{"DuplicateStageKey", "    workers: 1\n    workers: 2\n", "workers: 2", "stages[0].workers",
-                     "duplicate key"},
+        BadValueCase{"DuplicateStageKey", "    workers: 1\n    workers: 2\n", "workers: 2",
+                     "stages[0].workers", "duplicate key"},
         BadValueCase{"DuplicateArgKey", "    args:\n      k: 1\n      k: 2\n", "k: 2", "stages[0].args.k",
                      "duplicate key"},
         BadValueCase{"UnknownTag", "    args:\n      k: !custom 1\n", "k: !custom", "stages[0].args.k",
@@ -333,8 +345,9 @@ TEST(PipelineConfig, MalformedYamlReportsItsLine) {
 }
 
 TEST(PipelineConfig, DeeplyNestedYamlIsAnErrorNotACrash) {
-  const std::string yaml = "stages:\n  - name: a\n    op: o\n    args:\n      x: " + std::string(100000, '[') +
-                           std::string(100000, ']') + "\n";
+  const std::string yaml =
+      "stages:\n  - name: a\n    op: o\n    args:\n      x: " + std::string(100000, '[') +
+      std::string(100000, ']') + "\n";
   const ConfigError error = parse_error(yaml);
   EXPECT_EQ(error.line(), 5);
   EXPECT_THAT(error.what(), HasSubstr("nested more than"));
@@ -353,8 +366,8 @@ class PipelineFile : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("conveyor_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("conveyor_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -367,7 +380,8 @@ class PipelineFile : public ::testing::Test {
 };
 
 TEST_F(PipelineFile, LoadsFromDisk) {
-  const auto path = write("tokenize.yaml", "stages:\n  - {name: t, op: text.wordpiece, args: {vocab: v.txt}}\n");
+  const auto path =
+      write("tokenize.yaml", "stages:\n  - {name: t, op: text.wordpiece, args: {vocab: v.txt}}\n");
   const PipelineConfig config = load_pipeline_config(path);
   EXPECT_EQ(config.name, "tokenize");
   EXPECT_EQ(config.file, path);

@@ -1,11 +1,10 @@
 #pragma once
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "conveyor/ops/registry.hpp"
 #include "conveyor/runtime/pipeline_spec.hpp"
@@ -34,15 +33,15 @@ struct StageConfig {
   CoreSpec cores;
   int threads = 0;
   std::size_t queue_capacity = 0;
-  int line = 0;                               // where the stage starts in the file
-  std::map<std::string, int> key_lines;       // line of each key the stage sets (name, op, cores, ...)
-  std::map<std::string, int> arg_lines;       // line of each key under args
+  int line = 0;                          // where the stage starts in the file
+  std::map<std::string, int> key_lines;  // line of each key the stage sets (name, op, cores, ...)
+  std::map<std::string, int> arg_lines;  // line of each key under args
 };
 
 struct PipelineConfig {
   std::string name;
-  std::filesystem::path file;       // the YAML file ("<string>" when parsed from text)
-  std::filesystem::path base_dir;   // relative paths resolve against it
+  std::filesystem::path file;      // the YAML file ("<string>" when parsed from text)
+  std::filesystem::path base_dir;  // relative paths resolve against it
   PipelineOptions options;
   std::vector<StageConfig> stages;
 };
