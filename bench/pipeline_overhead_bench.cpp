@@ -3,6 +3,7 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -108,6 +109,22 @@ double single_item_latency_us(int stages) {
   return pipeline.metrics().latency.p50_ms * 1000.0;
 }
 
+// Alternates the two runs `rounds` times and keeps each one's median rate, so drift on a shared machine
+// hits both alike.
+template <typename A, typename B>
+std::pair<Run, Run> alternate(int rounds, A run_a, B run_b) {
+  std::vector<Run> as, bs;
+  for (int i = 0; i < rounds; ++i) {
+    as.push_back(run_a());
+    bs.push_back(run_b());
+  }
+  auto median = [](std::vector<Run> runs) {
+    std::sort(runs.begin(), runs.end(), [](const Run& x, const Run& y) { return x.items / x.seconds < y.items / y.seconds; });
+    return runs[runs.size() / 2];
+  };
+  return {median(as), median(bs)};
+}
+
 void report(const char* what, const Run& a, const char* a_name, const Run& b, const char* b_name) {
   const double ra = a.items / a.seconds, rb = b.items / b.seconds;
   std::printf("%-34s %-10s %10.0f items/s   %-10s %10.0f items/s   ratio %.3f\n", what, a_name, ra, b_name, rb,
@@ -128,8 +145,9 @@ int main(int argc, char** argv) {
   {
     const int n = static_cast<int>(200000 * scale);
     run_conveyor(kStages, 0, n / 10, kInFlight, false);  // warm-up
-    const Run c = run_conveyor(kStages, 0, n, kInFlight, false);
-    const Run t = run_tbb(kStages, 0, n, kInFlight, tbb::filter_mode::serial_in_order);
+    const auto [c, t] = alternate(
+        5, [&] { return run_conveyor(kStages, 0, n, kInFlight, false); },
+        [&] { return run_tbb(kStages, 0, n, kInFlight, tbb::filter_mode::serial_in_order); });
     report("4 no-op stages (throughput)", c, "conveyor", t, "tbb");
     std::printf("  conveyor: %.2f us per item per stage hop at full load (wall / items / %d hops, %d cores)\n",
                 c.seconds / c.items * 1e6 / kStages, kStages, cores);
@@ -141,11 +159,14 @@ int main(int argc, char** argv) {
   {
     const uint64_t work = iterations_for_micros(50);
     const int n = static_cast<int>(20000 * scale);
-    const Run c = run_conveyor(kStages, work, n, kInFlight, false);
-    const Run t = run_tbb(kStages, work, n, kInFlight, tbb::filter_mode::serial_in_order);
-    const Run tp = run_tbb(kStages, work, n, kInFlight, tbb::filter_mode::parallel);
+    const auto [c, t] = alternate(
+        5, [&] { return run_conveyor(kStages, work, n, kInFlight, false); },
+        [&] { return run_tbb(kStages, work, n, kInFlight, tbb::filter_mode::serial_in_order); });
+    const auto [c2, tp] = alternate(
+        3, [&] { return run_conveyor(kStages, work, n, kInFlight, false); },
+        [&] { return run_tbb(kStages, work, n, kInFlight, tbb::filter_mode::parallel); });
     report("4 x 50us stages", c, "conveyor", t, "tbb-serial");
-    report("4 x 50us stages", c, "conveyor", tp, "tbb-par");
+    report("4 x 50us stages", c2, "conveyor", tp, "tbb-parallel");
     std::printf("  work-conserving bound on %d cores: %.0f items/s\n\n", cores, cores / (kStages * 50e-6));
   }
 
