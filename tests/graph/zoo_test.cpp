@@ -229,6 +229,72 @@ TEST(ZooStructure, MobileNetUsesDepthwiseConvsAndClipWithInputs) {
   EXPECT_EQ(clips, 35);      // stem + 17 depthwise + 16 expansions + last 1x1
 }
 
+int64_t bert_parameters_by_formula(const ZooOptions& o) {
+  const int64_t h = o.hidden, i = o.intermediate > 0 ? o.intermediate : 4 * h;
+  const int64_t embeddings = o.vocab * h + std::max<int64_t>(512, o.seq_len) * h + 2 * h + 2 * h;
+  const int64_t layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+  return embeddings + o.layers * layer + (h * h + h) + (h * o.classes + o.classes);
+}
+
+TEST(ZooStructure, BertParameterCountMatchesTheArchitecture) {
+  // The formula gives 109,482,240 for bert-base-uncased's BertModel (published), plus the classifier.
+  ZooOptions base;
+  base.layers = 12;
+  base.hidden = 768;
+  base.vocab = 30522;
+  base.classes = 2;
+  EXPECT_EQ(bert_parameters_by_formula(base), 109'482'240 + 768 * 2 + 2);
+
+  ZooOptions options = small_bert_options();
+  options.intermediate = 100;
+  EXPECT_EQ(learnable_parameters(conveyor::zoo::build("bert", options)), bert_parameters_by_formula(options));
+}
+
+int count_ops(const onnx::ModelProto& model, const std::string& op_type) {
+  int count = 0;
+  for (const auto& node : model.graph().node()) count += node.op_type() == op_type;
+  return count;
+}
+
+TEST(ZooStructure, BertAttentionAndLayerNormAsExported) {
+  const ZooOptions options = small_bert_options();
+  const onnx::ModelProto model = conveyor::zoo::build("bert", options);
+  const int layer_norms = 1 + 2 * options.layers;
+  EXPECT_EQ(count_ops(model, "LayerNormalization"), 0);
+  EXPECT_EQ(count_ops(model, "ReduceMean"), 2 * layer_norms);
+  EXPECT_EQ(count_ops(model, "Sqrt"), layer_norms);
+  EXPECT_EQ(count_ops(model, "Softmax"), options.layers);
+  EXPECT_EQ(count_ops(model, "Erf"), options.layers);
+  EXPECT_EQ(count_ops(model, "MatMul"), 8 * options.layers);  // q, k, v, out, 2 FFN, q@k^T, p@v
+  EXPECT_EQ(count_ops(model, "Gather"), 4);                    // 3 embeddings + first token
+  EXPECT_EQ(count_ops(model, "Gemm"), 2);                      // pooler + classifier
+  EXPECT_EQ(model.graph().input_size(), 3);
+  for (const auto& input : model.graph().input())
+    EXPECT_EQ(input.type().tensor_type().elem_type(), onnx::TensorProto::INT64) << input.name();
+}
+
+TEST(ZooStructure, BertAtOpset17UsesFusedLayerNormalization) {
+  ZooOptions options = small_bert_options();
+  options.opset = 17;
+  const onnx::ModelProto model = conveyor::zoo::build("bert", options);
+  EXPECT_EQ(model.opset_import(0).version(), 17);
+  EXPECT_EQ(count_ops(model, "LayerNormalization"), 1 + 2 * options.layers);
+  EXPECT_EQ(count_ops(model, "ReduceMean"), 0);
+  EXPECT_NO_THROW(conveyor::zoo::check(model));
+  EXPECT_EQ(inferred_shapes(model).at("last_hidden_state"), (Dims{1, options.seq_len, options.hidden}));
+}
+
+TEST(ZooStructure, BertRejectsHeadsThatDoNotDivideHidden) {
+  ZooOptions options = small_bert_options();
+  options.heads = 5;
+  try {
+    conveyor::zoo::build("bert", options);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("heads"), std::string::npos) << error.what();
+  }
+}
+
 // --- OpenCV DNN as an independent oracle --------------------------------------------------------------------
 
 float scalar_initializer(const onnx::GraphProto& graph, const std::string& name) {

@@ -97,6 +97,33 @@ std::string GraphBuilder::add_filled(const std::string& name, const Dims& dims, 
   return add_floats(name, dims, std::vector<float>(static_cast<size_t>(element_count(dims)), value));
 }
 
+namespace {
+
+template <typename T>
+onnx::AttributeProto value_attribute(onnx::TensorProto::DataType type, const Dims& dims,
+                                     const std::vector<T>& values) {
+  if (element_count(dims) != static_cast<int64_t>(values.size()))
+    throw std::logic_error("zoo: Constant has the wrong number of values");
+  onnx::AttributeProto attribute;
+  attribute.set_name("value");
+  attribute.set_type(onnx::AttributeProto::TENSOR);
+  onnx::TensorProto& tensor = *attribute.mutable_t();
+  tensor.set_data_type(type);
+  for (int64_t dim : dims) tensor.add_dims(dim);
+  set_raw(tensor, values);
+  return attribute;
+}
+
+}  // namespace
+
+std::string GraphBuilder::add_constant(const Dims& dims, const std::vector<float>& values) {
+  return add_node("Constant", {}, {value_attribute(onnx::TensorProto::FLOAT, dims, values)});
+}
+
+std::string GraphBuilder::add_constant_int64s(const Dims& dims, const std::vector<int64_t>& values) {
+  return add_node("Constant", {}, {value_attribute(onnx::TensorProto::INT64, dims, values)});
+}
+
 void GraphBuilder::add_input(const std::string& name, onnx::TensorProto::DataType type, const Dims& dims) {
   onnx::ValueInfoProto& value = *graph_.add_input();
   value.set_name(name);

@@ -32,6 +32,10 @@ class GraphBuilder {
   std::string add_filled(const std::string& name, const Dims& dims, float value);
   std::string add_scalar(const std::string& name, float value) { return add_floats(name, {}, {value}); }
 
+  // Constant nodes (what exporters emit for scalars and shape tensors); each returns the output's name.
+  std::string add_constant(const Dims& dims, const std::vector<float>& values);
+  std::string add_constant_int64s(const Dims& dims, const std::vector<int64_t>& values);
+
   void add_input(const std::string& name, onnx::TensorProto::DataType type, const Dims& dims);
   void add_output(const std::string& name, onnx::TensorProto::DataType type, const Dims& dims);
 
