@@ -38,7 +38,8 @@ ZooOptions options_for(const std::string& name) {
 
 Dims dims_of(const onnx::TypeProto& type) {
   Dims dims;
-  for (const auto& dim : type.tensor_type().shape().dim()) dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+  for (const auto& dim : type.tensor_type().shape().dim())
+    dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
   return dims;
 }
 
@@ -110,7 +111,8 @@ TEST(Zoo, UnknownNameListsKnownModels) {
   } catch (const std::invalid_argument& error) {
     const std::string message = error.what();
     EXPECT_NE(message.find("resnet19"), std::string::npos) << message;
-    for (const auto& name : conveyor::zoo::names()) EXPECT_NE(message.find(name), std::string::npos) << message;
+    for (const auto& name : conveyor::zoo::names())
+      EXPECT_NE(message.find(name), std::string::npos) << message;
   }
 }
 
@@ -145,7 +147,8 @@ std::map<std::string, std::map<std::string, Dims>> expected_outputs(int batch) {
       {"resnet18", {{"logits", {batch, 1000}}}},
       {"resnet50", {{"logits", {batch, 1000}}}},
       {"mobilenet_v2", {{"logits", {batch, 1000}}}},
-      {"bert", {{"logits", {batch, bert.classes}}, {"last_hidden_state", {batch, bert.seq_len, bert.hidden}}}},
+      {"bert",
+       {{"logits", {batch, bert.classes}}, {"last_hidden_state", {batch, bert.seq_len, bert.hidden}}}},
       {"mlp", {{"logits", {batch, 10}}}},
       {"tinycnn", {{"logits", {batch, 10}}}},
   };
@@ -197,7 +200,8 @@ TEST(ZooStructure, MultiplyAccumulatesMatchTorchvision) {
   // torchvision's model tables: 1.81, 4.09 and 0.30 G multiply-adds at 224x224.
   EXPECT_NEAR(static_cast<double>(multiply_accumulates(conveyor::zoo::build("resnet18"))) / 1e9, 1.81, 0.02);
   EXPECT_NEAR(static_cast<double>(multiply_accumulates(conveyor::zoo::build("resnet50"))) / 1e9, 4.09, 0.03);
-  EXPECT_NEAR(static_cast<double>(multiply_accumulates(conveyor::zoo::build("mobilenet_v2"))) / 1e9, 0.30, 0.01);
+  EXPECT_NEAR(static_cast<double>(multiply_accumulates(conveyor::zoo::build("mobilenet_v2"))) / 1e9, 0.30,
+              0.01);
 }
 
 TEST(ZooStructure, ResNetUsesSeparateBatchNormWithPositiveVariance) {
@@ -266,8 +270,8 @@ TEST(ZooStructure, BertAttentionAndLayerNormAsExported) {
   EXPECT_EQ(count_ops(model, "Softmax"), options.layers);
   EXPECT_EQ(count_ops(model, "Erf"), options.layers);
   EXPECT_EQ(count_ops(model, "MatMul"), 8 * options.layers);  // q, k, v, out, 2 FFN, q@k^T, p@v
-  EXPECT_EQ(count_ops(model, "Gather"), 4);                    // 3 embeddings + first token
-  EXPECT_EQ(count_ops(model, "Gemm"), 2);                      // pooler + classifier
+  EXPECT_EQ(count_ops(model, "Gather"), 4);                   // 3 embeddings + first token
+  EXPECT_EQ(count_ops(model, "Gemm"), 2);                     // pooler + classifier
   EXPECT_EQ(model.graph().input_size(), 3);
   for (const auto& input : model.graph().input())
     EXPECT_EQ(input.type().tensor_type().elem_type(), onnx::TensorProto::INT64) << input.name();
@@ -295,7 +299,8 @@ TEST(ZooStructure, BertRejectsHeadsThatDoNotDivideHidden) {
   }
 }
 
-// --- OpenCV DNN as an independent oracle --------------------------------------------------------------------
+// --- OpenCV DNN as an independent oracle
+// --------------------------------------------------------------------
 
 float scalar_initializer(const onnx::GraphProto& graph, const std::string& name) {
   for (const auto& tensor : graph.initializer()) {
@@ -389,10 +394,12 @@ TEST_P(ZooOpenCvCnn, RunsWithFiniteSaneLogits) {
   cv::Mat first_image(std::vector<int>{1, 3, 224, 224}, CV_32F, const_cast<uchar*>(images.ptr()));
   single_net.setInput(first_image, "input");
   const cv::Mat single_logits = single_net.forward("logits");
-  EXPECT_LT(cv::norm(single_logits.reshape(1, 1), logits.row(0), cv::NORM_INF), 1e-3 * (1 + magnitude.max_abs));
+  EXPECT_LT(cv::norm(single_logits.reshape(1, 1), logits.row(0), cv::NORM_INF),
+            1e-3 * (1 + magnitude.max_abs));
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, ZooOpenCvCnn, testing::Values("resnet18", "resnet50", "mobilenet_v2", "tinycnn"),
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooOpenCvCnn,
+                         testing::Values("resnet18", "resnet50", "mobilenet_v2", "tinycnn"),
                          [](const auto& param_info) { return param_info.param; });
 
 }  // namespace

@@ -25,11 +25,12 @@ void validate(const ZooOptions& options) {
   require(options.layers >= 1, "layers must be >= 1, got " + std::to_string(options.layers));
   require(options.hidden >= 1, "hidden must be >= 1, got " + std::to_string(options.hidden));
   require(options.heads >= 1 && options.hidden % options.heads == 0,
-          "heads (" + std::to_string(options.heads) + ") must divide hidden (" + std::to_string(options.hidden) + ")");
+          "heads (" + std::to_string(options.heads) + ") must divide hidden (" +
+              std::to_string(options.hidden) + ")");
   require(options.seq_len >= 1, "seq_len must be >= 1, got " + std::to_string(options.seq_len));
   require(options.vocab >= 1, "vocab must be >= 1, got " + std::to_string(options.vocab));
-  require(options.intermediate >= 0, "intermediate must be >= 0 (0 = 4 * hidden), got " +
-                                         std::to_string(options.intermediate));
+  require(options.intermediate >= 0,
+          "intermediate must be >= 0 (0 = 4 * hidden), got " + std::to_string(options.intermediate));
   require(options.classes >= 1, "classes must be >= 1, got " + std::to_string(options.classes));
 }
 
@@ -73,7 +74,8 @@ class BertWriter {
     const std::string words = b_.add_normal("embeddings.word_embeddings.weight", {vocab_, hidden_}, 1.0f);
     const std::string position_table =
         b_.add_normal("embeddings.position_embeddings.weight", {positions, hidden_}, 1.0f);
-    const std::string type_table = b_.add_normal("embeddings.token_type_embeddings.weight", {kTokenTypes, hidden_}, 1.0f);
+    const std::string type_table =
+        b_.add_normal("embeddings.token_type_embeddings.weight", {kTokenTypes, hidden_}, 1.0f);
     std::vector<int64_t> position_values(static_cast<size_t>(seq_));
     for (int64_t i = 0; i < seq_; ++i) position_values[static_cast<size_t>(i)] = i;
     const std::string position_ids = b_.add_int64s("embeddings.position_ids", {1, seq_}, position_values);
@@ -141,13 +143,16 @@ class BertWriter {
   }
 
   std::string self_attention(const std::string& x, const std::string& mask, const std::string& path) {
-    const std::string query = split_heads(linear(x, path + ".query", hidden_, hidden_), path + ".query", false);
+    const std::string query =
+        split_heads(linear(x, path + ".query", hidden_, hidden_), path + ".query", false);
     const std::string key = split_heads(linear(x, path + ".key", hidden_, hidden_), path + ".key", true);
-    const std::string value = split_heads(linear(x, path + ".value", hidden_, hidden_), path + ".value", false);
+    const std::string value =
+        split_heads(linear(x, path + ".value", hidden_, hidden_), path + ".value", false);
 
     b_.set_scope(scope_of(path));
     std::string scores = b_.add_node("MatMul", {query, key});
-    scores = b_.add_node("Div", {scores, scalar(static_cast<float>(std::sqrt(static_cast<double>(head_dim_))))});
+    scores =
+        b_.add_node("Div", {scores, scalar(static_cast<float>(std::sqrt(static_cast<double>(head_dim_))))});
     scores = b_.add_node("Add", {scores, mask});
     const std::string probabilities = b_.add_node("Softmax", {scores}, {attr_int("axis", -1)});
     std::string context = b_.add_node("MatMul", {probabilities, value});
@@ -190,7 +195,8 @@ class BertWriter {
     const std::string first_token =
         b_.add_node("Gather", {hidden_states, b_.add_constant_int64s({}, {0})}, {attr_int("axis", 1)});
     const float stddev = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hidden_)));
-    const auto gemm_attributes = std::vector{attr_float("alpha", 1.0f), attr_float("beta", 1.0f), attr_int("transB", 1)};
+    const auto gemm_attributes =
+        std::vector{attr_float("alpha", 1.0f), attr_float("beta", 1.0f), attr_int("transB", 1)};
     const std::string pooler_weight = b_.add_normal("pooler.dense.weight", {hidden_, hidden_}, stddev);
     const std::string pooler_bias = b_.add_normal("pooler.dense.bias", {hidden_}, 0.02f);
     b_.set_scope("/pooler/dense");

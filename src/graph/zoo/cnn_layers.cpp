@@ -21,16 +21,16 @@ std::string conv(GraphBuilder& builder, const std::string& x, const std::string&
                  const ConvSpec& spec) {
   const int64_t fan_in = spec.in_channels / spec.groups * spec.kernel * spec.kernel;
   const float he_std = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));
-  const std::string weight =
-      builder.add_normal(module_path + ".weight",
-                         {spec.out_channels, spec.in_channels / spec.groups, spec.kernel, spec.kernel}, he_std);
+  const std::string weight = builder.add_normal(
+      module_path + ".weight", {spec.out_channels, spec.in_channels / spec.groups, spec.kernel, spec.kernel},
+      he_std);
   const int64_t pad = spec.kernel / 2;
   builder.set_scope(scope_of(module_path));
-  return builder.add_node("Conv", {x, weight},
-                          {attr_ints("dilations", {1, 1}), attr_int("group", spec.groups),
-                           attr_ints("kernel_shape", {spec.kernel, spec.kernel}),
-                           attr_ints("pads", {pad, pad, pad, pad}),
-                           attr_ints("strides", {spec.stride, spec.stride})});
+  return builder.add_node(
+      "Conv", {x, weight},
+      {attr_ints("dilations", {1, 1}), attr_int("group", spec.groups),
+       attr_ints("kernel_shape", {spec.kernel, spec.kernel}), attr_ints("pads", {pad, pad, pad, pad}),
+       attr_ints("strides", {spec.stride, spec.stride})});
 }
 
 std::string batch_norm(GraphBuilder& builder, const std::string& x, const std::string& module_path,

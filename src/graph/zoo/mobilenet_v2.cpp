@@ -57,11 +57,17 @@ struct StageSpec {
 void build_mobilenet_v2(onnx::GraphProto& graph, const ZooOptions& options) {
   graph.set_name("mobilenet_v2");
   GraphBuilder builder(graph, options.seed);
-  builder.add_input("input", onnx::TensorProto::FLOAT, {options.batch, 3, options.image_size, options.image_size});
+  builder.add_input("input", onnx::TensorProto::FLOAT,
+                    {options.batch, 3, options.image_size, options.image_size});
   const ClipBounds clip{builder.add_scalar("relu6_min", 0.0f), builder.add_scalar("relu6_max", 6.0f)};
 
-  constexpr std::array<StageSpec, 7> stages{{
-      {1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}}};
+  constexpr std::array<StageSpec, 7> stages{{{1, 16, 1, 1},
+                                             {6, 24, 2, 2},
+                                             {6, 32, 3, 2},
+                                             {6, 64, 4, 2},
+                                             {6, 96, 3, 1},
+                                             {6, 160, 3, 2},
+                                             {6, 320, 1, 1}}};
   int feature = 0;
   std::string x = conv_bn_relu6(builder, "input", "features.0", {3, 32, 3, 2}, clip);
   ++feature;
@@ -69,8 +75,8 @@ void build_mobilenet_v2(onnx::GraphProto& graph, const ZooOptions& options) {
   for (const StageSpec& stage : stages) {
     for (int repeat = 0; repeat < stage.repeats; ++repeat) {
       const int64_t stride = repeat == 0 ? stage.stride : 1;
-      x = inverted_residual(builder, x, "features." + std::to_string(feature++), channels, stage.channels, stride,
-                            stage.expand_ratio, clip);
+      x = inverted_residual(builder, x, "features." + std::to_string(feature++), channels, stage.channels,
+                            stride, stage.expand_ratio, clip);
       channels = stage.channels;
     }
   }

@@ -73,21 +73,22 @@ void build_resnet(onnx::GraphProto& graph, const ZooOptions& options, int depth)
   }
   graph.set_name("resnet" + std::to_string(depth));
   GraphBuilder builder(graph, options.seed);
-  builder.add_input("input", onnx::TensorProto::FLOAT, {options.batch, 3, options.image_size, options.image_size});
+  builder.add_input("input", onnx::TensorProto::FLOAT,
+                    {options.batch, 3, options.image_size, options.image_size});
 
   std::string x = conv(builder, "input", "conv1", {3, 64, 7, 2});
   x = relu(builder, batch_norm(builder, x, "bn1", 64), "relu");
   builder.set_scope("/maxpool");
   x = builder.add_node("MaxPool", {x},
-                       {attr_int("ceil_mode", 0), attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}),
-                        attr_ints("strides", {2, 2})});
+                       {attr_int("ceil_mode", 0), attr_ints("kernel_shape", {3, 3}),
+                        attr_ints("pads", {1, 1, 1, 1}), attr_ints("strides", {2, 2})});
 
   int64_t channels = 64;
   for (int stage = 0; stage < 4; ++stage) {
     const int64_t planes = int64_t{64} << stage;
     for (int index = 0; index < blocks_per_stage[static_cast<size_t>(stage)]; ++index) {
-      const BlockSpec block{"layer" + std::to_string(stage + 1) + "." + std::to_string(index), channels, planes,
-                            (stage > 0 && index == 0) ? 2 : 1};
+      const BlockSpec block{"layer" + std::to_string(stage + 1) + "." + std::to_string(index), channels,
+                            planes, (stage > 0 && index == 0) ? 2 : 1};
       x = depth == 18 ? basic_block(builder, x, block) : bottleneck(builder, x, block);
       channels = planes * expansion;
     }

@@ -14,7 +14,8 @@ std::string linear(GraphBuilder& builder, const std::string& x, const std::strin
   const std::string bias = builder.add_normal(module_path + ".bias", {out}, 0.05f);
   builder.set_scope(scope_of(module_path));
   return builder.add_node("Gemm", {x, weight, bias},
-                          {attr_float("alpha", 1.0f), attr_float("beta", 1.0f), attr_int("transB", 1)}, output);
+                          {attr_float("alpha", 1.0f), attr_float("beta", 1.0f), attr_int("transB", 1)},
+                          output);
 }
 
 }  // namespace
@@ -35,13 +36,14 @@ void build_mlp(onnx::GraphProto& graph, const ZooOptions& options) {
 void build_tinycnn(onnx::GraphProto& graph, const ZooOptions& options) {
   graph.set_name("tinycnn");
   GraphBuilder builder(graph, options.seed);
-  builder.add_input("input", onnx::TensorProto::FLOAT, {options.batch, 3, options.image_size, options.image_size});
+  builder.add_input("input", onnx::TensorProto::FLOAT,
+                    {options.batch, 3, options.image_size, options.image_size});
   std::string x = conv(builder, "input", "conv1", {3, 16, 3});
   x = relu(builder, batch_norm(builder, x, "bn1", 16), "relu1");
   builder.set_scope("/pool");
   x = builder.add_node("MaxPool", {x},
-                       {attr_int("ceil_mode", 0), attr_ints("kernel_shape", {2, 2}), attr_ints("pads", {0, 0, 0, 0}),
-                        attr_ints("strides", {2, 2})});
+                       {attr_int("ceil_mode", 0), attr_ints("kernel_shape", {2, 2}),
+                        attr_ints("pads", {0, 0, 0, 0}), attr_ints("strides", {2, 2})});
   x = conv(builder, x, "conv2", {16, 32, 3, 2});
   x = relu(builder, batch_norm(builder, x, "bn2", 32), "relu2");
   classifier_head(builder, x, "fc", 32, 10, "logits");

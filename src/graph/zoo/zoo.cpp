@@ -42,11 +42,13 @@ std::string known_names() {
 
 void validate(const Entry& entry, const ZooOptions& options) {
   const std::string where = "zoo: model '" + entry.name + "': ";
-  if (options.batch < 1) throw std::invalid_argument(where + "batch must be >= 1, got " + std::to_string(options.batch));
+  if (options.batch < 1)
+    throw std::invalid_argument(where + "batch must be >= 1, got " + std::to_string(options.batch));
   if (options.opset < 13 || options.opset > 17)
     throw std::invalid_argument(where + "opset must be in 13..17, got " + std::to_string(options.opset));
   if (entry.is_image_model && options.image_size < 32)
-    throw std::invalid_argument(where + "image_size must be >= 32, got " + std::to_string(options.image_size));
+    throw std::invalid_argument(where + "image_size must be >= 32, got " +
+                                std::to_string(options.image_size));
 }
 
 }  // namespace
@@ -112,7 +114,9 @@ void write(const std::string& name, const ZooOptions& options, const std::string
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) throw std::runtime_error("zoo: cannot open '" + path + "' for writing");
   file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!file) throw std::runtime_error("zoo: failed writing " + std::to_string(bytes.size()) + " bytes to '" + path + "'");
+  if (!file)
+    throw std::runtime_error("zoo: failed writing " + std::to_string(bytes.size()) + " bytes to '" + path +
+                             "'");
 }
 
 }  // namespace conveyor::zoo
