@@ -299,11 +299,10 @@ TEST(ZooStructure, BertRejectsHeadsThatDoNotDivideHidden) {
   }
 }
 
-// --- OpenCV DNN as an independent oracle
+// --- OpenCV DNN as an independent oracle ---
 // BERT is not run here: OpenCV 4.6 cannot import a Gather whose indices are a runtime input (the embedding
 // lookup: "Blob input_ids not found in const blobs"), and with embeddings and mask cut off and fed as inputs
 // its shape computation still asserts in the encoder (shape_utils.hpp:170).
-// --------------------------------------------------------------------
 
 float scalar_initializer(const onnx::GraphProto& graph, const std::string& name) {
   for (const auto& tensor : graph.initializer()) {
