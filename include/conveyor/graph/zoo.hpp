@@ -1,0 +1,45 @@
+#pragma once
+// conveyor's model zoo: standard architectures built as ONNX models with seeded random weights, so tests,
+// benchmarks and demos never download anything. The graphs follow what the torchvision / Hugging Face
+// exporters emit (opset 13 by default): separate BatchNormalization nodes, Clip-as-ReLU6 with min/max
+// inputs, BERT attention and LayerNorm spelled out as exported.
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace conveyor::zoo {
+
+struct ZooOptions {
+  uint64_t seed = 0;     // same seed -> byte-identical model
+  int batch = 1;         // static batch dimension of every input and output
+  int opset = 13;        // 13..17; at 17 bert uses the fused LayerNormalization op
+  int image_size = 224;  // CNNs: input height = width (>= 32)
+  // bert
+  int layers = 4;
+  int hidden = 256;
+  int heads = 4;
+  int seq_len = 128;
+  int vocab = 1000;
+  int intermediate = 0;  // 0 = 4 * hidden
+  int classes = 2;
+};
+
+// Known model names: "resnet18", "resnet50", "mobilenet_v2", "bert", "mlp", "tinycnn".
+std::vector<std::string> names();
+
+// Builds the model. Throws std::invalid_argument for an unknown name (the message lists the known ones)
+// or options the architecture cannot take.
+onnx::ModelProto build(const std::string& name, const ZooOptions& options = {});
+
+// Throws std::runtime_error naming the model when onnx::checker or strict shape inference rejects it.
+void check(const onnx::ModelProto& model);
+
+// build() + check() + deterministic serialisation: the bytes of the .onnx file.
+std::string serialize(const std::string& name, const ZooOptions& options = {});
+
+// serialize() written to `path`; throws std::runtime_error naming the path when it cannot be written.
+void write(const std::string& name, const ZooOptions& options, const std::string& path);
+
+}  // namespace conveyor::zoo
