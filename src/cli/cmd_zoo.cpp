@@ -1,0 +1,47 @@
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "conveyor/graph/zoo.hpp"
+
+namespace conveyor::cli {
+namespace {
+
+struct ZooCommand {
+  std::string name;
+  std::string output;
+  zoo::ZooOptions options;
+};
+
+std::string known_names() {
+  std::string all;
+  for (const auto& n : zoo::names()) all += (all.empty() ? "" : ", ") + n;
+  return all;
+}
+
+}  // namespace
+
+void add_zoo_command(CLI::App& app) {
+  auto o = std::make_shared<ZooCommand>();
+  CLI::App* cmd = app.add_subcommand("zoo", "Write a standard model with seeded random weights as ONNX (" + known_names() + ")");
+  cmd->add_option("name", o->name, "Model name")->required();
+  cmd->add_option("-o,--output", o->output, "ONNX file to write")->required();
+  cmd->add_option("--seed", o->options.seed, "Weight seed (same seed, same bytes)")->capture_default_str();
+  cmd->add_option("--batch", o->options.batch, "Batch size")->capture_default_str();
+  cmd->add_option("--opset", o->options.opset, "ONNX opset (13..17)")->capture_default_str();
+  cmd->add_option("--image-size", o->options.image_size, "CNN input height and width")->capture_default_str();
+  cmd->add_option("--layers", o->options.layers, "bert: encoder layers")->capture_default_str();
+  cmd->add_option("--hidden", o->options.hidden, "bert: width")->capture_default_str();
+  cmd->add_option("--heads", o->options.heads, "bert: attention heads")->capture_default_str();
+  cmd->add_option("--seq-len", o->options.seq_len, "bert: sequence length")->capture_default_str();
+  cmd->add_option("--vocab", o->options.vocab, "bert: vocabulary size")->capture_default_str();
+  cmd->add_option("--classes", o->options.classes, "bert: classifier outputs")->capture_default_str();
+  cmd->footer("Examples:\n  conveyor zoo resnet50 -o resnet50.onnx --seed 1\n"
+              "  conveyor zoo bert -o bert.onnx --layers 4 --hidden 256 --seq-len 128");
+  cmd->callback([o] {
+    zoo::write(o->name, o->options, o->output);
+    std::printf("wrote %s (%s, seed %llu)\n", o->output.c_str(), o->name.c_str(),
+                static_cast<unsigned long long>(o->options.seed));
+  });
+}
+
+}  // namespace conveyor::cli
