@@ -15,11 +15,10 @@ std::shared_ptr<const LabelList> LabelList::load(const std::filesystem::path& pa
 }
 
 const std::string& LabelList::at(int64_t index, int64_t class_count) const {
-  if (index < 0 || static_cast<std::size_t>(index) >= labels_.size())
+  if (static_cast<std::size_t>(class_count) > labels_.size())
     throw std::out_of_range("labels file '" + path_.string() + "' has " + std::to_string(labels_.size()) +
-                            " labels but the scores have " + std::to_string(class_count) +
-                            " classes (no label for class " + std::to_string(index) + ")");
-  return labels_[static_cast<std::size_t>(index)];
+                            " labels but the scores have " + std::to_string(class_count) + " classes");
+  return labels_.at(static_cast<std::size_t>(index));
 }
 
 }  // namespace conveyor::ops

@@ -12,8 +12,10 @@ class LabelList {
   // Throws std::runtime_error naming the file when it cannot be read or holds no labels.
   static std::shared_ptr<const LabelList> load(const std::filesystem::path& path);
 
-  // The label of class `index` of a `class_count`-class output. Throws std::out_of_range naming the file
-  // and both sizes when the file has fewer labels than the model has classes.
+  // The label of class `index` (< class_count) of a `class_count`-class output. Throws std::out_of_range
+  // naming the file and both sizes when the file has fewer labels than the scores have classes, whichever
+  // class is asked for: a labels file that does not match the model fails on the first sample. Extra
+  // labels are allowed.
   const std::string& at(int64_t index, int64_t class_count) const;
   std::size_t size() const { return labels_.size(); }
 

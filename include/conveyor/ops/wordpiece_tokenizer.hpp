@@ -22,16 +22,16 @@ class Utf8Error : public std::invalid_argument {
   std::size_t offset_;
 };
 
-// BERT's BasicTokenizer (google-research/bert, HF BertTokenizer's basic step), without ICU:
-//  - removes NUL, U+FFFD and control/format characters; whitespace (incl. Zs, U+2028/9) separates words;
-//  - every CJK ideograph (BERT's ranges) and every punctuation character becomes a word of its own
-//    (all ASCII non-alphanumeric symbols count as punctuation, as in BERT, plus Unicode P* of the main
-//    blocks);
-//  - lowercase: lower-cases ASCII, Latin-1, Latin Extended-A/Additional, Greek, basic Cyrillic, Armenian
-//    and fullwidth Latin, and strips accents: precomposed Latin/Greek/Cyrillic letters become their base
-//    letter (é -> e, ñ -> n, ά -> α, й -> и) and combining marks of the main blocks are removed. Letters
-//    without a canonical decomposition (æ, ø, ß, đ, ł) are kept, as NFD keeps them. Not done: full
-//    Unicode case folding, the final-sigma rule, NFD of scripts outside those blocks.
+// BERT's BasicTokenizer (google-research/bert tokenization.py = HF's slow BertTokenizer), same steps
+// in the same order, with ICU for the Unicode parts:
+//  - removes NUL, U+FFFD and every C* (control, format, private-use, unassigned) character except
+//    \t \n \r; whitespace (\t \n \r, Zs, Zl, Zp) separates words;
+//  - every CJK ideograph (BERT's ranges; not Hangul or kana) becomes a word of its own;
+//  - lowercase: full Unicode lower-casing, NFD, removal of nonspacing marks (strips accents: é -> e);
+//  - every punctuation character (all ASCII non-alphanumeric symbols, as in BERT, and Unicode P*)
+//    becomes a word of its own.
+// No NFC step is applied first (newer HF releases add one; it only matters for decomposed input to a
+// cased vocabulary).
 class BasicTokenizer {
  public:
   explicit BasicTokenizer(bool lowercase = true) : lowercase_(lowercase) {}
