@@ -4,7 +4,9 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <vector>
 
@@ -39,7 +41,8 @@ struct Run {
   int items;
 };
 
-Run run_conveyor(int stages, uint64_t work, int items, std::size_t in_flight, bool pin_one_core_each) {
+Run run_conveyor(int stages, uint64_t work, int items, std::size_t in_flight, bool pin_one_core_each,
+                 bool poll_metrics = false) {
   std::vector<StageSpec> specs;
   const auto& cpus = Topology::detect().cpus();
   for (int s = 0; s < stages; ++s) {
@@ -60,6 +63,15 @@ Run run_conveyor(int stages, uint64_t work, int items, std::size_t in_flight, bo
   options.max_in_flight = in_flight;
   options.queue_capacity = in_flight;
   Pipeline pipeline(options, std::move(specs));
+  std::atomic<bool> done{false};
+  std::thread poller;
+  if (poll_metrics)
+    poller = std::thread([&] {
+      while (!done) {
+        sink = pipeline.metrics().completed;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
   const auto t0 = Clock::now();
   for (int i = 0; i < items; ++i) {
     Sample sample;
@@ -67,7 +79,10 @@ Run run_conveyor(int stages, uint64_t work, int items, std::size_t in_flight, bo
     pipeline.submit(std::move(sample), [](Result&&) {});
   }
   pipeline.wait_idle();
-  return {Seconds(Clock::now() - t0).count(), items};
+  const Run run{Seconds(Clock::now() - t0).count(), items};
+  done = true;
+  if (poller.joinable()) poller.join();
+  return run;
 }
 
 Run run_tbb(int stages, uint64_t work, int items, std::size_t in_flight, tbb::filter_mode mode) {
@@ -167,6 +182,10 @@ int main(int argc, char** argv) {
         [&] { return run_tbb(kStages, work, n, kInFlight, tbb::filter_mode::parallel); });
     report("4 x 50us stages", c, "conveyor", t, "tbb-serial");
     report("4 x 50us stages", c2, "conveyor", tp, "tbb-parallel");
+    const auto [polled, quiet] = alternate(
+        3, [&] { return run_conveyor(kStages, work, n, kInFlight, false, true); },
+        [&] { return run_conveyor(kStages, work, n, kInFlight, false, false); });
+    report("  metrics read every 1 ms", polled, "polled", quiet, "unpolled");
     std::printf("  work-conserving bound on %d cores: %.0f items/s\n\n", cores, cores / (kStages * 50e-6));
   }
 
