@@ -1,9 +1,8 @@
 // image.decode: encoded image bytes (uint8 [N]) -> uint8 [H, W, 3] BGR pixels.
 #include <cstring>
 #include <limits>
-#include <stdexcept>
-
 #include <opencv2/imgcodecs.hpp>
+#include <stdexcept>
 
 #include "ops/builtin_ops.hpp"
 #include "ops/jpeg_structure.hpp"
@@ -47,7 +46,8 @@ void decode(Sample& sample, const std::string& input, const std::string& output)
     throw std::invalid_argument(describe_input(sample, input, bytes.size()) +
                                 " is not a decodable JPEG/PNG image");
   if (image.type() != CV_8UC3)  // IMREAD_COLOR promises 8-bit BGR; guard against a surprising codec
-    throw std::runtime_error(describe_input(sample, input, bytes.size()) + " decoded to an unexpected pixel type");
+    throw std::runtime_error(describe_input(sample, input, bytes.size()) +
+                             " decoded to an unexpected pixel type");
 
   Tensor pixels(DType::kUInt8, {image.rows, image.cols, 3});
   const std::size_t row_bytes = static_cast<std::size_t>(image.cols) * 3;
