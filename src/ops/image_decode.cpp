@@ -1,4 +1,7 @@
 // image.decode: encoded image bytes (uint8 [N]) -> uint8 [H, W, 3] BGR pixels.
+// cv::imdecode(IMREAD_COLOR): greyscale and alpha images become 3-channel BGR, 16-bit PNGs 8-bit, and the
+// EXIF orientation of a JPEG is applied. Other formats this OpenCV build reads (WebP, BMP, TIFF, ...) are
+// accepted too; messages say JPEG/PNG because those are what the pipelines feed.
 #include <cstring>
 #include <limits>
 #include <opencv2/imgcodecs.hpp>

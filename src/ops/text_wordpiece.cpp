@@ -1,4 +1,6 @@
 // text.wordpiece: UTF-8 text (uint8 [N]) -> BERT inputs int64 [1, max_length] (ids, mask, type ids).
+// Output tensor names come from the args input_ids / attention_mask / token_type_ids (defaults: the same
+// names); an empty attention_mask or token_type_ids name leaves that output out (e.g. DistilBERT).
 #include <memory>
 #include <stdexcept>
 
