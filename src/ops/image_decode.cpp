@@ -1,9 +1,11 @@
 // image.decode: encoded image bytes (uint8 [N]) -> uint8 [H, W, 3] BGR pixels.
+// cv::imdecode(IMREAD_COLOR): greyscale and alpha images become 3-channel BGR, 16-bit PNGs 8-bit, and the
+// EXIF orientation of a JPEG is applied. Other formats this OpenCV build reads (WebP, BMP, TIFF, ...) are
+// accepted too; messages say JPEG/PNG because those are what the pipelines feed.
 #include <cstring>
 #include <limits>
-#include <stdexcept>
-
 #include <opencv2/imgcodecs.hpp>
+#include <stdexcept>
 
 #include "ops/builtin_ops.hpp"
 #include "ops/jpeg_structure.hpp"
@@ -47,7 +49,8 @@ void decode(Sample& sample, const std::string& input, const std::string& output)
     throw std::invalid_argument(describe_input(sample, input, bytes.size()) +
                                 " is not a decodable JPEG/PNG image");
   if (image.type() != CV_8UC3)  // IMREAD_COLOR promises 8-bit BGR; guard against a surprising codec
-    throw std::runtime_error(describe_input(sample, input, bytes.size()) + " decoded to an unexpected pixel type");
+    throw std::runtime_error(describe_input(sample, input, bytes.size()) +
+                             " decoded to an unexpected pixel type");
 
   Tensor pixels(DType::kUInt8, {image.rows, image.cols, 3});
   const std::size_t row_bytes = static_cast<std::size_t>(image.cols) * 3;

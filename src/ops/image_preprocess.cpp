@@ -14,9 +14,8 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
-
 #include <opencv2/imgproc.hpp>
+#include <stdexcept>
 
 #include "ops/builtin_ops.hpp"
 #include "ops/op_args.hpp"
@@ -39,13 +38,14 @@ struct PreprocessConfig {
   ResizeMode mode = ResizeMode::kShorterSideCrop;
   int resize_to = 0;
   Interpolation interpolation = Interpolation::kLinear;
-  std::array<int, 3> source_channel{};              // output channel c reads BGR channel source_channel[c]
+  std::array<int, 3> source_channel{};            // output channel c reads BGR channel source_channel[c]
   std::array<std::array<float, 256>, 3> table{};  // table[c][v]: normalised value of pixel value v
 };
 
 std::array<int64_t, 2> parse_size(ArgReader& reader) {
   const auto* value = reader.raw("size");
-  if (!value) throw reader.error("size", "is required: the network input size, an integer or [height, width]");
+  if (!value)
+    throw reader.error("size", "is required: the network input size, an integer or [height, width]");
   const auto side = [&](const nlohmann::json& v) -> int64_t {
     if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxSide)
       throw reader.error("size", "must be an integer or [height, width] of integers in 1.." +
@@ -71,27 +71,33 @@ std::shared_ptr<const PreprocessConfig> parse(const OpArgs& args, const OpBuildC
   config->width = static_cast<int>(width);
 
   const std::string mode = reader.string("resize", "shorter_side_crop");
-  if (mode == "stretch") config->mode = ResizeMode::kStretch;
-  else if (mode == "shorter_side_crop") config->mode = ResizeMode::kShorterSideCrop;
-  else throw reader.error("resize", "must be 'stretch' or 'shorter_side_crop' (got '" + mode + "')");
+  if (mode == "stretch")
+    config->mode = ResizeMode::kStretch;
+  else if (mode == "shorter_side_crop")
+    config->mode = ResizeMode::kShorterSideCrop;
+  else
+    throw reader.error("resize", "must be 'stretch' or 'shorter_side_crop' (got '" + mode + "')");
 
   const int64_t longest = std::max(height, width);
   const int64_t default_resize_to = (longest * 256 + 112) / 224;  // 224 -> 256, rounded to nearest
   if (config->mode == ResizeMode::kShorterSideCrop) {
     const int64_t resize_to = reader.integer("resize_to", default_resize_to, 1);
     if (resize_to < longest || resize_to > kMaxSide)
-      throw reader.error("resize_to", "must be between the larger side of 'size' (" + std::to_string(longest) +
-                                          ") and " + std::to_string(kMaxSide) + " (got " +
-                                          std::to_string(resize_to) + ")");
+      throw reader.error("resize_to", "must be between the larger side of 'size' (" +
+                                          std::to_string(longest) + ") and " + std::to_string(kMaxSide) +
+                                          " (got " + std::to_string(resize_to) + ")");
     config->resize_to = static_cast<int>(resize_to);
   } else if (reader.raw("resize_to")) {
     throw reader.error("resize_to", "only applies to resize: shorter_side_crop");
   }
 
   const std::string interpolation = reader.string("interpolation", "linear");
-  if (interpolation == "linear") config->interpolation = Interpolation::kLinear;
-  else if (interpolation == "area") config->interpolation = Interpolation::kArea;
-  else throw reader.error("interpolation", "must be 'linear' or 'area' (got '" + interpolation + "')");
+  if (interpolation == "linear")
+    config->interpolation = Interpolation::kLinear;
+  else if (interpolation == "area")
+    config->interpolation = Interpolation::kArea;
+  else
+    throw reader.error("interpolation", "must be 'linear' or 'area' (got '" + interpolation + "')");
 
   const bool rgb = reader.boolean("rgb", true);
   const auto mean = reader.number3("mean", {0.485, 0.456, 0.406});
@@ -104,8 +110,8 @@ std::shared_ptr<const PreprocessConfig> parse(const OpArgs& args, const OpBuildC
   for (int c = 0; c < 3; ++c) {
     config->source_channel[static_cast<std::size_t>(c)] = rgb ? 2 - c : c;
     for (int v = 0; v < 256; ++v)
-      config->table[static_cast<std::size_t>(c)][static_cast<std::size_t>(v)] =
-          static_cast<float>((v * scale - mean[static_cast<std::size_t>(c)]) / stddev[static_cast<std::size_t>(c)]);
+      config->table[static_cast<std::size_t>(c)][static_cast<std::size_t>(v)] = static_cast<float>(
+          (v * scale - mean[static_cast<std::size_t>(c)]) / stddev[static_cast<std::size_t>(c)]);
   }
   return config;
 }
@@ -121,7 +127,8 @@ cv::Mat resized(const cv::Mat& src, int height, int width, Interpolation interpo
 
 // The window of the resized image that becomes the network input.
 cv::Mat fit(const cv::Mat& src, const PreprocessConfig& config) {
-  if (config.mode == ResizeMode::kStretch) return resized(src, config.height, config.width, config.interpolation);
+  if (config.mode == ResizeMode::kStretch)
+    return resized(src, config.height, config.width, config.interpolation);
   const int64_t rows = src.rows;
   const int64_t cols = src.cols;
   const int64_t target = config.resize_to;
@@ -129,8 +136,9 @@ cv::Mat fit(const cv::Mat& src, const PreprocessConfig& config) {
   const int64_t new_rows = rows <= cols ? target : (rows * target + cols / 2) / cols;
   const int64_t new_cols = rows <= cols ? (cols * target + rows / 2) / rows : target;
   if (new_rows > kMaxSide * 8 || new_cols > kMaxSide * 8)
-    throw std::invalid_argument(std::string(kOp) + ": image " + std::to_string(rows) + "x" + std::to_string(cols) +
-                                " is too elongated to resize its shorter side to " + std::to_string(target));
+    throw std::invalid_argument(std::string(kOp) + ": image " + std::to_string(rows) + "x" +
+                                std::to_string(cols) + " is too elongated to resize its shorter side to " +
+                                std::to_string(target));
   const cv::Mat scaled =
       resized(src, static_cast<int>(new_rows), static_cast<int>(new_cols), config.interpolation);
   const int top = (scaled.rows - config.height) / 2;
@@ -144,7 +152,8 @@ void preprocess(Sample& sample, const PreprocessConfig& config) {
       image.dim(1) < 1)
     throw std::invalid_argument(std::string(kOp) + ": input '" + config.input + "' is " + image.describe() +
                                 ", expected uint8 [H, W, 3] pixels (as image.decode produces)");
-  if (image.dim(0) > std::numeric_limits<int>::max() / 4 || image.dim(1) > std::numeric_limits<int>::max() / 4)
+  if (image.dim(0) > std::numeric_limits<int>::max() / 4 ||
+      image.dim(1) > std::numeric_limits<int>::max() / 4)
     throw std::invalid_argument(std::string(kOp) + ": input '" + config.input + "' " + image.describe() +
                                 " is too large");
   const cv::Mat src(static_cast<int>(image.dim(0)), static_cast<int>(image.dim(1)), CV_8UC3,
@@ -176,8 +185,7 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
 }  // namespace
 
 void add_image_preprocess(OperatorRegistry& registry) {
-  registry.add(kOp,
-               "resize/crop uint8 [H, W, 3] BGR pixels to `size` and normalise to float32 [1, 3, h, w]",
+  registry.add(kOp, "resize/crop uint8 [H, W, 3] BGR pixels to `size` and normalise to float32 [1, 3, h, w]",
                build);
 }
 

@@ -10,8 +10,12 @@ constexpr uint8_t kSoi = 0xD8;
 constexpr uint8_t kEoi = 0xD9;
 constexpr uint8_t kSos = 0xDA;
 
-bool is_restart(uint8_t m) { return m >= 0xD0 && m <= 0xD7; }
-bool has_no_payload(uint8_t m) { return is_restart(m) || m == kSoi || m == 0x01; }
+bool is_restart(uint8_t m) {
+  return m >= 0xD0 && m <= 0xD7;
+}
+bool has_no_payload(uint8_t m) {
+  return is_restart(m) || m == kSoi || m == 0x01;
+}
 
 }  // namespace
 

@@ -15,7 +15,8 @@ std::string json_excerpt(const nlohmann::json& value) {
 ArgReader::ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context)
     : op_(std::move(op)), args_(args), context_(context) {
   if (!args_.is_null() && !args_.is_object())
-    throw OpArgError("", op_ + ": args must be a mapping of names to values (got " + json_excerpt(args_) + ")");
+    throw OpArgError("",
+                     op_ + ": args must be a mapping of names to values (got " + json_excerpt(args_) + ")");
 }
 
 OpArgError ArgReader::error(const std::string& key, const std::string& what) const {
@@ -29,7 +30,9 @@ const nlohmann::json* ArgReader::find(const std::string& key) {
   return it == args_.end() ? nullptr : &*it;
 }
 
-const nlohmann::json* ArgReader::raw(const std::string& key) { return find(key); }
+const nlohmann::json* ArgReader::raw(const std::string& key) {
+  return find(key);
+}
 
 std::string ArgReader::string(const std::string& key, const std::string& fallback) {
   const auto* value = find(key);
@@ -62,7 +65,8 @@ int64_t ArgReader::integer(const std::string& key, int64_t fallback, int64_t min
   } else {
     throw error(key, "must be an integer (got " + json_excerpt(*value) + ")");
   }
-  if (result < min_value) throw error(key, "must be >= " + std::to_string(min_value) + " (got " + std::to_string(result) + ")");
+  if (result < min_value)
+    throw error(key, "must be >= " + std::to_string(min_value) + " (got " + std::to_string(result) + ")");
   return result;
 }
 
@@ -90,7 +94,9 @@ bool ArgReader::boolean(const std::string& key, bool fallback) {
 std::array<double, 3> ArgReader::number3(const std::string& key, std::array<double, 3> fallback) {
   const auto* value = find(key);
   if (!value) return fallback;
-  const auto bad = [&] { return error(key, "must be a list of 3 numbers (got " + json_excerpt(*value) + ")"); };
+  const auto bad = [&] {
+    return error(key, "must be a list of 3 numbers (got " + json_excerpt(*value) + ")");
+  };
   if (!value->is_array() || value->size() != 3) throw bad();
   std::array<double, 3> result{};
   for (std::size_t i = 0; i < 3; ++i) {

@@ -1,7 +1,6 @@
 #include "ops/opencv_threads.hpp"
 
 #include <mutex>
-
 #include <opencv2/core.hpp>
 
 namespace conveyor::ops {

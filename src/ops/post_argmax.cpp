@@ -13,7 +13,8 @@ void argmax(Sample& sample, const std::string& input, const std::string& output)
   const auto scores = class_scores(sample, input, kOp);
   int64_t best = 0;
   for (int64_t i = 1; i < static_cast<int64_t>(scores.size()); ++i)
-    if (ranks_before(scores[static_cast<std::size_t>(i)], i, scores[static_cast<std::size_t>(best)], best)) best = i;
+    if (ranks_before(scores[static_cast<std::size_t>(i)], i, scores[static_cast<std::size_t>(best)], best))
+      best = i;
   Tensor result(DType::kInt64, {1});
   result.data<int64_t>()[0] = best;
   sample.tensors[output] = std::move(result);

@@ -20,8 +20,8 @@ void softmax(Sample& sample, const std::string& input, const std::string& output
   const auto rank = static_cast<int64_t>(logits.rank());
   const int64_t axis = axis_arg < 0 ? axis_arg + rank : axis_arg;
   if (axis < 0 || axis >= rank)
-    throw std::invalid_argument(std::string(kOp) + ": axis " + std::to_string(axis_arg) + " is out of range for input '" +
-                                input + "' " + logits.describe());
+    throw std::invalid_argument(std::string(kOp) + ": axis " + std::to_string(axis_arg) +
+                                " is out of range for input '" + input + "' " + logits.describe());
 
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= logits.dim(static_cast<std::size_t>(d));

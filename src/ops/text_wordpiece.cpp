@@ -1,4 +1,6 @@
 // text.wordpiece: UTF-8 text (uint8 [N]) -> BERT inputs int64 [1, max_length] (ids, mask, type ids).
+// Output tensor names come from the args input_ids / attention_mask / token_type_ids (defaults: the same
+// names); an empty attention_mask or token_type_ids name leaves that output out (e.g. DistilBERT).
 #include <memory>
 #include <stdexcept>
 
@@ -55,19 +57,21 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   config->mask_output = reader.string("attention_mask", "attention_mask");
   config->types_output = reader.string("token_type_ids", "token_type_ids");
   config->max_length = static_cast<std::size_t>(reader.integer("max_length", 128, 2));
-  if (config->max_length > kMaxLength) throw reader.error("max_length", "must be at most " + std::to_string(kMaxLength));
+  if (config->max_length > kMaxLength)
+    throw reader.error("max_length", "must be at most " + std::to_string(kMaxLength));
   WordpieceOptions options;
   options.lowercase = reader.boolean("lowercase", true);
   options.unk_token = reader.string("unk_token", options.unk_token);
   options.cls_token = reader.string("cls_token", options.cls_token);
   options.sep_token = reader.string("sep_token", options.sep_token);
   options.pad_token = reader.string("pad_token", options.pad_token);
-  options.max_chars_per_word =
-      static_cast<std::size_t>(reader.integer("max_chars_per_word", static_cast<int64_t>(options.max_chars_per_word), 1));
+  options.max_chars_per_word = static_cast<std::size_t>(
+      reader.integer("max_chars_per_word", static_cast<int64_t>(options.max_chars_per_word), 1));
   reader.finish();
 
   try {
-    config->tokenizer = std::make_shared<const WordpieceTokenizer>(WordpieceTokenizer::from_file(vocab, options));
+    config->tokenizer =
+        std::make_shared<const WordpieceTokenizer>(WordpieceTokenizer::from_file(vocab, options));
   } catch (const std::exception& e) {
     throw reader.error("vocab", "could not be loaded: " + std::string(e.what()));
   }
@@ -77,10 +81,11 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
 }  // namespace
 
 void add_text_wordpiece(OperatorRegistry& registry) {
-  registry.add(kOp,
-               "BERT WordPiece tokenizer: UTF-8 text (uint8 [N]) -> input_ids, attention_mask, token_type_ids "
-               "int64 [1, max_length]",
-               build);
+  registry.add(
+      kOp,
+      "BERT WordPiece tokenizer: UTF-8 text (uint8 [N]) -> input_ids, attention_mask, token_type_ids "
+      "int64 [1, max_length]",
+      build);
 }
 
 }  // namespace conveyor::ops

@@ -10,7 +10,8 @@ namespace {
 [[noreturn]] void bad(std::string_view text, std::size_t offset, const char* why) {
   char byte[8];
   std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text[offset])));
-  throw Utf8Error("invalid UTF-8 at byte offset " + std::to_string(offset) + " (" + byte + "): " + why, offset);
+  throw Utf8Error("invalid UTF-8 at byte offset " + std::to_string(offset) + " (" + byte + "): " + why,
+                  offset);
 }
 
 }  // namespace

@@ -7,12 +7,18 @@
 namespace conveyor {
 namespace {
 
-bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_continuation_byte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 }  // namespace
 
-WordpieceTokenizer::WordpieceTokenizer(std::vector<std::string> vocab, WordpieceOptions options, std::string origin)
-    : vocab_(std::move(vocab)), options_(std::move(options)), origin_(std::move(origin)), basic_(options_.lowercase) {
+WordpieceTokenizer::WordpieceTokenizer(std::vector<std::string> vocab, WordpieceOptions options,
+                                       std::string origin)
+    : vocab_(std::move(vocab)),
+      options_(std::move(options)),
+      origin_(std::move(origin)),
+      basic_(options_.lowercase) {
   ids_.reserve(vocab_.size());
   for (std::size_t i = 0; i < vocab_.size(); ++i) ids_[vocab_[i]] = static_cast<int64_t>(i);
   unk_id_ = special_id(options_.unk_token, "unknown-word");
@@ -21,10 +27,12 @@ WordpieceTokenizer::WordpieceTokenizer(std::vector<std::string> vocab, Wordpiece
   pad_id_ = special_id(options_.pad_token, "padding");
 }
 
-WordpieceTokenizer WordpieceTokenizer::from_file(const std::filesystem::path& vocab_file, WordpieceOptions options) {
+WordpieceTokenizer WordpieceTokenizer::from_file(const std::filesystem::path& vocab_file,
+                                                 WordpieceOptions options) {
   std::vector<std::string> vocab = ops::read_lines(vocab_file);
   if (vocab.empty()) throw std::runtime_error("vocabulary file '" + vocab_file.string() + "' is empty");
-  return WordpieceTokenizer(std::move(vocab), std::move(options), "vocabulary file '" + vocab_file.string() + "'");
+  return WordpieceTokenizer(std::move(vocab), std::move(options),
+                            "vocabulary file '" + vocab_file.string() + "'");
 }
 
 int64_t WordpieceTokenizer::special_id(const std::string& token, const char* role) const {
@@ -95,7 +103,8 @@ std::vector<std::string> WordpieceTokenizer::tokenize(std::string_view utf8) con
 
 WordpieceEncoding WordpieceTokenizer::encode(std::string_view utf8, std::size_t max_length) const {
   if (max_length < 2)
-    throw std::invalid_argument("max_length " + std::to_string(max_length) + " leaves no room for [CLS] and [SEP]");
+    throw std::invalid_argument("max_length " + std::to_string(max_length) +
+                                " leaves no room for [CLS] and [SEP]");
   const std::vector<int64_t> ids = token_ids(utf8);
   const std::size_t kept = std::min(ids.size(), max_length - 2);
 
@@ -103,7 +112,8 @@ WordpieceEncoding WordpieceTokenizer::encode(std::string_view utf8, std::size_t 
   encoding.dropped_tokens = ids.size() - kept;
   encoding.input_ids.reserve(max_length);
   encoding.input_ids.push_back(cls_id_);
-  encoding.input_ids.insert(encoding.input_ids.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(kept));
+  encoding.input_ids.insert(encoding.input_ids.end(), ids.begin(),
+                            ids.begin() + static_cast<std::ptrdiff_t>(kept));
   encoding.input_ids.push_back(sep_id_);
   const std::size_t used = encoding.input_ids.size();
   encoding.input_ids.resize(max_length, pad_id_);

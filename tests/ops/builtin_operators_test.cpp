@@ -3,13 +3,14 @@
 namespace conveyor {
 namespace {
 
-const std::vector<std::string> kOps = {"image.decode",  "image.preprocess", "text.wordpiece", "post.softmax",
-                                       "post.topk",     "post.argmax",      "post.threshold"};
+const std::vector<std::string> kOps = {"image.decode", "image.preprocess", "text.wordpiece", "post.softmax",
+                                       "post.topk",    "post.argmax",      "post.threshold"};
 
 // The smallest valid args of each op.
 nlohmann::json minimal_args(const std::string& op) {
   if (op == "image.preprocess") return {{"size", 224}};
-  if (op == "text.wordpiece") return {{"vocab", std::string(CONVEYOR_SOURCE_DIR) + "/examples/data/vocab.txt"}};
+  if (op == "text.wordpiece")
+    return {{"vocab", std::string(CONVEYOR_SOURCE_DIR) + "/examples/data/vocab.txt"}};
   if (op == "post.threshold") return {{"threshold", 0.5}};
   return nlohmann::json::object();
 }
@@ -30,7 +31,8 @@ TEST(BuiltinOperators, UnknownOpListsTheKnownOnes) {
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("image.decod'"), std::string::npos) << message;
-    for (const auto& op : kOps) EXPECT_NE(message.find(op), std::string::npos) << op << " missing from: " << message;
+    for (const auto& op : kOps)
+      EXPECT_NE(message.find(op), std::string::npos) << op << " missing from: " << message;
   }
 }
 

@@ -1,5 +1,4 @@
 #include <cstdlib>
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "op_test_support.hpp"
@@ -97,10 +96,12 @@ TEST(ImageDecode, NonImageBytesAreRejectedWithSizeAndName) {
 
 TEST(ImageDecode, CorruptPngHeaderIsRejected) {
   auto bytes = encode(".png", quadrants());
-  for (std::size_t i = 16; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 37);  // keep the signature
+  for (std::size_t i = 16; i < bytes.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(i * 37);  // keep the signature
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"), std::string::npos);
+  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"),
+            std::string::npos);
 }
 
 TEST(ImageDecode, TruncatedJpegIsRejectedAsTruncated) {
@@ -121,7 +122,8 @@ TEST(ImageDecode, EndMarkerInsideACommentDoesNotHideTruncation) {
   bytes.resize(bytes.size() - 40);
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("truncated JPEG"), std::string::npos);
+  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("truncated JPEG"),
+            std::string::npos);
 }
 
 TEST(ImageDecode, TruncatedPngIsRejected) {
@@ -129,7 +131,8 @@ TEST(ImageDecode, TruncatedPngIsRejected) {
   bytes.resize(bytes.size() / 2);
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"), std::string::npos);
+  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"),
+            std::string::npos);
 }
 
 TEST(ImageDecode, EmptyInputIsRejected) {
@@ -142,7 +145,8 @@ TEST(ImageDecode, EmptyInputIsRejected) {
 TEST(ImageDecode, WrongDtypeOrMissingInputIsRejected) {
   Sample sample;
   sample.tensors["bytes"] = Tensor(DType::kFloat32, {10});
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("float32[10]"), std::string::npos);
+  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("float32[10]"),
+            std::string::npos);
   Sample empty;
   EXPECT_NE(run_error("image.decode", nlohmann::json::object(), empty).find("'bytes'"), std::string::npos);
 }

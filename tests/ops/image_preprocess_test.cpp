@@ -17,7 +17,8 @@ Tensor image(int rows, int cols, F bgr) {
   for (int y = 0; y < rows; ++y)
     for (int x = 0; x < cols; ++x) {
       const std::array<int, 3> v = bgr(y, x);
-      for (int c = 0; c < 3; ++c) p[(y * cols + x) * 3 + c] = static_cast<uint8_t>(v[static_cast<std::size_t>(c)]);
+      for (int c = 0; c < 3; ++c)
+        p[(y * cols + x) * 3 + c] = static_cast<uint8_t>(v[static_cast<std::size_t>(c)]);
     }
   return t;
 }
@@ -49,8 +50,9 @@ TEST(ImagePreprocess, ConstantColourGivesTheNormalisedValuePerRgbChannel) {
   const std::array<int, 3> bgr = {10, 100, 200};
   const Tensor in = image(5, 7, [&](int, int) { return bgr; });
   for (const char* mode : {"stretch", "shorter_side_crop"}) {
-    const nlohmann::json args = mode == std::string("stretch") ? nlohmann::json{{"size", {3, 4}}, {"resize", mode}}
-                                                                 : nlohmann::json{{"size", {3, 4}}, {"resize", mode}, {"resize_to", 4}};
+    const nlohmann::json args = mode == std::string("stretch")
+                                    ? nlohmann::json{{"size", {3, 4}}, {"resize", mode}}
+                                    : nlohmann::json{{"size", {3, 4}}, {"resize", mode}, {"resize_to", 4}};
     const Tensor out = preprocess(in, args);
     ASSERT_EQ(out.dtype(), DType::kFloat32);
     ASSERT_EQ(out.shape(), (Shape{1, 3, 3, 4}));
@@ -66,8 +68,12 @@ TEST(ImagePreprocess, ConstantColourGivesTheNormalisedValuePerRgbChannel) {
 
 TEST(ImagePreprocess, RgbFalseKeepsBgrOrderAndCustomNormalisationApplies) {
   const Tensor in = image(2, 2, [](int, int) { return std::array<int, 3>{10, 100, 200}; });
-  const Tensor out = preprocess(in, {{"size", 2}, {"rgb", false}, {"mean", {1, 2, 3}}, {"std", {2, 4, 8}},
-                                     {"scale", 0.5}, {"resize", "stretch"}});
+  const Tensor out = preprocess(in, {{"size", 2},
+                                     {"rgb", false},
+                                     {"mean", {1, 2, 3}},
+                                     {"std", {2, 4, 8}},
+                                     {"scale", 0.5},
+                                     {"resize", "stretch"}});
   EXPECT_FLOAT_EQ(at(out, 0, 0, 0), (10 * 0.5F - 1) / 2);
   EXPECT_FLOAT_EQ(at(out, 1, 1, 1), (100 * 0.5F - 2) / 4);
   EXPECT_FLOAT_EQ(at(out, 2, 0, 1), (200 * 0.5F - 3) / 8);
@@ -75,7 +81,9 @@ TEST(ImagePreprocess, RgbFalseKeepsBgrOrderAndCustomNormalisationApplies) {
 
 TEST(ImagePreprocess, TwoByTwoAtItsOwnSizeIsLaidOutNchw) {
   // pixel (y, x): B = 10y + x, G = 100 + 10y + x, R = 200 + 10y + x
-  const Tensor in = image(2, 2, [](int y, int x) { return std::array<int, 3>{10 * y + x, 100 + 10 * y + x, 200 + 10 * y + x}; });
+  const Tensor in = image(2, 2, [](int y, int x) {
+    return std::array<int, 3>{10 * y + x, 100 + 10 * y + x, 200 + 10 * y + x};
+  });
   const Tensor out = preprocess(in, raw_values({{"size", {2, 2}}, {"resize", "stretch"}}));
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 2; ++x) {
@@ -124,7 +132,8 @@ TEST(ImagePreprocess, DefaultsGiveTheImagenetInputShape) {
   const Tensor in = image(300, 400, [](int y, int x) { return std::array<int, 3>{y % 256, x % 256, 7}; });
   EXPECT_EQ(preprocess(in, {{"size", 224}}).shape(), (Shape{1, 3, 224, 224}));
   EXPECT_EQ(preprocess(in, {{"size", {224, 160}}, {"resize", "stretch"}}).shape(), (Shape{1, 3, 224, 160}));
-  EXPECT_EQ(preprocess(in, {{"size", {100, 120}}, {"interpolation", "area"}}).shape(), (Shape{1, 3, 100, 120}));
+  EXPECT_EQ(preprocess(in, {{"size", {100, 120}}, {"interpolation", "area"}}).shape(),
+            (Shape{1, 3, 100, 120}));
 }
 
 TEST(ImagePreprocess, AreaInterpolationAveragesWhenShrinking) {
@@ -134,7 +143,8 @@ TEST(ImagePreprocess, AreaInterpolationAveragesWhenShrinking) {
     const int v = row[static_cast<std::size_t>(x)];
     return std::array<int, 3>{v, v, v};
   });
-  const Tensor out = preprocess(in, raw_values({{"size", {1, 2}}, {"resize", "stretch"}, {"interpolation", "area"}}));
+  const Tensor out =
+      preprocess(in, raw_values({{"size", {1, 2}}, {"resize", "stretch"}, {"interpolation", "area"}}));
   EXPECT_EQ(at(out, 0, 0, 0), 50);
   EXPECT_EQ(at(out, 0, 0, 1), 120);
 }
@@ -158,14 +168,16 @@ TEST(ImagePreprocess, BadArgsNameTheKey) {
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 2.5}}), "size");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize", "zoom"}}), "resize");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize_to", 200}}), "resize_to");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize", "stretch"}, {"resize_to", 256}}), "resize_to");
+  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize", "stretch"}, {"resize_to", 256}}),
+            "resize_to");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"mean", {1, 2}}}), "mean");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"std", {1, 0, 1}}}), "std");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"rgb", "yes"}}), "rgb");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"scale", "1/255"}}), "scale");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"interpolation", "cubic"}}), "interpolation");
   EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"sizes", 224}}), "sizes");
-  const std::string message = test::arg_error_message("image.preprocess", {{"size", 224}, {"resize_to", 200}});
+  const std::string message =
+      test::arg_error_message("image.preprocess", {{"size", 224}, {"resize_to", 200}});
   EXPECT_NE(message.find("224"), std::string::npos) << message;
 }
 

@@ -1,8 +1,7 @@
 // Malformed inputs must fail the sample with an exception, never crash or hang: deterministic
 // pseudo-random corruptions of real encodings and of UTF-8 text.
-#include <random>
-
 #include <opencv2/imgcodecs.hpp>
+#include <random>
 
 #include "conveyor/ops/wordpiece_tokenizer.hpp"
 #include "op_test_support.hpp"

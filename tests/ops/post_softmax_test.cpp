@@ -42,14 +42,17 @@ TEST(PostSoftmax, LargeLogitsDoNotOverflow) {
 
 TEST(PostSoftmax, AxisSelectsTheNormalisedDimension) {
   // [[0, 0], [ln 3, 0]]: along axis 0 the first column is (1/4, 3/4), the second (1/2, 1/2).
-  const Tensor p = softmax(Tensor::from<float>({2, 2}, std::vector<float>{0.0F, 0.0F, std::log(3.0F), 0.0F}), {{"axis", 0}});
+  const Tensor p = softmax(Tensor::from<float>({2, 2}, std::vector<float>{0.0F, 0.0F, std::log(3.0F), 0.0F}),
+                           {{"axis", 0}});
   const auto v = p.values<float>();
   EXPECT_NEAR(v[0], 0.25, 1e-6);
   EXPECT_NEAR(v[2], 0.75, 1e-6);
   EXPECT_NEAR(v[1], 0.5, 1e-6);
   EXPECT_NEAR(v[3], 0.5, 1e-6);
   // The default (last axis) normalises rows instead.
-  const auto rows = softmax(Tensor::from<float>({2, 2}, std::vector<float>{0.0F, 0.0F, std::log(3.0F), 0.0F})).values<float>();
+  const Tensor by_rows =
+      softmax(Tensor::from<float>({2, 2}, std::vector<float>{0.0F, 0.0F, std::log(3.0F), 0.0F}));
+  const auto rows = by_rows.values<float>();
   EXPECT_NEAR(rows[2], 0.75, 1e-6);
   EXPECT_NEAR(rows[3], 0.25, 1e-6);
 }
@@ -57,7 +60,8 @@ TEST(PostSoftmax, AxisSelectsTheNormalisedDimension) {
 TEST(PostSoftmax, RejectsNonFloatInputAndBadAxis) {
   Sample sample;
   sample.tensors["logits"] = Tensor(DType::kInt64, {1, 3});
-  EXPECT_NE(run_error("post.softmax", nlohmann::json::object(), sample).find("expected float32"), std::string::npos);
+  EXPECT_NE(run_error("post.softmax", nlohmann::json::object(), sample).find("expected float32"),
+            std::string::npos);
   sample.tensors["logits"] = Tensor(DType::kFloat32, {1, 3});
   const std::string error = run_error("post.softmax", {{"axis", 2}}, sample);
   EXPECT_NE(error.find("axis 2 is out of range"), std::string::npos) << error;

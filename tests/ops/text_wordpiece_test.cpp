@@ -9,7 +9,8 @@ using test::bytes_tensor;
 using test::run_error;
 using test::run_op;
 
-const std::filesystem::path kExampleVocab = std::filesystem::path(CONVEYOR_SOURCE_DIR) / "examples/data/vocab.txt";
+const std::filesystem::path kExampleVocab =
+    std::filesystem::path(CONVEYOR_SOURCE_DIR) / "examples/data/vocab.txt";
 
 std::vector<int64_t> row(const Tensor& t) {
   EXPECT_EQ(t.dtype(), DType::kInt64);
@@ -27,8 +28,8 @@ TEST(TextWordpiece, ProducesBertInputsFromUtf8Bytes) {
 
   const auto id = [&](const char* token) { return tokenizer.id_of(token).value(); };
   EXPECT_EQ(row(sample.at("input_ids")),
-            (std::vector<int64_t>{id("[CLS]"), id("hello"), id(","), id("world"), id("!"), id("[SEP]"), id("[PAD]"),
-                                  id("[PAD]")}));
+            (std::vector<int64_t>{id("[CLS]"), id("hello"), id(","), id("world"), id("!"), id("[SEP]"),
+                                  id("[PAD]"), id("[PAD]")}));
   EXPECT_EQ(row(sample.at("attention_mask")), (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 0, 0}));
   EXPECT_EQ(row(sample.at("token_type_ids")), (std::vector<int64_t>(8, 0)));
 }
@@ -45,8 +46,12 @@ TEST(TextWordpiece, OutputNamesAreConfigurableAndOptionalOnesCanBeOmitted) {
   Sample sample;
   sample.tensors["query"] = bytes_tensor(std::string("the fox"));
   run_op("text.wordpiece",
-         {{"vocab", kExampleVocab.string()}, {"input", "query"}, {"input_ids", "ids"}, {"attention_mask", "mask"},
-          {"token_type_ids", ""}, {"max_length", 4}},
+         {{"vocab", kExampleVocab.string()},
+          {"input", "query"},
+          {"input_ids", "ids"},
+          {"attention_mask", "mask"},
+          {"token_type_ids", ""},
+          {"max_length", 4}},
          sample);
   EXPECT_TRUE(sample.has("ids"));
   EXPECT_TRUE(sample.has("mask"));
@@ -69,8 +74,13 @@ TEST(TextWordpiece, CustomSpecialTokensAndCasedMode) {
   Sample sample;
   sample.tensors["text"] = bytes_tensor(std::string("Fox"));
   run_op("text.wordpiece",
-         {{"vocab", "v.txt"}, {"max_length", 3}, {"lowercase", false}, {"unk_token", "<unk>"}, {"cls_token", "<s>"},
-          {"sep_token", "</s>"}, {"pad_token", "<pad>"}},
+         {{"vocab", "v.txt"},
+          {"max_length", 3},
+          {"lowercase", false},
+          {"unk_token", "<unk>"},
+          {"cls_token", "<s>"},
+          {"sep_token", "</s>"},
+          {"pad_token", "<pad>"}},
          sample, OpBuildContext{dir.path()});
   EXPECT_EQ(row(sample.at("input_ids")), (std::vector<int64_t>{2, 4, 3}));
 }
@@ -99,7 +109,8 @@ TEST(TextWordpiece, BadArgsNameTheKey) {
   EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"max_length", 1}}), "max_length");
   EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"max_length", "long"}}), "max_length");
   EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"lowercase", 1}}), "lowercase");
-  EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"max_chars_per_word", 0}}), "max_chars_per_word");
+  EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"max_chars_per_word", 0}}),
+            "max_chars_per_word");
   EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"input_ids", ""}}), "input_ids");
   EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"max_len", 64}}), "max_len");
   EXPECT_EQ(arg_error_key("text.wordpiece", {{"vocab", vocab}, {"unk_token", "<unk>"}}), "vocab");

@@ -1,6 +1,7 @@
+#include "conveyor/ops/wordpiece_tokenizer.hpp"
+
 #include <gtest/gtest.h>
 
-#include "conveyor/ops/wordpiece_tokenizer.hpp"
 #include "op_test_support.hpp"
 
 namespace conveyor {
@@ -9,9 +10,10 @@ namespace {
 using Tokens = std::vector<std::string>;
 
 const std::vector<std::string> kVocab = {
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "quick", "brown", "fox", "jump", "##s", "un", "##aff",
-    "##able", "run", "runn", "##ing", "##ning", "hello", "world", ",", "!", ".", "'", "$", "+", "«", "»", "—",
-    "don", "t", "cafe", "a", "##a", "中", "国", "The", "Cafe", "naive", "uber", "creme", "brulee", "と", "た"};
+    "[PAD]", "[UNK]", "[CLS]",  "[SEP]", "[MASK]", "the",   "quick",  "brown", "fox",    "jump", "##s",
+    "un",    "##aff", "##able", "run",   "runn",   "##ing", "##ning", "hello", "world",  ",",    "!",
+    ".",     "'",     "$",      "+",     "«",      "»",     "—",      "don",   "t",      "cafe", "a",
+    "##a",   "中",    "国",     "The",   "Cafe",   "naive", "uber",   "creme", "brulee", "と",   "た"};
 
 WordpieceTokenizer tokenizer(bool lowercase = true) {
   WordpieceOptions options;
@@ -53,7 +55,7 @@ TEST(WordpieceTokenizer, LowercasesAndStripsAccents) {
   EXPECT_EQ(t.tokenize("Café CAFÉ"), (Tokens{"cafe", "cafe"}));
   EXPECT_EQ(t.tokenize("Naïve Über crème brûlée"), (Tokens{"naive", "uber", "creme", "brulee"}));
   EXPECT_EQ(t.tokenize("cafe\xCC\x81"), (Tokens{"cafe"}));  // decomposed: e + U+0301 combining acute
-  EXPECT_EQ(t.tokenize("だ"), (Tokens{"た"}));             // NFD drops the kana voicing mark, as BERT does
+  EXPECT_EQ(t.tokenize("だ"), (Tokens{"た"}));              // NFD drops the kana voicing mark, as BERT does
 }
 
 TEST(WordpieceTokenizer, CasedModeKeepsCaseAndAccents) {
@@ -148,7 +150,8 @@ TEST(WordpieceTokenizer, LoadsAVocabFileWithCrlfLines) {
 }
 
 TEST(WordpieceTokenizer, ExampleVocabularyCoversADemoSentence) {
-  const auto t = WordpieceTokenizer::from_file(std::filesystem::path(CONVEYOR_SOURCE_DIR) / "examples/data/vocab.txt");
+  const auto t =
+      WordpieceTokenizer::from_file(std::filesystem::path(CONVEYOR_SOURCE_DIR) / "examples/data/vocab.txt");
   EXPECT_EQ(t.pad_id(), 0);
   EXPECT_EQ(t.unk_id(), 1);
   EXPECT_EQ(t.cls_id(), 2);

@@ -48,7 +48,23 @@ class OperatorRegistry {
   std::map<std::string, Entry> entries_;
 };
 
-// The built-in operators (image.*, text.*, post.*, onnx once the executor exists).
+// The built-in operators (image.*, text.*, post.*, onnx once the executor exists). Args (defaults) -> outputs:
+//  image.decode      input (bytes), output (image): uint8 [N] JPEG/PNG bytes -> uint8 [H, W, 3] BGR
+//  image.preprocess  input (image), output (pixels), size (required: int or [h, w]),
+//                    resize (shorter_side_crop | stretch), resize_to (round(max(size)*256/224)),
+//                    interpolation (linear | area), rgb (true), mean ([0.485, 0.456, 0.406]),
+//                    std ([0.229, 0.224, 0.225]), scale (1/255) -> float32 [1, 3, h, w]
+//  text.wordpiece    vocab (required path), input (text), max_length (128), lowercase (true),
+//                    unk_token/cls_token/sep_token/pad_token ([UNK]/[CLS]/[SEP]/[PAD]), max_chars_per_word
+//                    (100), input_ids/attention_mask/token_type_ids (output names, same defaults; "" omits
+//                    the last two) -> int64 [1, max_length] each
+//  post.softmax      input (logits), output (probs), axis (-1) -> float32, input's shape
+//  post.topk         input (probs), k (5, clamped to C), prefix (topk_), labels (optional path)
+//                    -> <prefix>scores float32 [k], <prefix>indices int64 [k], texts <prefix>labels
+//  post.argmax       input (probs), output (class) -> int64 [1]
+//  post.threshold    input (probs), threshold (required), prefix (above_), labels (optional path)
+//                    -> <prefix>indices int64 [n], <prefix>scores float32 [n], texts <prefix>labels
+// Class-score inputs of post.topk/argmax/threshold are float32 [C] or [1, C].
 const OperatorRegistry& builtin_operators();
 
 }  // namespace conveyor

@@ -15,7 +15,8 @@ namespace conveyor {
 // Text that is not valid UTF-8; offset() is the byte where decoding failed.
 class Utf8Error : public std::invalid_argument {
  public:
-  Utf8Error(const std::string& message, std::size_t offset) : std::invalid_argument(message), offset_(offset) {}
+  Utf8Error(const std::string& message, std::size_t offset)
+      : std::invalid_argument(message), offset_(offset) {}
   std::size_t offset() const { return offset_; }
 
  private:
@@ -67,7 +68,8 @@ class WordpieceTokenizer {
  public:
   // vocab[i] is the token of id i. Throws std::invalid_argument naming `origin` if a special token of
   // `options` is missing from the vocabulary. A token listed twice gets the later id (as HF's load_vocab).
-  WordpieceTokenizer(std::vector<std::string> vocab, WordpieceOptions options, std::string origin = "vocabulary");
+  WordpieceTokenizer(std::vector<std::string> vocab, WordpieceOptions options,
+                     std::string origin = "vocabulary");
   // One token per line, id = line number (0-based); "\r\n" line endings are accepted. Throws
   // std::runtime_error (unreadable/empty file) or std::invalid_argument (missing special token),
   // both naming the file.
