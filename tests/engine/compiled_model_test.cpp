@@ -220,6 +220,41 @@ TEST(CompiledModel, AttentionBlockMatchesNaive) {
   expect_close(model.run({ids_t})[0], want, 1e-3f);
 }
 
+// The exporter's LayerNorm pattern and GELU pattern, fused (one LayerNormalization / Gelu post-op) and not.
+TEST(CompiledModel, FusedPatternsMatchUnfused) {
+  ModelBuilder b(13);
+  b.input("x", {2, 3, 8}).output("y");
+  b.initializer("two", Tensor::from<float>({}, std::vector<float>{2.0f}));
+  b.initializer("eps", Tensor::from<float>({}, std::vector<float>{1e-5f}));
+  b.initializer("gamma", random_tensor({8}, 1));
+  b.initializer("beta", random_tensor({8}, 2));
+  b.initializer("w", random_tensor({8, 8}, 3));
+  b.initializer("sqrt2", Tensor::from<float>({}, std::vector<float>{1.4142135f}));
+  b.initializer("one", Tensor::from<float>({}, std::vector<float>{1.0f}));
+  b.initializer("half", Tensor::from<float>({}, std::vector<float>{0.5f}));
+  ModelBuilder::attr(b.node("ReduceMean", {"x"}, {"mean"}), "axes", std::vector<int64_t>{-1});
+  b.node("Sub", {"x", "mean"}, {"d"});
+  b.node("Pow", {"d", "two"}, {"sq"});
+  ModelBuilder::attr(b.node("ReduceMean", {"sq"}, {"var"}), "axes", std::vector<int64_t>{-1});
+  b.node("Add", {"var", "eps"}, {"ve"});
+  b.node("Sqrt", {"ve"}, {"sd"});
+  b.node("Div", {"d", "sd"}, {"n"});
+  b.node("Mul", {"n", "gamma"}, {"m"});
+  b.node("Add", {"m", "beta"}, {"ln"});
+  b.node("MatMul", {"ln", "w"}, {"h"});
+  b.node("Div", {"h", "sqrt2"}, {"hd"});
+  b.node("Erf", {"hd"}, {"e"});
+  b.node("Add", {"e", "one"}, {"a"});
+  b.node("Mul", {"h", "a"}, {"g"});
+  b.node("Mul", {"g", "half"}, {"y"});
+  const Graph fused = parse(b), plain = parse(b, false);
+  EXPECT_EQ(fused.nodes.size(), 2u) << fused.summary();  // LayerNormalization, MatMul + Gelu post-op
+  const Tensor x = random_tensor({2, 3, 8}, 4);
+  CompiledModel m1 = CompiledModel::compile(fused, EngineOptions{1});
+  CompiledModel m2 = CompiledModel::compile(plain, EngineOptions{1});
+  expect_close(m1.run({x})[0], m2.run({x})[0], 1e-4f);
+}
+
 TEST(CompiledModel, IntermediateBuffersAreReused) {
   ModelBuilder b;
   b.input("x", {1, 8, 16, 16}).output("y");
