@@ -12,6 +12,7 @@ const OperatorRegistry& builtin_operators() {
     ops::add_post_topk(r);
     ops::add_post_argmax(r);
     ops::add_post_threshold(r);
+    ops::add_onnx_model(r);
     return r;
   }();
   return registry;

@@ -11,5 +11,6 @@ void add_post_softmax(OperatorRegistry& registry);
 void add_post_topk(OperatorRegistry& registry);
 void add_post_argmax(OperatorRegistry& registry);
 void add_post_threshold(OperatorRegistry& registry);
+void add_onnx_model(OperatorRegistry& registry);
 
 }  // namespace conveyor::ops

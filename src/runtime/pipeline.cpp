@@ -201,12 +201,6 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
   for (const auto& stage : stages)
     if (!stage.factory) throw std::invalid_argument("stage '" + stage.name + "' has no operator");
   auto placement = allocate_cores(stages, topology);
-  for (const auto& stage : placement)
-    for (const auto& worker : stage)
-      if (!worker.cores.empty()) {
-        check_openmp_environment();
-        break;
-      }
 
   State& st = *state_;
   st.options = std::move(options);

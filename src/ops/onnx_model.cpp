@@ -1,0 +1,113 @@
+// onnx: runs an ONNX model (or a segment of one) on the stage worker's cores. The file is parsed and
+// optimised once when the pipeline is built; every worker compiles its own copy inside its own thread,
+// so the oneDNN primitives get that worker's thread budget.
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/graph/onnx_import.hpp"
+#include "ops/builtin_ops.hpp"
+#include "ops/op_args.hpp"
+
+namespace conveyor::ops {
+namespace {
+
+constexpr const char* kOp = "onnx";
+
+struct Binding {
+  std::string model_name;   // the model's input or output
+  std::string sample_name;  // the sample tensor it is read from / written to
+};
+
+// `mapping` (model name -> sample tensor name) for every model value in `names`; unnamed ones keep their name.
+std::vector<Binding> bind_names(ArgReader& reader, const std::string& key, const std::vector<std::string>& names) {
+  std::map<std::string, std::string> mapping;
+  if (const nlohmann::json* raw = reader.raw(key); raw && !raw->is_null()) {
+    if (!raw->is_object())
+      throw reader.error(key, "must map model " + key + " to sample tensor names, e.g. {input: pixels}");
+    for (const auto& [model_name, sample_name] : raw->items()) {
+      if (std::find(names.begin(), names.end(), model_name) == names.end()) {
+        std::string known;
+        for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+        throw reader.error(key, "names '" + model_name + "', which is not one of the model's " + key + " (" + known + ")");
+      }
+      if (!sample_name.is_string() || sample_name.get<std::string>().empty())
+        throw reader.error(key, "maps '" + model_name + "' to " + json_excerpt(sample_name) + ", not a tensor name");
+      mapping[model_name] = sample_name.get<std::string>();
+    }
+  }
+  std::vector<Binding> bindings;
+  for (const auto& name : names) bindings.push_back({name, mapping.count(name) ? mapping[name] : name});
+  return bindings;
+}
+
+class OnnxModelOperator final : public Operator {
+ public:
+  OnnxModelOperator(CompiledModel model, std::vector<Binding> inputs, std::vector<Binding> outputs)
+      : model_(std::move(model)), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+    feed_.resize(inputs_.size());
+  }
+
+  void process(Sample& sample) override {
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      const Tensor& given = sample.at(inputs_[i].sample_name);
+      const TensorSpec& want = model_.inputs()[i];
+      if (given.dtype() != want.dtype || given.shape() != want.shape)
+        throw std::invalid_argument("onnx: model input '" + want.name + "' expects " +
+                                    std::string(dtype_name(want.dtype)) + shape_str(want.shape) + ", tensor '" +
+                                    inputs_[i].sample_name + "' is " + given.describe());
+      feed_[i] = given;
+    }
+    std::vector<Tensor> results = model_.run(feed_);
+    for (std::size_t i = 0; i < outputs_.size(); ++i) sample.tensors[outputs_[i].sample_name] = std::move(results[i]);
+    for (auto& t : feed_) t = Tensor();  // do not keep the sample's tensors alive
+  }
+
+ private:
+  CompiledModel model_;
+  std::vector<Binding> inputs_, outputs_;
+  std::vector<Tensor> feed_;
+};
+
+OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+  ArgReader reader(kOp, args, context);
+  const std::filesystem::path path = reader.required_file("path");
+  ImportOptions import;
+  if (const nlohmann::json* dims = reader.raw("dims"); dims && !dims->is_null()) {
+    if (!dims->is_object()) throw reader.error("dims", "must map symbolic dimension names to sizes, e.g. {batch: 1}");
+    for (const auto& [name, value] : dims->items()) {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1)
+        throw reader.error("dims", "'" + name + "' must be an integer >= 1, got " + json_excerpt(value));
+      import.dims[name] = value.get<int64_t>();
+    }
+  }
+  const int64_t threads = reader.integer("threads", 0, 0);  // 0: the worker's budget
+  std::shared_ptr<const Graph> graph;
+  try {
+    graph = std::make_shared<const Graph>(load_onnx(path.string(), import));
+  } catch (const std::exception& e) {
+    throw reader.error("path", std::string("cannot load the model: ") + e.what());
+  }
+  std::vector<std::string> input_names, output_names;
+  for (int v : graph->inputs) input_names.push_back(graph->values[static_cast<std::size_t>(v)].name);
+  for (int v : graph->outputs) output_names.push_back(graph->values[static_cast<std::size_t>(v)].name);
+  auto inputs = bind_names(reader, "inputs", input_names);
+  auto outputs = bind_names(reader, "outputs", output_names);
+  reader.finish();
+
+  return [graph, inputs, outputs, threads](const WorkerContext& worker) -> std::unique_ptr<Operator> {
+    EngineOptions options;
+    options.threads = threads > 0 ? static_cast<int>(threads) : worker.threads;
+    return std::make_unique<OnnxModelOperator>(CompiledModel::compile(*graph, options), inputs, outputs);
+  };
+}
+
+}  // namespace
+
+void add_onnx_model(OperatorRegistry& registry) {
+  registry.add(kOp, "run an ONNX model on the worker's cores: args path, inputs/outputs {model name: tensor}, dims, threads",
+               build);
+}
+
+}  // namespace conveyor::ops
