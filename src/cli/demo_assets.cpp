@@ -1,5 +1,7 @@
 #include "cli/demo_assets.hpp"
 
+#include "conveyor/graph/zoo.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -49,6 +51,24 @@ std::filesystem::path ensure_synthetic_images(const std::filesystem::path& dir, 
     if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
   }
   return dir;
+}
+
+std::filesystem::path ensure_zoo_model(const std::filesystem::path& file, const std::string& name) {
+  if (std::filesystem::exists(file)) return file;
+  std::filesystem::create_directories(file.parent_path());
+  const auto partial = file.string() + ".partial";  // never leave a half-written model behind
+  zoo::write(name, zoo::ZooOptions{}, partial);
+  std::filesystem::rename(partial, file);
+  return file;
+}
+
+std::filesystem::path ensure_labels(const std::filesystem::path& file, int count) {
+  if (std::filesystem::exists(file)) return file;
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream out(file);
+  for (int i = 0; i < count; ++i) out << "class_" << i << '\n';
+  if (!out) throw std::runtime_error("cannot write '" + file.string() + "'");
+  return file;
 }
 
 }  // namespace conveyor::cli
