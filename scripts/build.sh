@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs missing dependencies, then configures and builds conveyor.
 # Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]   (default BUILD_DIR: build)
+# BUILD_TARGETS="a b" builds only those targets (default: everything).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${1:-build}
@@ -9,4 +10,6 @@ shift || true
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$root" -B "$root/$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
-cmake --build "$root/$build_dir" --parallel "$(nproc)"
+targets=()
+for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$root/$build_dir" --parallel "$(nproc)" "${targets[@]}"

@@ -2,6 +2,7 @@
 # One command from a fresh clone: install, build, run every test.
 # Usage: scripts/test.sh [--sanitizer address|thread] [--label REGEX]
 #   address: ASan + UBSan build in build-asan/;  thread: TSan build in build-tsan/.
+#   With --label, only the test binaries of the matching layers are built (test_<layer>).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sanitizer=""
@@ -18,6 +19,13 @@ args=()
 if [ -n "$sanitizer" ]; then
   build_dir=build-$([ "$sanitizer" = address ] && echo asan || echo tsan)
   args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVEYOR_SANITIZER="$sanitizer" -DCONVEYOR_BUILD_BENCH=OFF)
+fi
+if [ -n "$label" ]; then
+  targets="conveyor"
+  for layer in tensor graph engine ops runtime plan config cli; do
+    [[ $layer =~ ^($label)$ ]] && [ -d "$root/tests/$layer" ] && targets+=" test_$layer"
+  done
+  export BUILD_TARGETS=$targets
 fi
 "$root/scripts/build.sh" "$build_dir" "${args[@]}"
 ctest_args=(--test-dir "$root/$build_dir" --output-on-failure --parallel "$(nproc)")
