@@ -115,9 +115,11 @@ Prediction predict(const std::vector<ModelStage>& stages, const Workload& load) 
   p.capacity_rps = std::min(p.capacity_rps, in_flight_cap);
 
   if (!load.rate_rps) {
-    double n = load.concurrency;
-    if (load.max_in_flight) n = std::min(n, static_cast<double>(load.max_in_flight));
-    p.throughput_rps = std::min(stage_capacity_rps, n / p.service_sum_s);
+    // The client keeps `concurrency` outstanding; at most max_in_flight of them hold tokens in the pipeline.
+    const double n = load.concurrency;
+    double admitted = n;
+    if (load.max_in_flight) admitted = std::min(n, static_cast<double>(load.max_in_flight));
+    p.throughput_rps = std::min(stage_capacity_rps, admitted / p.service_sum_s);
     double service_variance = 0;
     for (std::size_t i = 0; i < stages.size(); ++i) {
       auto& sp = p.stages[i];
@@ -125,8 +127,8 @@ Prediction predict(const std::vector<ModelStage>& stages, const Workload& load) 
       sp.sojourn_s = stages[i].service.mean;
       service_variance += stages[i].service.variance();
     }
-    // What N / X adds to sum T is queueing, mostly in front of the bottleneck: about `ahead` items, each
-    // leaving after a bottleneck service (variance sigma^2 / r^2 per item).
+    // What N / X adds to sum T is queueing (for a token, then in front of the bottleneck): about `ahead`
+    // items, each leaving after a bottleneck service (variance sigma^2 / r^2 per item).
     const double mean = n / p.throughput_rps;
     const double queueing = std::max(0.0, mean - p.service_sum_s);
     const ModelStage& b = stages[p.bottleneck];

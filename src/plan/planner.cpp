@@ -340,15 +340,15 @@ Plan Search::describe(const Candidate& c) const {
   }
 
   auto& notes = plan.notes;
-  notes.push_back(fmt::format("budget {} cores [{}]; load: {}; objective: {}{}", r_.cores.size(),
-                              format_cpu_list(r_.cores), c.workload.describe(), objective_name(r_.objective),
+  notes.push_back(fmt::format("budget {} core{} [{}]; load: {}; objective: {}{}", r_.cores.size(),
+                              r_.cores.size() > 1 ? "s" : "", format_cpu_list(r_.cores), c.workload.describe(), objective_name(r_.objective),
                               r_.slo_p99_s ? fmt::format(", p99 <= {}", ms(*r_.slo_p99_s)) : ""));
   if (!c.group.empty()) {
     notes.push_back(fmt::format(
-        "{} stages on {} cores: stages must share cores. Every grouping of stages onto the cores was tried; "
+        "{} stages on {} core{}: stages must share cores. Every grouping of stages onto the cores was tried; "
         "the chosen one balances the summed service time per core. Stages on one core time-slice it (marked "
         "share_cores), so each of them slows down by the core's load.",
-        r_.stages.size(), r_.cores.size()));
+        r_.stages.size(), r_.cores.size(), r_.cores.size() > 1 ? "s" : ""));
     for (std::size_t g = 0; g < r_.cores.size(); ++g) {
       std::vector<std::string> names;
       double sum = 0;
@@ -393,7 +393,8 @@ Plan Search::describe(const Candidate& c) const {
                                  : fmt::format("no configuration meets p99 <= {} at this load; this one comes "
                                                "closest (p99 {})",
                                                ms(*r_.slo_p99_s), ms(plan.p99_s)));
-  notes.push_back(fmt::format("searched {} configurations with the analytic model{}", evaluated_,
+  notes.push_back(fmt::format("searched {} configuration{} with the analytic model{}", evaluated_,
+                              evaluated_ == 1 ? "" : "s",
                               c.simulated ? fmt::format("; simulated the best {} ({} requests each){}", top_.size(),
                                                         r_.sim_requests,
                                                         sim_reranked_ ? ", which changed the pick" : "")

@@ -252,8 +252,8 @@ std::vector<ProfileEntry> ProfileStore::entries() const {
   for (const auto& item : fs::directory_iterator(dir_, ec))
     if (item.is_regular_file() && item.path().extension() == ".json") all.push_back(parse_entry(item.path()));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.cpu_model, a.op, a.stage_name, a.key, a.threads) <
-           std::tie(b.cpu_model, b.op, b.stage_name, b.key, b.threads);
+    return std::tie(a.cpu_model, a.op, a.stage_name, a.stage_hash, a.threads) <
+           std::tie(b.cpu_model, b.op, b.stage_name, b.stage_hash, b.threads);
   });
   return all;
 }

@@ -72,6 +72,7 @@ TEST(PerformanceModel, ThroughputIsTheSlowestStageAndLittlesLawCapsIt) {
   EXPECT_NEAR(one.latency_mean_s, 0.005, 1e-12);
   const Prediction tokens = predict(stages, Workload::closed(64, 1));  // max_in_flight 1
   EXPECT_NEAR(tokens.throughput_rps, 1 / 0.005, 1e-9);
+  EXPECT_NEAR(tokens.latency_mean_s, 64 * 0.005, 1e-9);  // the client's 64 include those waiting for a token
   auto three = stages;
   three[1].workers = 3;
   const Prediction balanced = predict(three, Workload::closed(64));
