@@ -22,10 +22,14 @@ struct PlanOptions {
   bool json = false;
 };
 
-double ms(double seconds) { return std::isfinite(seconds) ? seconds * 1e3 : seconds; }
+double ms(double seconds) {
+  return std::isfinite(seconds) ? seconds * 1e3 : seconds;
+}
 
 // JSON has no infinity: an unstable prediction is null.
-nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
+nlohmann::json number(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
 
 nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
   nlohmann::json stages = nlohmann::json::array();
@@ -63,10 +67,10 @@ nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
 }
 
 std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
-  std::string out = fmt::format("plan for '{}' on {} cores, objective {}, {}\n\n", config.name, p.cores_budget,
-                                plan::objective_name(p.objective), p.workload.describe());
-  out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", "workers", "threads", "cores", "T ms",
-                     "busy");
+  std::string out = fmt::format("plan for '{}' on {} cores, objective {}, {}\n\n", config.name,
+                                p.cores_budget, plan::objective_name(p.objective), p.workload.describe());
+  out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", "workers", "threads", "cores",
+                     "T ms", "busy");
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
     out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9.3f} {:>5.0f}%\n", s.name, s.workers, s.threads,
@@ -78,9 +82,10 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
   out += fmt::format("analytic model:  {:.1f} req/s (capacity {:.1f}), p50 {:.2f} ms, p99 {:.2f} ms\n",
                      p.analytic.throughput_rps, p.capacity_rps, ms(p.analytic.latency_p50_s),
                      ms(p.analytic.latency_p99_s));
-  out += fmt::format("bottleneck: {}\nbound: {:.1f} req/s (cores / sum of 1-thread service times); capacity is {:.0f}% "
-                     "of it\n",
-                     p.bottleneck, p.bound_rps, p.ratio_to_bound * 100);
+  out += fmt::format(
+      "bottleneck: {}\nbound: {:.1f} req/s (cores / sum of 1-thread service times); capacity is {:.0f}% "
+      "of it\n",
+      p.bottleneck, p.bound_rps, p.ratio_to_bound * 100);
   out += "\nwhy:\n";
   for (const auto& n : p.notes) out += "  - " + n + "\n";
   out += fmt::format("\nto apply, set in {}:\n", config.file.string());
@@ -117,15 +122,19 @@ void run(const PlanOptions& o) {
 void add_plan_command(CLI::App& app) {
   auto o = std::make_shared<PlanOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "plan", "Choose workers, threads and cores per stage from stored profiles; predict throughput and latency");
+      "plan",
+      "Choose workers, threads and cores per stage from stored profiles; predict throughput and latency");
   cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--cores", o->cores, "Core budget: a count (4) or core ids (0-3,6); default: this machine's");
+  cmd->add_option("--cores", o->cores,
+                  "Core budget: a count (4) or core ids (0-3,6); default: this machine's");
   cmd->add_option("--slo-p99-ms", o->slo_p99_ms, "p99 latency the plan must meet at the load")
       ->check(CLI::PositiveNumber);
-  auto* rate = cmd->add_option("-r,--rate", o->rate_rps, "Expected load: Poisson arrivals at this many requests/s")
-                   ->check(CLI::PositiveNumber);
-  cmd->add_option("-c,--concurrency", o->concurrency,
-                  "Expected load: closed loop with this many in flight (default 2 x workers, or 1 for latency)")
+  auto* rate =
+      cmd->add_option("-r,--rate", o->rate_rps, "Expected load: Poisson arrivals at this many requests/s")
+          ->check(CLI::PositiveNumber);
+  cmd->add_option(
+         "-c,--concurrency", o->concurrency,
+         "Expected load: closed loop with this many in flight (default 2 x workers, or 1 for latency)")
       ->check(CLI::PositiveNumber)
       ->excludes(rate);
   cmd->add_option("--objective", o->objective, "throughput | latency")

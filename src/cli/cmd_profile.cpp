@@ -25,10 +25,17 @@ struct ProfileOptions {
 
 nlohmann::json entry_summary(const plan::ProfileEntry& e) {
   const plan::ServiceTime t = e.service_time();
-  return {{"stage", e.stage_name}, {"op", e.op},           {"threads", e.threads},
-          {"samples", e.count()},  {"mean_ms", t.mean * 1e3}, {"p50_ms", t.quantile(0.5) * 1e3},
-          {"p99_ms", t.quantile(0.99) * 1e3}, {"cv2", t.cv2}, {"updated", e.updated()},
-          {"cpu_model", e.cpu_model}, {"key", e.key}};
+  return {{"stage", e.stage_name},
+          {"op", e.op},
+          {"threads", e.threads},
+          {"samples", e.count()},
+          {"mean_ms", t.mean * 1e3},
+          {"p50_ms", t.quantile(0.5) * 1e3},
+          {"p99_ms", t.quantile(0.99) * 1e3},
+          {"cv2", t.cv2},
+          {"updated", e.updated()},
+          {"cpu_model", e.cpu_model},
+          {"key", e.key}};
 }
 
 std::string age(int64_t unix_time) {
@@ -56,13 +63,16 @@ void show(const ProfileOptions& o) {
   if (o.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : entries) list.push_back(entry_summary(e));
-    std::printf("%s\n", nlohmann::json{{"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}}.dump(2).c_str());
+    std::printf("%s\n", nlohmann::json{{"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}}
+                            .dump(2)
+                            .c_str());
     return;
   }
   std::printf("profiles in %s\n", store.dir().string().c_str());
   if (entries.empty()) {
-    std::printf("  none%s; measure a pipeline's stages with: conveyor profile PIPELINE.yaml --input FILES...\n",
-                o.pipeline.empty() ? "" : " for this pipeline on this CPU");
+    std::printf(
+        "  none%s; measure a pipeline's stages with: conveyor profile PIPELINE.yaml --input FILES...\n",
+        o.pipeline.empty() ? "" : " for this pipeline on this CPU");
     return;
   }
   std::string current_cpu;
@@ -70,13 +80,14 @@ void show(const ProfileOptions& o) {
     if (e.cpu_model != current_cpu) {
       current_cpu = e.cpu_model;
       std::printf("\n%s%s\n", current_cpu.c_str(), current_cpu == cpu ? " (this machine)" : "");
-      std::printf("  %-16s %-18s %7s %8s %9s %9s %9s %6s  %-10s %s\n", "stage", "op", "threads", "samples", "mean ms",
-                  "p50 ms", "p99 ms", "cv^2", "updated", "key");
+      std::printf("  %-16s %-18s %7s %8s %9s %9s %9s %6s  %-10s %s\n", "stage", "op", "threads", "samples",
+                  "mean ms", "p50 ms", "p99 ms", "cv^2", "updated", "key");
     }
     const plan::ServiceTime t = e.service_time();
-    std::printf("  %-16s %-18s %7d %8llu %9.3f %9.3f %9.3f %6.3f  %-10s %s\n", e.stage_name.c_str(), e.op.c_str(),
-                e.threads, static_cast<unsigned long long>(e.count()), t.mean * 1e3, t.quantile(0.5) * 1e3,
-                t.quantile(0.99) * 1e3, t.cv2, age(e.updated()).c_str(), e.key.c_str());
+    std::printf("  %-16s %-18s %7d %8llu %9.3f %9.3f %9.3f %6.3f  %-10s %s\n", e.stage_name.c_str(),
+                e.op.c_str(), e.threads, static_cast<unsigned long long>(e.count()), t.mean * 1e3,
+                t.quantile(0.5) * 1e3, t.quantile(0.99) * 1e3, t.cv2, age(e.updated()).c_str(),
+                e.key.c_str());
   }
 }
 
@@ -86,8 +97,8 @@ void measure(const ProfileOptions& o) {
   const std::vector<int> threads =
       parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.size()) : o.threads);
   if (threads.back() > machine.size())
-    throw std::invalid_argument(fmt::format("--threads {}: the machine has {} cores ({})", o.threads, machine.size(),
-                                            machine.describe()));
+    throw std::invalid_argument(fmt::format("--threads {}: the machine has {} cores ({})", o.threads,
+                                            machine.size(), machine.describe()));
   const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
   std::vector<Sample> inputs;
   for (const auto& tensor : read_input_tensors(o.inputs)) {
@@ -105,8 +116,8 @@ void measure(const ProfileOptions& o) {
                 config.name.c_str(), config.stages.size(), machine.describe().c_str(),
                 static_cast<unsigned long long>(o.requests), inputs.size());
   if (!o.json)
-    std::printf("%-16s %7s %9s %9s %9s %7s %8s %7s\n", "stage", "threads", "mean ms", "p50 ms", "p99 ms", "cv^2",
-                "samples", "errors");
+    std::printf("%-16s %7s %9s %9s %9s %7s %8s %7s\n", "stage", "threads", "mean ms", "p50 ms", "p99 ms",
+                "cv^2", "samples", "errors");
   nlohmann::json rows = nlohmann::json::array();
   for (std::size_t s = 0; s < specs.size(); ++s) {
     const StageConfig& stage = config.stages[s];
@@ -116,16 +127,21 @@ void measure(const ProfileOptions& o) {
       const plan::ProfileEntry entry =
           store.record(stage_identity(config, stage), stage.name, t, m.service, machine.cpu_model());
       const plan::ServiceTime time = plan::ServiceTime::from_samples(m.service);
-      nlohmann::json row{{"stage", stage.name},     {"threads", t},
-                         {"mean_ms", time.mean * 1e3}, {"p50_ms", time.quantile(0.5) * 1e3},
-                         {"p99_ms", time.quantile(0.99) * 1e3}, {"cv2", time.cv2},
-                         {"samples", m.service.size()}, {"errors", m.errors},
-                         {"stored_samples", entry.count()}, {"key", entry.key}};
+      nlohmann::json row{{"stage", stage.name},
+                         {"threads", t},
+                         {"mean_ms", time.mean * 1e3},
+                         {"p50_ms", time.quantile(0.5) * 1e3},
+                         {"p99_ms", time.quantile(0.99) * 1e3},
+                         {"cv2", time.cv2},
+                         {"samples", m.service.size()},
+                         {"errors", m.errors},
+                         {"stored_samples", entry.count()},
+                         {"key", entry.key}};
       if (m.errors) row["first_error"] = m.first_error;
       if (!o.json)
-        std::printf("%-16s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", stage.name.c_str(), t, time.mean * 1e3,
-                    time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2, m.service.size(),
-                    static_cast<unsigned long long>(m.errors),
+        std::printf("%-16s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", stage.name.c_str(), t,
+                    time.mean * 1e3, time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2,
+                    m.service.size(), static_cast<unsigned long long>(m.errors),
                     m.errors ? ("  (" + m.first_error + ")").c_str() : "");
       rows.push_back(std::move(row));
       if (next.empty()) next = std::move(m.outputs);  // the next stage's inputs
@@ -133,12 +149,16 @@ void measure(const ProfileOptions& o) {
     inputs = std::move(next);
   }
   if (o.json) {
-    std::printf("%s\n", nlohmann::json{{"pipeline", config.name}, {"cpu_model", machine.cpu_model()},
-                                       {"dir", store.dir().string()}, {"profiles", rows}}.dump(2).c_str());
+    std::printf("%s\n", nlohmann::json{{"pipeline", config.name},
+                                       {"cpu_model", machine.cpu_model()},
+                                       {"dir", store.dir().string()},
+                                       {"profiles", rows}}
+                            .dump(2)
+                            .c_str());
     return;
   }
-  std::printf("\nstored in %s\nnext: conveyor plan %s    (or: conveyor simulate %s)\n", store.dir().string().c_str(),
-              o.pipeline.c_str(), o.pipeline.c_str());
+  std::printf("\nstored in %s\nnext: conveyor plan %s    (or: conveyor simulate %s)\n",
+              store.dir().string().c_str(), o.pipeline.c_str(), o.pipeline.c_str());
 }
 
 }  // namespace
@@ -146,12 +166,15 @@ void measure(const ProfileOptions& o) {
 void add_profile_command(CLI::App& app) {
   auto o = std::make_shared<ProfileOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "profile", "Measure each stage's service time at each thread count and store it (for plan and simulate)");
+      "profile",
+      "Measure each stage's service time at each thread count and store it (for plan and simulate)");
   cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->check(CLI::ExistingFile);
   cmd->add_option("-i,--input", o->inputs, "Input files or directories; requests cycle through them");
-  cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "Thread counts to measure: 1..N, a list 1,2,4 or one count "
-                                              "(default 1..the machine's cores)");
+  cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads,
+                  "Thread counts to measure: 1..N, a list 1,2,4 or one count "
+                  "(default 1..the machine's cores)");
   cmd->add_option("-n,--requests", o->requests, "Measured requests per stage and thread count")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -161,9 +184,11 @@ void add_profile_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print JSON instead of tables");
   cmd->footer(
-      "Examples:\n  conveyor profile examples/image_classify.yaml --input images/ --threads 1..2 --requests 200\n"
+      "Examples:\n  conveyor profile examples/image_classify.yaml --input images/ --threads 1..2 --requests "
+      "200\n"
       "  conveyor profile --show\n  conveyor profile --age-out 30\n"
-      "Profiles live in $XDG_CACHE_HOME/conveyor/profiles (or ~/.cache/conveyor/profiles), keyed by operator,\n"
+      "Profiles live in $XDG_CACHE_HOME/conveyor/profiles (or ~/.cache/conveyor/profiles), keyed by "
+      "operator,\n"
       "arguments, model file content, thread count and CPU model.");
   cmd->callback([o] {
     if (o->age_out_days > 0) {
@@ -174,8 +199,10 @@ void add_profile_command(CLI::App& app) {
       return;
     }
     if (o->show) return show(*o);
-    if (o->pipeline.empty()) throw CLI::ValidationError("profile", "give a pipeline file (or --show / --age-out)");
-    if (o->inputs.empty()) throw CLI::ValidationError("--input", "profile needs input files to run the stages on");
+    if (o->pipeline.empty())
+      throw CLI::ValidationError("profile", "give a pipeline file (or --show / --age-out)");
+    if (o->inputs.empty())
+      throw CLI::ValidationError("--input", "profile needs input files to run the stages on");
     measure(*o);
   });
 }

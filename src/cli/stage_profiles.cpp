@@ -19,7 +19,8 @@ int parse_int(const std::string& text, const std::string& what) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != text.size()) throw std::invalid_argument(what + ": '" + text + "' is not a number");
+  if (used == 0 || used != text.size())
+    throw std::invalid_argument(what + ": '" + text + "' is not a number");
   return value;
 }
 
@@ -43,9 +44,12 @@ plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConf
 int configured_threads(const StageConfig& stage) {
   if (stage.threads > 0) return stage.threads;
   switch (stage.cores.kind) {
-    case CoreSpec::Kind::kCount: return stage.cores.per_worker;
-    case CoreSpec::Kind::kIds: return std::max<int>(1, static_cast<int>(stage.cores.ids.size()) / stage.workers);
-    case CoreSpec::Kind::kUnpinned: return 1;
+    case CoreSpec::Kind::kCount:
+      return stage.cores.per_worker;
+    case CoreSpec::Kind::kIds:
+      return std::max<int>(1, static_cast<int>(stage.cores.ids.size()) / stage.workers);
+    case CoreSpec::Kind::kUnpinned:
+      return 1;
   }
   return 1;
 }
@@ -54,7 +58,8 @@ std::string profile_command_hint(const PipelineConfig& config, const std::string
   return fmt::format("conveyor profile {} --input FILES... --threads {}", config.file.string(), threads);
 }
 
-std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
+std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config,
+                                                    const plan::ProfileStore& store,
                                                     const std::string& cpu_model) {
   std::vector<plan::StageProfile> profiles;
   std::vector<std::string> missing;
@@ -80,7 +85,8 @@ std::vector<int> parse_core_budget(const std::string& text) {
   if (!is_list) {
     const int n = parse_int(text, "--cores");
     if (n < 1) throw std::invalid_argument("--cores: needs at least 1 core");
-    if (n > 4096) throw std::invalid_argument("--cores: " + text + " cores is more than the planner handles (4096)");
+    if (n > 4096)
+      throw std::invalid_argument("--cores: " + text + " cores is more than the planner handles (4096)");
     const auto& machine = Topology::detect().cpus();
     if (n <= static_cast<int>(machine.size())) return {machine.begin(), machine.begin() + n};
     std::vector<int> ids(static_cast<std::size_t>(n));
@@ -96,7 +102,8 @@ std::vector<int> parse_core_budget(const std::string& text) {
     const int last = dash == std::string::npos ? first : parse_int(part.substr(dash + 1), "--cores");
     if (first < 0 || last < first) throw std::invalid_argument("--cores: bad range '" + part + "'");
     for (int id = first; id <= last; ++id) {
-      if (!seen.insert(id).second) throw std::invalid_argument("--cores: core " + std::to_string(id) + " given twice");
+      if (!seen.insert(id).second)
+        throw std::invalid_argument("--cores: core " + std::to_string(id) + " given twice");
       ids.push_back(id);
     }
   }
@@ -111,7 +118,8 @@ std::vector<int> parse_thread_counts(const std::string& text) {
     const auto dots = part.find("..");
     const int first = parse_int(part.substr(0, dots), "--threads");
     const int last = dots == std::string::npos ? first : parse_int(part.substr(dots + 2), "--threads");
-    if (first < 1 || last < first) throw std::invalid_argument("--threads: bad range '" + part + "' (counts are >= 1)");
+    if (first < 1 || last < first)
+      throw std::invalid_argument("--threads: bad range '" + part + "' (counts are >= 1)");
     for (int t = first; t <= last; ++t) counts.insert(t);
   }
   if (counts.empty()) throw std::invalid_argument("--threads: no thread counts in '" + text + "'");

@@ -17,7 +17,8 @@ int configured_threads(const StageConfig& stage);
 
 // Every stage's stored profiles on this CPU (all thread counts). Throws one error listing each stage
 // without a 1-thread profile and the `conveyor profile` command that measures it.
-std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
+std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config,
+                                                    const plan::ProfileStore& store,
                                                     const std::string& cpu_model);
 
 // "4" -> the first 4 usable cores (0..3 beyond the machine's size, for what-ifs); "0-3,6" -> those ids.

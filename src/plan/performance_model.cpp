@@ -15,7 +15,8 @@ void validate(const std::vector<ModelStage>& stages, const Workload& load) {
   if (stages.empty()) throw std::invalid_argument("performance model: no stages");
   for (const auto& s : stages) {
     if (s.workers < 1) throw std::invalid_argument("stage '" + s.name + "': workers must be >= 1");
-    if (!(s.service.mean > 0)) throw std::invalid_argument("stage '" + s.name + "': service time must be > 0");
+    if (!(s.service.mean > 0))
+      throw std::invalid_argument("stage '" + s.name + "': service time must be > 0");
     if (s.shared_group >= 0 && s.workers != 1)
       throw std::invalid_argument("stage '" + s.name + "': a stage sharing a core has one worker");
   }
@@ -110,7 +111,8 @@ Prediction predict(const std::vector<ModelStage>& stages, const Workload& load) 
     }
   }
   // Little's law: N admitted requests, each needing at least sum T, cannot exceed N / sum T.
-  const double in_flight_cap = load.max_in_flight ? static_cast<double>(load.max_in_flight) / p.service_sum_s : kInf;
+  const double in_flight_cap =
+      load.max_in_flight ? static_cast<double>(load.max_in_flight) / p.service_sum_s : kInf;
   const double stage_capacity_rps = p.capacity_rps;
   p.capacity_rps = std::min(p.capacity_rps, in_flight_cap);
 
@@ -172,7 +174,8 @@ Prediction predict(const std::vector<ModelStage>& stages, const Workload& load) 
     variance += sojourn_variance;
     const int c = s.shared_group >= 0 ? 1 : s.workers;
     const double rho_clamped = std::min(rho, 1.0);
-    ca2 = 1 + (1 - rho_clamped * rho_clamped) * (ca2 - 1) + rho_clamped * rho_clamped * (cs2 - 1) / std::sqrt(c);
+    ca2 = 1 + (1 - rho_clamped * rho_clamped) * (ca2 - 1) +
+          rho_clamped * rho_clamped * (cs2 - 1) / std::sqrt(c);
     ca2 = std::max(ca2, 0.0);
   }
   if (!p.stable) {

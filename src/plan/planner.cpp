@@ -117,14 +117,15 @@ class Search {
     std::vector<int> sorted = r_.cores;
     std::sort(sorted.begin(), sorted.end());
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-      throw std::invalid_argument("plan: the core list [" + format_cpu_list(r_.cores) + "] names a core twice");
+      throw std::invalid_argument("plan: the core list [" + format_cpu_list(r_.cores) +
+                                  "] names a core twice");
     for (const auto& s : r_.stages) {
       if (!s.by_threads.count(1))
         throw std::invalid_argument("plan: stage '" + s.name + "' has no 1-thread profile");
       for (const auto& [t, time] : s.by_threads)
         if (t < 1 || !(time.mean > 0))
-          throw std::invalid_argument("plan: stage '" + s.name + "' has a bad profile at " + std::to_string(t) +
-                                      " threads");
+          throw std::invalid_argument("plan: stage '" + s.name + "' has a bad profile at " +
+                                      std::to_string(t) + " threads");
     }
     if (r_.rate_rps && !(*r_.rate_rps > 0)) throw std::invalid_argument("plan: the rate must be > 0");
     if (r_.concurrency && *r_.concurrency < 1) throw std::invalid_argument("plan: concurrency must be >= 1");
@@ -195,8 +196,8 @@ class Search {
     std::vector<Option> kept;
     for (const auto& a : all) {
       const bool dominated = std::any_of(all.begin(), all.end(), [&](const Option& b) {
-        const bool no_worse = b.cores() <= a.cores() && b.capacity >= a.capacity && b.service->mean <= a.service->mean &&
-                              b.service->cv2 <= a.service->cv2;
+        const bool no_worse = b.cores() <= a.cores() && b.capacity >= a.capacity &&
+                              b.service->mean <= a.service->mean && b.service->cv2 <= a.service->cv2;
         const bool better_somewhere = b.cores() < a.cores() || b.capacity > a.capacity ||
                                       b.service->mean < a.service->mean || b.service->cv2 < a.service->cv2;
         return no_worse && better_somewhere;
@@ -227,14 +228,16 @@ class Search {
       floor_after[static_cast<std::size_t>(i)] = floor_after[static_cast<std::size_t>(i) + 1] + best;
     }
     Candidate current;
-    std::function<void(int, int, double, double)> dfs = [&](int i, int left, double min_capacity, double floor) {
+    std::function<void(int, int, double, double)> dfs = [&](int i, int left, double min_capacity,
+                                                            double floor) {
       if (i == k) return consider(current);
       for (const auto& o : options[static_cast<std::size_t>(i)]) {
         if (o.cores() > left - (k - i - 1)) continue;
         const double capacity = std::min(min_capacity, o.capacity);
         const double stage_floor = floor + latency_floor(o);
         if (const auto bar = threshold()) {
-          if (r_.objective == Objective::kThroughput && capacity < bar->capacity * (1 - 1e-9)) break;  // sorted
+          if (r_.objective == Objective::kThroughput && capacity < bar->capacity * (1 - 1e-9))
+            break;  // sorted
           if (r_.objective == Objective::kLatency &&
               stage_floor + floor_after[static_cast<std::size_t>(i) + 1] > bar->p99 * (1 + 1e-9))
             continue;
@@ -251,7 +254,8 @@ class Search {
   void search_shared(int budget) {
     const int k = static_cast<int>(r_.stages.size());
     Candidate current;
-    for (const auto& s : r_.stages) current.options.push_back({1, 1, &s.by_threads.at(1), 1 / s.by_threads.at(1).mean});
+    for (const auto& s : r_.stages)
+      current.options.push_back({1, 1, &s.by_threads.at(1), 1 / s.by_threads.at(1).mean});
     current.group.assign(static_cast<std::size_t>(k), 0);
     // Restricted growth strings: stage i joins an existing group or opens the next one.
     std::function<void(int, int)> assign = [&](int i, int groups) {
@@ -341,7 +345,8 @@ Plan Search::describe(const Candidate& c) const {
 
   auto& notes = plan.notes;
   notes.push_back(fmt::format("budget {} core{} [{}]; load: {}; objective: {}{}", r_.cores.size(),
-                              r_.cores.size() > 1 ? "s" : "", format_cpu_list(r_.cores), c.workload.describe(), objective_name(r_.objective),
+                              r_.cores.size() > 1 ? "s" : "", format_cpu_list(r_.cores),
+                              c.workload.describe(), objective_name(r_.objective),
                               r_.slo_p99_s ? fmt::format(", p99 <= {}", ms(*r_.slo_p99_s)) : ""));
   if (!c.group.empty()) {
     notes.push_back(fmt::format(
@@ -357,7 +362,8 @@ Plan Search::describe(const Candidate& c) const {
           names.push_back("'" + r_.stages[i].name + "'");
           sum += c.options[i].service->mean;
         }
-      notes.push_back(fmt::format("core {}: {} ({} per item)", r_.cores[g], fmt::join(names, " + "), ms(sum)));
+      notes.push_back(
+          fmt::format("core {}: {} ({} per item)", r_.cores[g], fmt::join(names, " + "), ms(sum)));
     }
   }
   for (std::size_t i = 0; i < c.options.size(); ++i) {
@@ -366,39 +372,41 @@ Plan Search::describe(const Candidate& c) const {
     std::string why;
     const auto& profile = r_.stages[i].by_threads;
     if (o.threads > 1)
-      why = fmt::format("; {} threads cut T from {} to {}", o.threads, ms(profile.at(1).mean), ms(o.service->mean));
+      why = fmt::format("; {} threads cut T from {} to {}", o.threads, ms(profile.at(1).mean),
+                        ms(o.service->mean));
     else if (o.workers > 1 && profile.size() > 1)
-      why = fmt::format("; replicas rather than threads: {} per item on 1 thread vs {} on {}", ms(profile.at(1).mean),
-                        ms(profile.rbegin()->second.mean), profile.rbegin()->first);
+      why = fmt::format("; replicas rather than threads: {} per item on 1 thread vs {} on {}",
+                        ms(profile.at(1).mean), ms(profile.rbegin()->second.mean), profile.rbegin()->first);
     else if (!r_.stages[i].parallel)
       why = "; not parallelisable: one thread";
     notes.push_back(fmt::format("{}: {} worker{} x {} thread{}, T = {} -> {:.1f} req/s, {:.0f}% busy{}{}",
                                 r_.stages[i].name, o.workers, o.workers > 1 ? "s" : "", o.threads,
                                 o.threads > 1 ? "s" : "", ms(o.service->mean), sp.capacity_rps,
-                                std::min(sp.utilization, 1.0) * 100, i == c.analytic.bottleneck ? " (bottleneck)" : "",
-                                why));
+                                std::min(sp.utilization, 1.0) * 100,
+                                i == c.analytic.bottleneck ? " (bottleneck)" : "", why));
   }
-  notes.push_back(fmt::format("work-conserving bound: {} cores / sum T(1) {} = {:.1f} req/s; this plan's capacity "
-                              "{:.1f} req/s is {:.0f}% of it",
-                              r_.cores.size(), ms(sum_t1), plan.bound_rps, plan.capacity_rps,
-                              plan.ratio_to_bound * 100));
+  notes.push_back(
+      fmt::format("work-conserving bound: {} cores / sum T(1) {} = {:.1f} req/s; this plan's capacity "
+                  "{:.1f} req/s is {:.0f}% of it",
+                  r_.cores.size(), ms(sum_t1), plan.bound_rps, plan.capacity_rps, plan.ratio_to_bound * 100));
   if (plan.cores_used < plan.cores_budget && c.group.empty())
-    notes.push_back(fmt::format("{} of {} cores left unused: no way of using them ranks higher", 
+    notes.push_back(fmt::format("{} of {} cores left unused: no way of using them ranks higher",
                                 plan.cores_budget - plan.cores_used, plan.cores_budget));
   if (c.workload.rate_rps && !c.analytic.stable)
-    notes.push_back(fmt::format("the rate {:g} req/s exceeds the best capacity {:.1f} req/s: queues grow without bound",
-                                *c.workload.rate_rps, c.analytic.capacity_rps));
+    notes.push_back(
+        fmt::format("the rate {:g} req/s exceeds the best capacity {:.1f} req/s: queues grow without bound",
+                    *c.workload.rate_rps, c.analytic.capacity_rps));
   if (r_.slo_p99_s)
-    notes.push_back(plan.slo_met ? fmt::format("SLO met: p99 {} <= {}", ms(plan.p99_s), ms(*r_.slo_p99_s))
-                                 : fmt::format("no configuration meets p99 <= {} at this load; this one comes "
-                                               "closest (p99 {})",
-                                               ms(*r_.slo_p99_s), ms(plan.p99_s)));
-  notes.push_back(fmt::format("searched {} configuration{} with the analytic model{}", evaluated_,
-                              evaluated_ == 1 ? "" : "s",
-                              c.simulated ? fmt::format("; simulated the best {} ({} requests each){}", top_.size(),
-                                                        r_.sim_requests,
-                                                        sim_reranked_ ? ", which changed the pick" : "")
-                                          : ""));
+    notes.push_back(plan.slo_met
+                        ? fmt::format("SLO met: p99 {} <= {}", ms(plan.p99_s), ms(*r_.slo_p99_s))
+                        : fmt::format("no configuration meets p99 <= {} at this load; this one comes "
+                                      "closest (p99 {})",
+                                      ms(*r_.slo_p99_s), ms(plan.p99_s)));
+  notes.push_back(fmt::format(
+      "searched {} configuration{} with the analytic model{}", evaluated_, evaluated_ == 1 ? "" : "s",
+      c.simulated ? fmt::format("; simulated the best {} ({} requests each){}", top_.size(), r_.sim_requests,
+                                sim_reranked_ ? ", which changed the pick" : "")
+                  : ""));
   return plan;
 }
 
@@ -430,7 +438,8 @@ std::vector<ModelStage> Plan::model_stages() const {
     m.threads = s.threads;
     m.service = s.service;
     if (s.share_cores) {
-      auto [it, added] = group_of_core.emplace(s.worker_cores.front().front(), static_cast<int>(group_of_core.size()));
+      auto [it, added] =
+          group_of_core.emplace(s.worker_cores.front().front(), static_cast<int>(group_of_core.size()));
       m.shared_group = it->second;
     }
     out.push_back(std::move(m));
@@ -438,6 +447,8 @@ std::vector<ModelStage> Plan::model_stages() const {
   return out;
 }
 
-Plan make_plan(const PlanRequest& request) { return Search(request).run(); }
+Plan make_plan(const PlanRequest& request) {
+  return Search(request).run();
+}
 
 }  // namespace conveyor::plan

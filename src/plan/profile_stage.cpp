@@ -13,7 +13,8 @@ StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::v
   if (threads < 1) throw std::invalid_argument("profile of stage '" + stage.name + "': threads must be >= 1");
   if (options.pin && threads > topology.size())
     throw std::invalid_argument("profile of stage '" + stage.name + "': " + std::to_string(threads) +
-                                " threads asked, the machine has " + std::to_string(topology.size()) + " cores");
+                                " threads asked, the machine has " + std::to_string(topology.size()) +
+                                " cores");
   StageSpec alone = stage;
   alone.workers = 1;
   alone.threads = threads;
@@ -55,7 +56,8 @@ StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::v
   }
   pipeline.shutdown();
   if (m.service.empty())
-    throw std::runtime_error("profile of stage '" + stage.name + "': every request failed (" + m.first_error + ")");
+    throw std::runtime_error("profile of stage '" + stage.name + "': every request failed (" + m.first_error +
+                             ")");
   // Inputs the stage failed on have no output; the next stage is profiled on the ones that worked.
   std::vector<Sample> outputs;
   for (std::size_t i = 0; i < inputs.size(); ++i)

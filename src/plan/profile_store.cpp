@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <tuple>
-#include <cctype>
 
 namespace conveyor::plan {
 namespace fs = std::filesystem;
@@ -38,7 +38,8 @@ std::string file_content_hash(const fs::path& file) {
   if (!in) throw ProfileStoreError("cannot read '" + file.string() + "' to identify the stage");
   Fnv1a h;
   char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) h.add(buffer, static_cast<std::size_t>(in.gcount()));
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
+    h.add(buffer, static_cast<std::size_t>(in.gcount()));
   return h.hex();
 }
 
@@ -73,9 +74,18 @@ nlohmann::json entry_json(const ProfileEntry& e) {
     batches.push_back({{"time", b.unix_time}, {"samples_ms", ms}});
   }
   const ServiceTime t = e.service_time();
-  return {{"format", kFormat},     {"key", e.key},         {"stage_hash", e.stage_hash}, {"stage_name", e.stage_name},
-          {"op", e.op},            {"args", e.args},       {"threads", e.threads},       {"cpu_model", e.cpu_model},
-          {"count", e.count()},    {"mean_ms", t.mean * 1e3}, {"cv2", t.cv2},          {"updated", e.updated()},
+  return {{"format", kFormat},
+          {"key", e.key},
+          {"stage_hash", e.stage_hash},
+          {"stage_name", e.stage_name},
+          {"op", e.op},
+          {"args", e.args},
+          {"threads", e.threads},
+          {"cpu_model", e.cpu_model},
+          {"count", e.count()},
+          {"mean_ms", t.mean * 1e3},
+          {"cv2", t.cv2},
+          {"updated", e.updated()},
           {"batches", batches}};
 }
 
@@ -110,7 +120,8 @@ ProfileEntry parse_entry(const fs::path& file) {
 
 std::string safe_file_name(const std::string& name) {
   std::string out;
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  for (char c : name)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   return out.empty() || out[0] == '.' ? "_" + out : out;
 }
 
@@ -121,7 +132,8 @@ void trim(ProfileEntry& e) {
     for (const auto& b : e.batches) n += b.samples.size();
     return n;
   };
-  while (e.batches.size() > 1 && total() > ProfileStore::kMaxSamplesPerEntry) e.batches.erase(e.batches.begin());
+  while (e.batches.size() > 1 && total() > ProfileStore::kMaxSamplesPerEntry)
+    e.batches.erase(e.batches.begin());
   if (!e.batches.empty() && e.batches.front().samples.size() > ProfileStore::kMaxSamplesPerEntry) {
     auto& s = e.batches.front().samples;
     std::vector<double> kept;
@@ -170,9 +182,13 @@ uint64_t ProfileEntry::count() const {
   return n;
 }
 
-double ProfileEntry::mean() const { return count() ? service_time().mean : 0; }
+double ProfileEntry::mean() const {
+  return count() ? service_time().mean : 0;
+}
 
-int64_t ProfileEntry::updated() const { return batches.empty() ? 0 : batches.back().unix_time; }
+int64_t ProfileEntry::updated() const {
+  return batches.empty() ? 0 : batches.back().unix_time;
+}
 
 ServiceTime ProfileEntry::service_time() const {
   std::vector<double> all;
@@ -184,7 +200,8 @@ ServiceTime ProfileEntry::service_time() const {
 ProfileStore::ProfileStore(fs::path dir) : dir_(std::move(dir)) {}
 
 fs::path ProfileStore::default_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "conveyor" / "profiles";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return fs::path(xdg) / "conveyor" / "profiles";
   if (const char* home = std::getenv("HOME"); home && *home)
     return fs::path(home) / ".cache" / "conveyor" / "profiles";
   return fs::path("/tmp/conveyor/profiles");
@@ -195,7 +212,9 @@ int64_t ProfileStore::now_unix() {
       .count();
 }
 
-fs::path ProfileStore::entry_path(const std::string& key) const { return dir_ / (key + ".json"); }
+fs::path ProfileStore::entry_path(const std::string& key) const {
+  return dir_ / (key + ".json");
+}
 
 fs::path ProfileStore::arrivals_path(const std::string& pipeline_name) const {
   return dir_ / "arrivals" / (safe_file_name(pipeline_name) + ".jsonl");
@@ -204,7 +223,8 @@ fs::path ProfileStore::arrivals_path(const std::string& pipeline_name) const {
 ProfileEntry ProfileStore::record(const StageIdentity& identity, const std::string& stage_name, int threads,
                                   const std::vector<double>& samples, const std::string& cpu_model,
                                   int64_t unix_time) {
-  if (samples.empty()) throw std::invalid_argument("profile of stage '" + stage_name + "': no samples to record");
+  if (samples.empty())
+    throw std::invalid_argument("profile of stage '" + stage_name + "': no samples to record");
   ServiceTime::from_samples(samples);  // validates
   const std::string key = stage_key(identity, threads, cpu_model);
   ProfileEntry e;
@@ -240,7 +260,8 @@ std::vector<ProfileEntry> ProfileStore::lookup_all_threads(const StageIdentity& 
   const std::string hash = stage_hash(identity, cpu_model);
   std::vector<ProfileEntry> found;
   for (auto& e : entries())
-    if (e.stage_hash == hash && e.cpu_model == cpu_model && e.op == identity.op) found.push_back(std::move(e));
+    if (e.stage_hash == hash && e.cpu_model == cpu_model && e.op == identity.op)
+      found.push_back(std::move(e));
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.threads < b.threads; });
   return found;
 }
@@ -292,7 +313,8 @@ std::size_t ProfileStore::age_out(std::chrono::seconds max_age, int64_t now) {
   return dropped;
 }
 
-void ProfileStore::record_arrivals(const std::string& pipeline_name, const std::vector<double>& unix_seconds) {
+void ProfileStore::record_arrivals(const std::string& pipeline_name,
+                                   const std::vector<double>& unix_seconds) {
   if (unix_seconds.empty()) return;
   const fs::path file = arrivals_path(pipeline_name);
   std::error_code ec;

@@ -12,7 +12,8 @@ ServiceTime ServiceTime::from_samples(std::vector<double> seconds) {
   double sum = 0;
   for (double s : seconds) {
     if (!(s >= 0) || !std::isfinite(s))
-      throw std::invalid_argument("service time: sample " + std::to_string(s) + " is not a finite duration >= 0");
+      throw std::invalid_argument("service time: sample " + std::to_string(s) +
+                                  " is not a finite duration >= 0");
     sum += s;
   }
   const double n = static_cast<double>(seconds.size());
@@ -27,8 +28,12 @@ ServiceTime ServiceTime::from_samples(std::vector<double> seconds) {
   return t;
 }
 
-ServiceTime ServiceTime::deterministic(double mean) { return with_cv2(mean, 0); }
-ServiceTime ServiceTime::exponential(double mean) { return with_cv2(mean, 1); }
+ServiceTime ServiceTime::deterministic(double mean) {
+  return with_cv2(mean, 0);
+}
+ServiceTime ServiceTime::exponential(double mean) {
+  return with_cv2(mean, 1);
+}
 
 ServiceTime ServiceTime::with_cv2(double mean, double cv2) {
   if (!(mean > 0) || !std::isfinite(mean))
@@ -63,10 +68,10 @@ ServiceTime ServiceTime::sum(const std::vector<ServiceTime>& parts) {
 
 double normal_quantile(double q) {
   if (!(q > 0 && q < 1)) throw std::invalid_argument("normal quantile: q must be in (0, 1)");
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                                  1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                 6.680131188771972e+01,  -1.328068155288572e+01};
+                                 6.680131188771972e+01, -1.328068155288572e+01};
   static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                                  -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,

@@ -51,7 +51,8 @@ SimLatency summarize(std::vector<double> values) {
   double sum = 0;
   for (double v : values) sum += v;
   auto at = [&](double q) {
-    return values[std::min(values.size() - 1, static_cast<std::size_t>(q * static_cast<double>(values.size())))];
+    return values[std::min(values.size() - 1,
+                           static_cast<std::size_t>(q * static_cast<double>(values.size())))];
   };
   s.mean = sum / static_cast<double>(values.size());
   s.p50 = at(0.50);
@@ -109,8 +110,9 @@ class Simulation {
       }
       settle();
     }
-    if (delivered_ != total_) throw std::logic_error("simulation stalled: " + std::to_string(delivered_) + " of " +
-                                                     std::to_string(total_) + " requests delivered");
+    if (delivered_ != total_)
+      throw std::logic_error("simulation stalled: " + std::to_string(delivered_) + " of " +
+                             std::to_string(total_) + " requests delivered");
     return result();
   }
 
@@ -196,7 +198,8 @@ class Simulation {
     double least = std::numeric_limits<double>::infinity();
     for (auto [s, w] : p.active) least = std::min(least, workers_[s][w].remaining);
     std::vector<std::pair<std::size_t, std::size_t>> done, still;
-    for (auto sw : p.active) (workers_[sw.first][sw.second].remaining <= least + 1e-15 ? done : still).push_back(sw);
+    for (auto sw : p.active)
+      (workers_[sw.first][sw.second].remaining <= least + 1e-15 ? done : still).push_back(sw);
     p.active = std::move(still);
     dirty_.insert(index);
     for (auto [s, w] : done) finish_service(s, w);
@@ -277,7 +280,8 @@ class Simulation {
     std::vector<double> busy;
     for (const auto& stage : workers_) {
       double sum = 0;
-      for (const auto& w : stage) sum += w.busy_total + (w.request >= 0 && !w.blocked ? now_ - w.busy_since : 0);
+      for (const auto& w : stage)
+        sum += w.busy_total + (w.request >= 0 && !w.blocked ? now_ - w.busy_since : 0);
       busy.push_back(sum);
     }
     return busy;
@@ -317,7 +321,8 @@ class Simulation {
   std::mt19937_64 arrival_rng_;
   std::vector<ServiceSampler> samplers_;
   std::vector<std::deque<uint64_t>> queues_;
-  std::vector<std::deque<std::size_t>> blocked_;  // per stage: its workers holding a finished item, oldest first
+  std::vector<std::deque<std::size_t>>
+      blocked_;  // per stage: its workers holding a finished item, oldest first
   std::vector<std::vector<Worker>> workers_;
   std::vector<Processor> processors_;
   std::vector<Request> requests_;
@@ -342,7 +347,8 @@ SimResult simulate(const std::vector<SimStage>& stages, const SimOptions& option
     throw std::invalid_argument("simulator: concurrency must be >= 1");
   for (const auto& s : stages) {
     if (s.workers < 1) throw std::invalid_argument("simulator: stage '" + s.name + "' needs >= 1 worker");
-    if (!(s.service.mean > 0)) throw std::invalid_argument("simulator: stage '" + s.name + "' has no service time");
+    if (!(s.service.mean > 0))
+      throw std::invalid_argument("simulator: stage '" + s.name + "' has no service time");
     if (s.shared_group >= 0 && s.workers != 1)
       throw std::invalid_argument("simulator: stage '" + s.name + "' shares a core, so it has one worker");
   }

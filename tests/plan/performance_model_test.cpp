@@ -17,7 +17,7 @@ ModelStage stage(const std::string& name, ServiceTime t, int workers = 1) {
 
 TEST(ErlangC, MatchesClosedFormsForOneAndTwoServers) {
   for (double rho : {0.1, 0.5, 0.9}) {
-    EXPECT_NEAR(erlang_c(1, rho), rho, 1e-12);                          // M/M/1: P(wait) = rho
+    EXPECT_NEAR(erlang_c(1, rho), rho, 1e-12);                            // M/M/1: P(wait) = rho
     EXPECT_NEAR(erlang_c(2, 2 * rho), 2 * rho * rho / (1 + rho), 1e-12);  // M/M/2
   }
   EXPECT_EQ(erlang_c(3, 0), 0);
@@ -108,8 +108,10 @@ TEST(PerformanceModel, BatchFillAndDrain) {
 
 TEST(PerformanceModel, RejectsBadInput) {
   EXPECT_THROW(predict({}, Workload::closed(1)), std::invalid_argument);
-  EXPECT_THROW(predict({stage("s", ServiceTime::deterministic(0.001), 0)}, Workload::closed(1)), std::invalid_argument);
-  EXPECT_THROW(predict({stage("s", ServiceTime::deterministic(0.001))}, Workload::open(-1)), std::invalid_argument);
+  EXPECT_THROW(predict({stage("s", ServiceTime::deterministic(0.001), 0)}, Workload::closed(1)),
+               std::invalid_argument);
+  EXPECT_THROW(predict({stage("s", ServiceTime::deterministic(0.001))}, Workload::open(-1)),
+               std::invalid_argument);
   EXPECT_THROW(ServiceTime::deterministic(0), std::invalid_argument);
 }
 
@@ -124,7 +126,8 @@ TEST(ServiceTimeTest, SamplesGiveMeanCvAndQuantiles) {
 }
 
 TEST(ServiceTimeTest, GammaQuantileOfAnExponential) {
-  for (double q : {0.5, 0.9, 0.99}) EXPECT_NEAR(gamma_quantile(1, 1, q), -std::log(1 - q), 0.02 * -std::log(1 - q));
+  for (double q : {0.5, 0.9, 0.99})
+    EXPECT_NEAR(gamma_quantile(1, 1, q), -std::log(1 - q), 0.02 * -std::log(1 - q));
   EXPECT_EQ(gamma_quantile(2, 0, 0.99), 2);
   EXPECT_NEAR(normal_quantile(0.975), 1.959964, 1e-6);
 }

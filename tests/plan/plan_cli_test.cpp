@@ -33,8 +33,8 @@ class PlanCli : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
   static Output conveyor(const std::string& args, bool stderr_too = true) {
-    const std::string command = "XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + CONVEYOR_BINARY + " " + args +
-                                (stderr_too ? " 2>&1" : " 2>/dev/null");
+    const std::string command = "XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + CONVEYOR_BINARY + " " +
+                                args + (stderr_too ? " 2>&1" : " 2>/dev/null");
     FILE* pipe = popen(command.c_str(), "r");
     std::string text;
     char buffer[4096];
@@ -42,7 +42,9 @@ class PlanCli : public ::testing::Test {
     const int status = pclose(pipe);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
   }
-  static std::string example() { return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string(); }
+  static std::string example() {
+    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string();
+  }
   static void profile() {
     const Output out = conveyor("profile " + example() + " --input " + (dir_ / "images").string() +
                                 " --threads 1 --requests 6 --warmup 1");
@@ -91,7 +93,8 @@ TEST_F(PlanCli, PlanJsonHasTheDocumentedShape) {
   for (const auto& s : stages) {
     EXPECT_GE(s.at("workers").get<int>(), 1);
     EXPECT_GE(s.at("threads").get<int>(), 1);
-    for (int c : s.at("cores").get<std::vector<int>>()) EXPECT_TRUE(cores.insert(c).second) << "core " << c << " twice";
+    for (int c : s.at("cores").get<std::vector<int>>())
+      EXPECT_TRUE(cores.insert(c).second) << "core " << c << " twice";
   }
   EXPECT_EQ(stages[0].at("name"), "decode");
   EXPECT_GT(j.at("predicted").at("throughput_rps").get<double>(), 0);
@@ -130,10 +133,11 @@ TEST_F(PlanCli, SimulateReportsThroughputLatencyAndStages) {
 
 TEST_F(PlanCli, BadArgumentsAreErrorsNotCrashes) {
   profile();
-  for (const std::string& args : {"plan " + example() + " --cores abc", "plan " + example() + " --cores 3-1",
-                                 "plan " + example() + " --objective speed", "profile " + example() + " --input " +
-                                     (dir_ / "images").string() + " --threads 0",
-                                 "profile " + example()}) {
+  for (const std::string& args :
+       {"plan " + example() + " --cores abc", "plan " + example() + " --cores 3-1",
+        "plan " + example() + " --objective speed",
+        "profile " + example() + " --input " + (dir_ / "images").string() + " --threads 0",
+        "profile " + example()}) {
     const Output out = conveyor(args);
     EXPECT_NE(out.status, 0) << args;
     EXPECT_GT(out.status, 0) << args << ": " << out.text;  // exited, did not crash

@@ -20,7 +20,8 @@ StageProfile fixed(const std::string& name, double ms) {
 StageProfile scaling(const std::string& name, double ms, int max_threads, double exponent) {
   StageProfile s;
   s.name = name;
-  for (int t = 1; t <= max_threads; ++t) s.by_threads[t] = ServiceTime::deterministic(ms * 1e-3 / std::pow(t, exponent));
+  for (int t = 1; t <= max_threads; ++t)
+    s.by_threads[t] = ServiceTime::deterministic(ms * 1e-3 / std::pow(t, exponent));
   return s;
 }
 
@@ -106,8 +107,9 @@ TEST(Planner, FewerCoresThanStagesShareCoresAndSaySo) {
   EXPECT_NE(plan.stages[0].cores(), plan.stages[1].cores());
   EXPECT_NEAR(plan.capacity_rps, 1000.0 / 3, 1e-6);
   EXPECT_NEAR(plan.throughput_rps, 1000.0 / 3, 5);
-  const bool explained = std::any_of(plan.notes.begin(), plan.notes.end(),
-                                     [](const std::string& n) { return n.find("share") != std::string::npos; });
+  const bool explained = std::any_of(plan.notes.begin(), plan.notes.end(), [](const std::string& n) {
+    return n.find("share") != std::string::npos;
+  });
   EXPECT_TRUE(explained);
 }
 
@@ -160,7 +162,8 @@ TEST(Planner, SameRequestSamePlan) {
   r.rate_rps = 600;
   const Plan a = make_plan(r), b = make_plan(r);
   EXPECT_EQ(a.p99_s, b.p99_s);
-  for (std::size_t i = 0; i < a.stages.size(); ++i) EXPECT_EQ(a.stages[i].worker_cores, b.stages[i].worker_cores);
+  for (std::size_t i = 0; i < a.stages.size(); ++i)
+    EXPECT_EQ(a.stages[i].worker_cores, b.stages[i].worker_cores);
 }
 
 TEST(Planner, RejectsBadRequests) {

@@ -33,7 +33,8 @@ TEST(ProfileStage, MeasuresEveryRequestAndReturnsOutputsInInputOrder) {
   ASSERT_EQ(m.service.size(), 12u);
   for (double s : m.service) EXPECT_GE(s, 1.0e-3);  // sleep_for never returns early
   ASSERT_EQ(m.outputs.size(), 3u);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(m.outputs[static_cast<std::size_t>(i)].at("y").data<float>()[0], 2.0f * (i + 1));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(m.outputs[static_cast<std::size_t>(i)].at("y").data<float>()[0], 2.0f * (i + 1));
   EXPECT_EQ(m.errors, 0u);
 }
 

@@ -50,7 +50,8 @@ TEST(Simulator, DeterministicTwoStagePipelineRunsAtTheSlowerStage) {
   EXPECT_NEAR(r.stages[0].utilization, 1.0 / 3, 0.01);  // window edges: a few items of 1000
   // One at a time, a request takes the sum of the stages.
   o.workload = Workload::closed(1);
-  const SimResult one = simulate({stage("a", ServiceTime::deterministic(0.001)), stage("b", ServiceTime::deterministic(0.003))}, o);
+  const SimResult one = simulate(
+      {stage("a", ServiceTime::deterministic(0.001)), stage("b", ServiceTime::deterministic(0.003))}, o);
   EXPECT_NEAR(one.throughput_rps, 1 / 0.004, 1e-6);
   EXPECT_NEAR(one.latency.max, 0.004, 1e-12);
 }

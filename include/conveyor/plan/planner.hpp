@@ -24,15 +24,15 @@ struct StageProfile {
 
 struct PlanRequest {
   std::vector<StageProfile> stages;
-  std::vector<int> cores;               // the budget: these core ids, in topology order
-  std::optional<double> rate_rps;       // expected Poisson arrivals; none: closed loop
-  std::optional<int> concurrency;       // closed-loop load; default 2 x workers (throughput) or 1 (latency)
-  std::optional<double> slo_p99_s;      // p99 latency at that load must not exceed this
+  std::vector<int> cores;           // the budget: these core ids, in topology order
+  std::optional<double> rate_rps;   // expected Poisson arrivals; none: closed loop
+  std::optional<int> concurrency;   // closed-loop load; default 2 x workers (throughput) or 1 (latency)
+  std::optional<double> slo_p99_s;  // p99 latency at that load must not exceed this
   Objective objective = Objective::kThroughput;
-  std::size_t max_in_flight = 64;       // the pipeline's admission tokens
-  std::size_t queue_capacity = 16;      // each stage's input queue
-  int finalists = 5;                    // best analytic candidates confirmed by simulation
-  uint64_t sim_requests = 20000;        // 0: no simulation, analytic numbers only
+  std::size_t max_in_flight = 64;   // the pipeline's admission tokens
+  std::size_t queue_capacity = 16;  // each stage's input queue
+  int finalists = 5;                // best analytic candidates confirmed by simulation
+  uint64_t sim_requests = 20000;    // 0: no simulation, analytic numbers only
   uint64_t seed = 1;
 };
 
@@ -63,7 +63,7 @@ struct Plan {
   bool slo_met = true;
   int cores_used = 0;
   int cores_budget = 0;
-  uint64_t configurations = 0;  // configurations the analytic model evaluated
+  uint64_t configurations = 0;     // configurations the analytic model evaluated
   std::vector<std::string> notes;  // the decisions, in words
 
   std::vector<ModelStage> model_stages() const;

@@ -17,7 +17,8 @@ struct ProfileRunOptions {
 
 struct StageMeasurement {
   std::vector<double> service;  // seconds per measured item (time inside the operator)
-  std::vector<Sample> outputs;  // the stage's output for each input, in input order (to profile the next stage)
+  std::vector<Sample>
+      outputs;  // the stage's output for each input, in input order (to profile the next stage)
   uint64_t errors = 0;
   std::string first_error;
 };
@@ -26,6 +27,7 @@ struct StageMeasurement {
 // that many intra-op threads), one request at a time so the times are pure service times. Throws when the
 // stage fails on every input.
 StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::vector<Sample>& inputs,
-                               const ProfileRunOptions& options = {}, const Topology& topology = Topology::detect());
+                               const ProfileRunOptions& options = {},
+                               const Topology& topology = Topology::detect());
 
 }  // namespace conveyor::plan

@@ -52,7 +52,7 @@ struct ProfileEntry {
 
   uint64_t count() const;
   double mean() const;
-  int64_t updated() const;  // newest batch time
+  int64_t updated() const;           // newest batch time
   ServiceTime service_time() const;  // over every kept sample
 };
 
@@ -71,9 +71,11 @@ class ProfileStore {
   ProfileEntry record(const StageIdentity& identity, const std::string& stage_name, int threads,
                       const std::vector<double>& samples, const std::string& cpu_model,
                       int64_t unix_time = now_unix());
-  std::optional<ProfileEntry> lookup(const StageIdentity& identity, int threads, const std::string& cpu_model) const;
+  std::optional<ProfileEntry> lookup(const StageIdentity& identity, int threads,
+                                     const std::string& cpu_model) const;
   // Every thread count profiled for the stage on `cpu_model`, ascending.
-  std::vector<ProfileEntry> lookup_all_threads(const StageIdentity& identity, const std::string& cpu_model) const;
+  std::vector<ProfileEntry> lookup_all_threads(const StageIdentity& identity,
+                                               const std::string& cpu_model) const;
   std::vector<ProfileEntry> entries() const;  // all CPU models, sorted by op, then threads
 
   // Drops batches (and arrival records) older than max_age; deletes entries left empty. Returns how
