@@ -15,6 +15,7 @@ namespace conveyor::plan {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kThreadGain = 0.05;  // the least cut in T that more threads must bring to be used
 
 struct Option {
   int workers = 1;
@@ -155,7 +156,8 @@ class Search {
     if (!c.simulated) return s;
     // Closed loop: the simulator measures the throughput; open loop: it can only confirm keeping up.
     if (!c.workload.rate_rps) s.capacity = c.simulated->throughput_rps;
-    s.p99 = c.simulated->latency.p99;
+    // A finite run of an unstable configuration has a finite p99 that means nothing: keep it infinite.
+    if (c.analytic.stable) s.p99 = c.simulated->latency.p99;
     const bool keeps_up = !c.workload.rate_rps || c.simulated->throughput_rps >= 0.97 * *c.workload.rate_rps;
     s.feasible = c.analytic.stable && keeps_up && (!r_.slo_p99_s || s.p99 <= *r_.slo_p99_s);
     return s;
@@ -188,8 +190,12 @@ class Search {
   // service) are dropped. Sorted by capacity, highest first.
   std::vector<Option> stage_options(const StageProfile& stage, int max_cores) const {
     std::vector<Option> all;
+    double fastest = kInf;
     for (const auto& [threads, time] : stage.by_threads) {
       if (!stage.parallel && threads != 1) continue;
+      // Timings drift 5-15% on shared machines: more threads must cut T by more than that to count.
+      if (threads > 1 && time.mean > (1 - kThreadGain) * fastest) continue;
+      fastest = std::min(fastest, time.mean);
       for (int workers = 1; workers * threads <= max_cores; ++workers)
         all.push_back({workers, threads, &time, workers / time.mean});
     }
@@ -392,6 +398,14 @@ Plan Search::describe(const Candidate& c) const {
   if (plan.cores_used < plan.cores_budget && c.group.empty())
     notes.push_back(fmt::format("{} of {} cores left unused: no way of using them ranks higher",
                                 plan.cores_budget - plan.cores_used, plan.cores_budget));
+  double stage_capacity = kInf;
+  for (const auto& sp : c.analytic.stages) stage_capacity = std::min(stage_capacity, sp.capacity_rps);
+  if (c.analytic.capacity_rps < stage_capacity * (1 - 1e-9))
+    notes.push_back(
+        fmt::format("max_in_flight {} caps throughput at {} / sum T {} = {:.1f} req/s (Little's law), below "
+                    "the stages' {:.1f} req/s: raise max_in_flight to use the cores",
+                    r_.max_in_flight, r_.max_in_flight, ms(c.analytic.service_sum_s), c.analytic.capacity_rps,
+                    stage_capacity));
   if (c.workload.rate_rps && !c.analytic.stable)
     notes.push_back(
         fmt::format("the rate {:g} req/s exceeds the best capacity {:.1f} req/s: queues grow without bound",

@@ -18,7 +18,7 @@ const char* objective_name(Objective objective);
 // What is known about one stage: its service time at each profiled intra-op thread count.
 struct StageProfile {
   std::string name;
-  std::map<int, ServiceTime> by_threads;  // must hold t = 1
+  std::map<int, ServiceTime> by_threads;  // must hold t = 1; a count that cuts T by < 5% is not used
   bool parallel = true;                   // false: T(t) = T(1), so it only ever gets one thread
 };
 
