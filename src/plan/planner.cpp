@@ -381,8 +381,10 @@ Plan Search::describe(const Candidate& c) const {
       why = fmt::format("; {} threads cut T from {} to {}", o.threads, ms(profile.at(1).mean),
                         ms(o.service->mean));
     else if (o.workers > 1 && profile.size() > 1)
-      why = fmt::format("; replicas rather than threads: {} per item on 1 thread vs {} on {}",
-                        ms(profile.at(1).mean), ms(profile.rbegin()->second.mean), profile.rbegin()->first);
+      why = fmt::format(
+          "; replicas rather than threads: {} threads give T = {} vs {} on 1, not worth {}x the cores",
+          profile.rbegin()->first, ms(profile.rbegin()->second.mean), ms(profile.at(1).mean),
+          profile.rbegin()->first);
     else if (!r_.stages[i].parallel)
       why = "; not parallelisable: one thread";
     notes.push_back(fmt::format("{}: {} worker{} x {} thread{}, T = {} -> {:.1f} req/s, {:.0f}% busy{}{}",

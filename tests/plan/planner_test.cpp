@@ -94,6 +94,19 @@ TEST(Planner, NonParallelStageGetsReplicasNeverThreads) {
   EXPECT_LT(parallel.p99_s, serial.p99_s);
 }
 
+TEST(Planner, ThreadsThatGainLessThanTheNoiseAreNotUsed) {
+  PlanRequest r;
+  StageProfile s = fixed("decode", 3);
+  s.by_threads[2] = ServiceTime::deterministic(2.9e-3);  // 3% faster on twice the cores: noise
+  r.stages = {s};
+  r.cores = iota_cores(2);
+  r.objective = Objective::kLatency;
+  r.sim_requests = 0;
+  EXPECT_EQ(make_plan(r).stages[0].threads, 1);
+  r.stages[0].by_threads[2] = ServiceTime::deterministic(2.0e-3);
+  EXPECT_EQ(make_plan(r).stages[0].threads, 2);
+}
+
 TEST(Planner, FewerCoresThanStagesShareCoresAndSaySo) {
   PlanRequest r;
   r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
