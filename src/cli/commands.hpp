@@ -9,5 +9,8 @@ void add_bench_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
+void add_profile_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
+void add_simulate_command(CLI::App& app);
 
 }  // namespace conveyor::cli

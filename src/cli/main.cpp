@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   conveyor::cli::add_bench_command(app);
   conveyor::cli::add_ops_command(app);
   conveyor::cli::add_zoo_command(app);
+  conveyor::cli::add_profile_command(app);
+  conveyor::cli::add_plan_command(app);
+  conveyor::cli::add_simulate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

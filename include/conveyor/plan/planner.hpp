@@ -1,0 +1,78 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conveyor/plan/performance_model.hpp"
+#include "conveyor/plan/service_time.hpp"
+#include "conveyor/plan/simulator.hpp"
+
+namespace conveyor::plan {
+
+enum class Objective { kThroughput, kLatency };
+Objective parse_objective(const std::string& text);  // "throughput" | "latency"; throws otherwise
+const char* objective_name(Objective objective);
+
+// What is known about one stage: its service time at each profiled intra-op thread count.
+struct StageProfile {
+  std::string name;
+  std::map<int, ServiceTime> by_threads;  // must hold t = 1; a count that cuts T by < 5% is not used
+  bool parallel = true;                   // false: T(t) = T(1), so it only ever gets one thread
+};
+
+struct PlanRequest {
+  std::vector<StageProfile> stages;
+  std::vector<int> cores;           // the budget: these core ids, in topology order
+  std::optional<double> rate_rps;   // expected Poisson arrivals; none: closed loop
+  std::optional<int> concurrency;   // closed-loop load; default 2 x workers (throughput) or 1 (latency)
+  std::optional<double> slo_p99_s;  // p99 latency at that load must not exceed this
+  Objective objective = Objective::kThroughput;
+  std::size_t max_in_flight = 64;   // the pipeline's admission tokens
+  std::size_t queue_capacity = 16;  // each stage's input queue
+  int finalists = 5;                // best analytic candidates confirmed by simulation
+  uint64_t sim_requests = 20000;    // 0: no simulation, analytic numbers only
+  uint64_t seed = 1;
+};
+
+struct StagePlan {
+  std::string name;
+  int workers = 1;
+  int threads = 1;
+  std::vector<std::vector<int>> worker_cores;  // per worker: its cores (contiguous in the budget's order)
+  bool share_cores = false;                    // time-shares its core with other stages (budget < stages)
+  ServiceTime service;                         // T(threads)
+
+  std::vector<int> cores() const;  // every core of the stage
+};
+
+struct Plan {
+  Objective objective = Objective::kThroughput;
+  Workload workload;  // the load the predictions are for
+  std::vector<StagePlan> stages;
+  Prediction analytic;
+  std::optional<SimResult> simulated;
+  // Predicted numbers: simulated when the plan was confirmed by simulation, else analytic.
+  double throughput_rps = 0;
+  double capacity_rps = 0;  // saturation throughput (analytic)
+  double p50_s = 0, p99_s = 0;
+  std::string bottleneck;
+  double bound_rps = 0;       // work-conserving bound: cores / sum_i T_i(1)
+  double ratio_to_bound = 0;  // capacity / bound
+  bool slo_met = true;
+  int cores_used = 0;
+  int cores_budget = 0;
+  uint64_t configurations = 0;     // configurations the analytic model evaluated
+  std::vector<std::string> notes;  // the decisions, in words
+
+  std::vector<ModelStage> model_stages() const;
+};
+
+// Searches every configuration (workers r_i >= 1, threads t_i >= 1 from the profiled counts,
+// sum r_i x t_i <= cores) with the analytic model, pruning branches that cannot beat the best found,
+// confirms the best `finalists` with the simulator and returns the winner with its predictions. With fewer
+// cores than stages, stages are grouped onto cores (every grouping is tried) and share them.
+Plan make_plan(const PlanRequest& request);
+
+}  // namespace conveyor::plan

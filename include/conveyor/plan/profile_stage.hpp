@@ -1,0 +1,33 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conveyor/runtime/pipeline_spec.hpp"
+#include "conveyor/runtime/sample.hpp"
+#include "conveyor/runtime/topology.hpp"
+
+namespace conveyor::plan {
+
+struct ProfileRunOptions {
+  uint64_t requests = 200;  // measured items (inputs are cycled)
+  uint64_t warmup = 10;     // run first, not measured
+  bool pin = true;          // pin the worker to `threads` cores (false: unpinned, for tests on any machine)
+};
+
+struct StageMeasurement {
+  std::vector<double> service;  // seconds per measured item (time inside the operator)
+  std::vector<Sample>
+      outputs;  // the stage's output for each input, in input order (to profile the next stage)
+  uint64_t errors = 0;
+  std::string first_error;
+};
+
+// Measures one stage alone: runs it as a one-stage Pipeline with one worker owning `threads` cores (and
+// that many intra-op threads), one request at a time so the times are pure service times. Throws when the
+// stage fails on every input.
+StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::vector<Sample>& inputs,
+                               const ProfileRunOptions& options = {},
+                               const Topology& topology = Topology::detect());
+
+}  // namespace conveyor::plan

@@ -1,0 +1,97 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "conveyor/plan/service_time.hpp"
+
+namespace conveyor::plan {
+
+// A profile file that cannot be read or written: names the file and why.
+class ProfileStoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What makes a stage's timings comparable: the operator and its arguments, with the content of any file
+// the arguments name (a model, a vocabulary), resolved against the pipeline file's directory.
+struct StageIdentity {
+  std::string op;
+  nlohmann::json args = nlohmann::json::object();
+  std::filesystem::path base_dir;
+};
+
+// Argument keys whose value is a file whose content is part of a stage's identity.
+const std::vector<std::string>& file_argument_keys();
+
+// Stable hex hashes (FNV-1a 64). The stage hash covers identity + CPU model; the key adds the thread count.
+std::string stage_hash(const StageIdentity& identity, const std::string& cpu_model);
+std::string stage_key(const StageIdentity& identity, int threads, const std::string& cpu_model);
+
+// One measurement run: when, and the per-item service times it saw.
+struct ProfileBatch {
+  int64_t unix_time = 0;
+  std::vector<double> samples;  // seconds
+};
+
+// Everything stored for one stage key: the stage's service-time history on one CPU model, one thread count.
+struct ProfileEntry {
+  std::string key;
+  std::string stage_hash;
+  std::string stage_name;  // as last recorded (informative only: identity is op + args)
+  std::string op;
+  nlohmann::json args;
+  int threads = 1;
+  std::string cpu_model;
+  std::vector<ProfileBatch> batches;  // oldest first
+
+  uint64_t count() const;
+  double mean() const;
+  int64_t updated() const;           // newest batch time
+  ServiceTime service_time() const;  // over every kept sample
+};
+
+// On-disk history: one JSON file per stage key under `dir`, plus each pipeline's request-arrival times
+// under `dir/arrivals/`. Entries never mix CPU models: the model is part of the key and checked on read.
+class ProfileStore {
+ public:
+  static constexpr std::size_t kMaxSamplesPerEntry = 4096;  // older batches are dropped beyond this
+
+  explicit ProfileStore(std::filesystem::path dir = default_dir());
+  // $XDG_CACHE_HOME/conveyor/profiles, else ~/.cache/conveyor/profiles, else /tmp/conveyor/profiles.
+  static std::filesystem::path default_dir();
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // Appends a batch of service times (seconds) for the stage at `threads` on `cpu_model`.
+  ProfileEntry record(const StageIdentity& identity, const std::string& stage_name, int threads,
+                      const std::vector<double>& samples, const std::string& cpu_model,
+                      int64_t unix_time = now_unix());
+  std::optional<ProfileEntry> lookup(const StageIdentity& identity, int threads,
+                                     const std::string& cpu_model) const;
+  // Every thread count profiled for the stage on `cpu_model`, ascending.
+  std::vector<ProfileEntry> lookup_all_threads(const StageIdentity& identity,
+                                               const std::string& cpu_model) const;
+  std::vector<ProfileEntry> entries() const;  // all CPU models, sorted by op, then threads
+
+  // Drops batches (and arrival records) older than max_age; deletes entries left empty. Returns how
+  // many batches were dropped.
+  std::size_t age_out(std::chrono::seconds max_age, int64_t now = now_unix());
+
+  // Request-arrival history of a pipeline: unix times in seconds, appended.
+  void record_arrivals(const std::string& pipeline_name, const std::vector<double>& unix_seconds);
+  std::vector<double> arrivals(const std::string& pipeline_name) const;  // sorted
+
+  static int64_t now_unix();
+
+ private:
+  std::filesystem::path entry_path(const std::string& key) const;
+  std::filesystem::path arrivals_path(const std::string& pipeline_name) const;
+  std::filesystem::path dir_;
+};
+
+}  // namespace conveyor::plan

@@ -1,0 +1,153 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/stage_profiles.hpp"
+#include "conveyor/runtime/topology.hpp"
+
+namespace conveyor::cli {
+namespace {
+
+struct PlanOptions {
+  std::string pipeline;
+  std::string cores;  // default: the machine's
+  std::optional<double> slo_p99_ms;
+  std::optional<double> rate_rps;
+  std::optional<int> concurrency;
+  std::string objective = "throughput";
+  uint64_t sim_requests = 20000;
+  bool json = false;
+};
+
+double ms(double seconds) {
+  return std::isfinite(seconds) ? seconds * 1e3 : seconds;
+}
+
+// JSON has no infinity: an unstable prediction is null.
+nlohmann::json number(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
+
+nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& s : p.stages)
+    stages.push_back({{"name", s.name},
+                      {"workers", s.workers},
+                      {"threads", s.threads},
+                      {"cores", s.cores()},
+                      {"worker_cores", s.worker_cores},
+                      {"share_cores", s.share_cores},
+                      {"service_ms", s.service.mean * 1e3}});
+  return {{"pipeline", config.name},
+          {"objective", plan::objective_name(p.objective)},
+          {"load", p.workload.describe()},
+          {"plan", {{"stages", stages}}},
+          {"predicted",
+           {{"throughput_rps", p.throughput_rps},
+            {"capacity_rps", p.capacity_rps},
+            {"latency_ms", {{"p50", number(ms(p.p50_s))}, {"p99", number(ms(p.p99_s))}}},
+            {"source", p.simulated ? "simulation" : "analytic model"}}},
+          {"analytic",
+           {{"throughput_rps", p.analytic.throughput_rps},
+            {"latency_ms",
+             {{"mean", number(ms(p.analytic.latency_mean_s))},
+              {"p50", number(ms(p.analytic.latency_p50_s))},
+              {"p99", number(ms(p.analytic.latency_p99_s))}}}}},
+          {"bottleneck", p.bottleneck},
+          {"bound_rps", p.bound_rps},
+          {"ratio_to_bound", p.ratio_to_bound},
+          {"slo_met", p.slo_met},
+          {"cores_used", p.cores_used},
+          {"cores_budget", p.cores_budget},
+          {"configurations", p.configurations},
+          {"notes", p.notes}};
+}
+
+std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
+  std::string out = fmt::format("plan for '{}' on {} cores, objective {}, {}\n\n", config.name,
+                                p.cores_budget, plan::objective_name(p.objective), p.workload.describe());
+  out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", "workers", "threads", "cores",
+                     "T ms", "busy");
+  for (std::size_t i = 0; i < p.stages.size(); ++i) {
+    const auto& s = p.stages[i];
+    out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9.3f} {:>5.0f}%\n", s.name, s.workers, s.threads,
+                       format_cpu_list(s.cores()) + (s.share_cores ? " shared" : ""), s.service.mean * 1e3,
+                       std::min(1.0, p.analytic.stages[i].utilization) * 100);
+  }
+  out += fmt::format("\npredicted ({}): {:.1f} req/s, p50 {:.2f} ms, p99 {:.2f} ms\n",
+                     p.simulated ? "simulated" : "analytic", p.throughput_rps, ms(p.p50_s), ms(p.p99_s));
+  out += fmt::format("analytic model:  {:.1f} req/s (capacity {:.1f}), p50 {:.2f} ms, p99 {:.2f} ms\n",
+                     p.analytic.throughput_rps, p.capacity_rps, ms(p.analytic.latency_p50_s),
+                     ms(p.analytic.latency_p99_s));
+  out += fmt::format(
+      "bottleneck: {}\nbound: {:.1f} req/s (cores / sum of 1-thread service times); capacity is {:.0f}% "
+      "of it\n",
+      p.bottleneck, p.bound_rps, p.ratio_to_bound * 100);
+  out += "\nwhy:\n";
+  for (const auto& n : p.notes) out += "  - " + n + "\n";
+  out += fmt::format("\nto apply, set in {}:\n", config.file.string());
+  for (const auto& s : p.stages) {
+    out += fmt::format("  - name: {}\n    workers: {}\n    cores: [{}]\n    threads: {}\n", s.name, s.workers,
+                       fmt::join(s.cores(), ", "), s.threads);
+    if (s.share_cores) out += "    share_cores: true\n";
+  }
+  return out;
+}
+
+void run(const PlanOptions& o) {
+  const PipelineConfig config = load_pipeline_config(o.pipeline);
+  const plan::ProfileStore store;
+  plan::PlanRequest request;
+  request.stages = load_stage_profiles(config, store, Topology::detect().cpu_model());
+  request.cores = o.cores.empty() ? Topology::detect().cpus() : parse_core_budget(o.cores);
+  request.rate_rps = o.rate_rps;
+  request.concurrency = o.concurrency;
+  if (o.slo_p99_ms) request.slo_p99_s = *o.slo_p99_ms * 1e-3;
+  request.objective = plan::parse_objective(o.objective);
+  request.max_in_flight = config.options.max_in_flight;
+  request.queue_capacity = config.options.queue_capacity;
+  request.sim_requests = o.sim_requests;
+  const plan::Plan p = plan::make_plan(request);
+  if (o.json)
+    std::printf("%s\n", plan_json(config, p).dump(2).c_str());
+  else
+    std::printf("%s", plan_text(config, p).c_str());
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app) {
+  auto o = std::make_shared<PlanOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "plan",
+      "Choose workers, threads and cores per stage from stored profiles; predict throughput and latency");
+  cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--cores", o->cores,
+                  "Core budget: a count (4) or core ids (0-3,6); default: this machine's");
+  cmd->add_option("--slo-p99-ms", o->slo_p99_ms, "p99 latency the plan must meet at the load")
+      ->check(CLI::PositiveNumber);
+  auto* rate =
+      cmd->add_option("-r,--rate", o->rate_rps, "Expected load: Poisson arrivals at this many requests/s")
+          ->check(CLI::PositiveNumber);
+  cmd->add_option(
+         "-c,--concurrency", o->concurrency,
+         "Expected load: closed loop with this many in flight (default 2 x workers, or 1 for latency)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(rate);
+  cmd->add_option("--objective", o->objective, "throughput | latency")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"throughput", "latency"}));
+  cmd->add_option("--sim-requests", o->sim_requests, "Requests per confirming simulation (0: analytic only)")
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print one JSON object instead of the text");
+  cmd->footer(
+      "Examples:\n  conveyor plan examples/image_classify.yaml\n"
+      "  conveyor plan examples/image_classify.yaml --cores 0-7 --rate 400 --slo-p99-ms 20 --json\n"
+      "Needs stored profiles: run 'conveyor profile PIPELINE.yaml --input FILES...' first.");
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace conveyor::cli

@@ -1,0 +1,210 @@
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli/bench_driver.hpp"
+#include "cli/commands.hpp"
+#include "cli/stage_profiles.hpp"
+#include "conveyor/plan/profile_stage.hpp"
+
+namespace conveyor::cli {
+namespace {
+
+struct ProfileOptions {
+  std::string pipeline;
+  std::vector<std::string> inputs;
+  std::string input_tensor = "bytes";
+  std::string threads;  // default 1..machine cores
+  uint64_t requests = 100;
+  uint64_t warmup = 5;
+  bool show = false;
+  double age_out_days = 0;
+  bool json = false;
+};
+
+nlohmann::json entry_summary(const plan::ProfileEntry& e) {
+  const plan::ServiceTime t = e.service_time();
+  return {{"stage", e.stage_name},
+          {"op", e.op},
+          {"threads", e.threads},
+          {"samples", e.count()},
+          {"mean_ms", t.mean * 1e3},
+          {"p50_ms", t.quantile(0.5) * 1e3},
+          {"p99_ms", t.quantile(0.99) * 1e3},
+          {"cv2", t.cv2},
+          {"updated", e.updated()},
+          {"cpu_model", e.cpu_model},
+          {"key", e.key}};
+}
+
+std::string age(int64_t unix_time) {
+  const int64_t s = plan::ProfileStore::now_unix() - unix_time;
+  if (s < 120) return fmt::format("{}s ago", s);
+  if (s < 7200) return fmt::format("{}m ago", s / 60);
+  if (s < 172800) return fmt::format("{}h ago", s / 3600);
+  return fmt::format("{}d ago", s / 86400);
+}
+
+void show(const ProfileOptions& o) {
+  const plan::ProfileStore store;
+  const std::string cpu = Topology::detect().cpu_model();
+  std::vector<plan::ProfileEntry> entries;
+  if (!o.pipeline.empty()) {
+    const PipelineConfig config = load_pipeline_config(o.pipeline);
+    for (const auto& stage : config.stages)
+      for (auto& e : store.lookup_all_threads(stage_identity(config, stage), cpu)) {
+        e.stage_name = stage.name;  // the file's name for it
+        entries.push_back(std::move(e));
+      }
+  } else {
+    entries = store.entries();
+  }
+  if (o.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : entries) list.push_back(entry_summary(e));
+    std::printf("%s\n", nlohmann::json{{"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}}
+                            .dump(2)
+                            .c_str());
+    return;
+  }
+  std::printf("profiles in %s\n", store.dir().string().c_str());
+  if (entries.empty()) {
+    std::printf(
+        "  none%s; measure a pipeline's stages with: conveyor profile PIPELINE.yaml --input FILES...\n",
+        o.pipeline.empty() ? "" : " for this pipeline on this CPU");
+    return;
+  }
+  std::string current_cpu;
+  for (const auto& e : entries) {
+    if (e.cpu_model != current_cpu) {
+      current_cpu = e.cpu_model;
+      std::printf("\n%s%s\n", current_cpu.c_str(), current_cpu == cpu ? " (this machine)" : "");
+      std::printf("  %-16s %-18s %7s %8s %9s %9s %9s %6s  %-10s %s\n", "stage", "op", "threads", "samples",
+                  "mean ms", "p50 ms", "p99 ms", "cv^2", "updated", "key");
+    }
+    const plan::ServiceTime t = e.service_time();
+    std::printf("  %-16s %-18s %7d %8llu %9.3f %9.3f %9.3f %6.3f  %-10s %s\n", e.stage_name.c_str(),
+                e.op.c_str(), e.threads, static_cast<unsigned long long>(e.count()), t.mean * 1e3,
+                t.quantile(0.5) * 1e3, t.quantile(0.99) * 1e3, t.cv2, age(e.updated()).c_str(),
+                e.key.c_str());
+  }
+}
+
+void measure(const ProfileOptions& o) {
+  const PipelineConfig config = load_pipeline_config(o.pipeline);
+  const Topology& machine = Topology::detect();
+  const std::vector<int> threads =
+      parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.size()) : o.threads);
+  if (threads.back() > machine.size())
+    throw std::invalid_argument(fmt::format("--threads {}: the machine has {} cores ({})", o.threads,
+                                            machine.size(), machine.describe()));
+  const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
+  std::vector<Sample> inputs;
+  for (const auto& tensor : read_input_tensors(o.inputs)) {
+    Sample s;
+    s.tensors[o.input_tensor] = tensor;
+    inputs.push_back(std::move(s));
+  }
+  if (inputs.empty()) throw std::invalid_argument("profile: no input files");
+  plan::ProfileStore store;
+  plan::ProfileRunOptions run;
+  run.requests = o.requests;
+  run.warmup = o.warmup;
+  if (!o.json)
+    std::printf("profiling '%s' (%zu stages) on %s\n%llu requests per stage and thread count, %zu inputs\n\n",
+                config.name.c_str(), config.stages.size(), machine.describe().c_str(),
+                static_cast<unsigned long long>(o.requests), inputs.size());
+  if (!o.json)
+    std::printf("%-16s %7s %9s %9s %9s %7s %8s %7s\n", "stage", "threads", "mean ms", "p50 ms", "p99 ms",
+                "cv^2", "samples", "errors");
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    const StageConfig& stage = config.stages[s];
+    std::vector<Sample> next;
+    for (int t : threads) {
+      plan::StageMeasurement m = plan::profile_stage(specs[s], t, inputs, run);
+      const plan::ProfileEntry entry =
+          store.record(stage_identity(config, stage), stage.name, t, m.service, machine.cpu_model());
+      const plan::ServiceTime time = plan::ServiceTime::from_samples(m.service);
+      nlohmann::json row{{"stage", stage.name},
+                         {"threads", t},
+                         {"mean_ms", time.mean * 1e3},
+                         {"p50_ms", time.quantile(0.5) * 1e3},
+                         {"p99_ms", time.quantile(0.99) * 1e3},
+                         {"cv2", time.cv2},
+                         {"samples", m.service.size()},
+                         {"errors", m.errors},
+                         {"stored_samples", entry.count()},
+                         {"key", entry.key}};
+      if (m.errors) row["first_error"] = m.first_error;
+      if (!o.json)
+        std::printf("%-16s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", stage.name.c_str(), t,
+                    time.mean * 1e3, time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2,
+                    m.service.size(), static_cast<unsigned long long>(m.errors),
+                    m.errors ? ("  (" + m.first_error + ")").c_str() : "");
+      rows.push_back(std::move(row));
+      if (next.empty()) next = std::move(m.outputs);  // the next stage's inputs
+    }
+    inputs = std::move(next);
+  }
+  if (o.json) {
+    std::printf("%s\n", nlohmann::json{{"pipeline", config.name},
+                                       {"cpu_model", machine.cpu_model()},
+                                       {"dir", store.dir().string()},
+                                       {"profiles", rows}}
+                            .dump(2)
+                            .c_str());
+    return;
+  }
+  std::printf("\nstored in %s\nnext: conveyor plan %s    (or: conveyor simulate %s)\n",
+              store.dir().string().c_str(), o.pipeline.c_str(), o.pipeline.c_str());
+}
+
+}  // namespace
+
+void add_profile_command(CLI::App& app) {
+  auto o = std::make_shared<ProfileOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "profile",
+      "Measure each stage's service time at each thread count and store it (for plan and simulate)");
+  cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->check(CLI::ExistingFile);
+  cmd->add_option("-i,--input", o->inputs, "Input files or directories; requests cycle through them");
+  cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads,
+                  "Thread counts to measure: 1..N, a list 1,2,4 or one count "
+                  "(default 1..the machine's cores)");
+  cmd->add_option("-n,--requests", o->requests, "Measured requests per stage and thread count")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", o->warmup, "Requests run first and not measured")->capture_default_str();
+  cmd->add_flag("--show", o->show, "List the stored profiles (of the pipeline's stages when one is given)");
+  cmd->add_option("--age-out", o->age_out_days, "Drop measurements older than this many days")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", o->json, "Print JSON instead of tables");
+  cmd->footer(
+      "Examples:\n  conveyor profile examples/image_classify.yaml --input images/ --threads 1..2 --requests "
+      "200\n"
+      "  conveyor profile --show\n  conveyor profile --age-out 30\n"
+      "Profiles live in $XDG_CACHE_HOME/conveyor/profiles (or ~/.cache/conveyor/profiles), keyed by "
+      "operator,\n"
+      "arguments, model file content, thread count and CPU model.");
+  cmd->callback([o] {
+    if (o->age_out_days > 0) {
+      plan::ProfileStore store;
+      const auto seconds = std::chrono::seconds(static_cast<int64_t>(o->age_out_days * 86400));
+      std::printf("dropped %zu measurement(s) older than %g days from %s\n", store.age_out(seconds),
+                  o->age_out_days, store.dir().string().c_str());
+      return;
+    }
+    if (o->show) return show(*o);
+    if (o->pipeline.empty())
+      throw CLI::ValidationError("profile", "give a pipeline file (or --show / --age-out)");
+    if (o->inputs.empty())
+      throw CLI::ValidationError("--input", "profile needs input files to run the stages on");
+    measure(*o);
+  });
+}
+
+}  // namespace conveyor::cli

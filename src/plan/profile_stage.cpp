@@ -1,0 +1,69 @@
+#include "conveyor/plan/profile_stage.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "conveyor/runtime/pipeline.hpp"
+
+namespace conveyor::plan {
+
+StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::vector<Sample>& inputs,
+                               const ProfileRunOptions& options, const Topology& topology) {
+  if (inputs.empty()) throw std::invalid_argument("profile of stage '" + stage.name + "': no inputs");
+  if (threads < 1) throw std::invalid_argument("profile of stage '" + stage.name + "': threads must be >= 1");
+  if (options.pin && threads > topology.size())
+    throw std::invalid_argument("profile of stage '" + stage.name + "': " + std::to_string(threads) +
+                                " threads asked, the machine has " + std::to_string(topology.size()) +
+                                " cores");
+  StageSpec alone = stage;
+  alone.workers = 1;
+  alone.threads = threads;
+  alone.cores = CoreSpec{};
+  if (options.pin) {
+    alone.cores.kind = CoreSpec::Kind::kCount;
+    alone.cores.per_worker = threads;
+  } else {
+    alone.cores.kind = CoreSpec::Kind::kUnpinned;
+  }
+  PipelineOptions pipeline_options;
+  pipeline_options.name = "profile-" + stage.name;
+  pipeline_options.max_in_flight = 1;
+  std::vector<StageSpec> stages;
+  stages.push_back(std::move(alone));
+  Pipeline pipeline(pipeline_options, std::move(stages), topology);
+
+  StageMeasurement m;
+  m.outputs.resize(inputs.size());
+  std::vector<bool> have_output(inputs.size(), false);
+  const uint64_t total = options.warmup + options.requests;
+  for (uint64_t i = 0; i < total; ++i) {
+    const std::size_t which = i % inputs.size();
+    Sample sample = inputs[which];
+    sample.id = i;
+    Result result = pipeline.submit(std::move(sample)).get();
+    if (!result.ok()) {
+      if (m.errors++ == 0) m.first_error = result.error->describe();
+      continue;
+    }
+    const StageTimes& times = result.sample.stage_times.at(0);
+    if (i >= options.warmup)
+      m.service.push_back(std::chrono::duration<double>(times.finished - times.started).count());
+    if (!have_output[which]) {
+      have_output[which] = true;
+      result.sample.stage_times.clear();
+      m.outputs[which] = std::move(result.sample);
+    }
+  }
+  pipeline.shutdown();
+  if (m.service.empty())
+    throw std::runtime_error("profile of stage '" + stage.name + "': every request failed (" + m.first_error +
+                             ")");
+  // Inputs the stage failed on have no output; the next stage is profiled on the ones that worked.
+  std::vector<Sample> outputs;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (have_output[i]) outputs.push_back(std::move(m.outputs[i]));
+  m.outputs = std::move(outputs);
+  return m;
+}
+
+}  // namespace conveyor::plan

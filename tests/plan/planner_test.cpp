@@ -1,0 +1,200 @@
+#include "conveyor/plan/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+namespace conveyor::plan {
+namespace {
+
+StageProfile fixed(const std::string& name, double ms) {
+  StageProfile s;
+  s.name = name;
+  s.by_threads[1] = ServiceTime::deterministic(ms * 1e-3);
+  return s;
+}
+
+// T(t) = T(1) / t^scaling for t = 1..max_threads.
+StageProfile scaling(const std::string& name, double ms, int max_threads, double exponent) {
+  StageProfile s;
+  s.name = name;
+  for (int t = 1; t <= max_threads; ++t)
+    s.by_threads[t] = ServiceTime::deterministic(ms * 1e-3 / std::pow(t, exponent));
+  return s;
+}
+
+std::vector<int> iota_cores(int n) {
+  std::vector<int> cores(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) cores[static_cast<std::size_t>(i)] = i;
+  return cores;
+}
+
+void expect_disjoint_and_contiguous(const Plan& plan, const std::vector<int>& budget) {
+  std::set<int> seen;
+  for (const auto& s : plan.stages)
+    for (const auto& w : s.worker_cores) {
+      ASSERT_EQ(static_cast<int>(w.size()), s.threads) << s.name;
+      const auto first = std::find(budget.begin(), budget.end(), w.front()) - budget.begin();
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        EXPECT_EQ(budget.at(static_cast<std::size_t>(first) + i), w[i]) << s.name << ": not contiguous";
+        EXPECT_TRUE(seen.insert(w[i]).second) << "core " << w[i] << " given twice";
+      }
+    }
+}
+
+TEST(Planner, ReplicatesTheSlowStageToBalanceThePipeline) {
+  PlanRequest r;
+  r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
+  r.cores = iota_cores(5);
+  const Plan plan = make_plan(r);
+  ASSERT_EQ(plan.stages.size(), 3u);
+  EXPECT_EQ(plan.stages[0].workers, 1);
+  EXPECT_EQ(plan.stages[1].workers, 3);
+  EXPECT_EQ(plan.stages[2].workers, 1);
+  EXPECT_NEAR(plan.capacity_rps, 1000, 1e-6);
+  EXPECT_NEAR(plan.bound_rps, 1000, 1e-6);
+  EXPECT_NEAR(plan.ratio_to_bound, 1, 1e-9);
+  EXPECT_EQ(plan.cores_used, 5);
+  ASSERT_TRUE(plan.simulated.has_value());
+  EXPECT_NEAR(plan.throughput_rps, 1000, 20);  // the simulator agrees (in-order delivery costs a little)
+  expect_disjoint_and_contiguous(plan, r.cores);
+}
+
+TEST(Planner, SloThatForbidsQueueingBuysThreadsInsteadOfReplicas) {
+  PlanRequest r;
+  r.stages = {fixed("decode", 1), scaling("model", 3, 3, 1.0), fixed("post", 1)};
+  r.cores = iota_cores(5);
+  r.rate_rps = 100;
+  r.slo_p99_s = 4.5e-3;  // three replicas make each request take 5 ms: only the 3-thread model fits
+  const Plan plan = make_plan(r);
+  EXPECT_TRUE(plan.slo_met);
+  EXPECT_EQ(plan.stages[1].workers, 1);
+  EXPECT_EQ(plan.stages[1].threads, 3);
+  EXPECT_LE(plan.p99_s, 4.5e-3);
+  expect_disjoint_and_contiguous(plan, r.cores);
+  r.slo_p99_s = 2e-3;  // below the 3 ms a request needs alone: impossible, and said so
+  const Plan impossible = make_plan(r);
+  EXPECT_FALSE(impossible.slo_met);
+}
+
+TEST(Planner, NonParallelStageGetsReplicasNeverThreads) {
+  PlanRequest r;
+  StageProfile model = scaling("model", 3, 4, 1.0);
+  model.parallel = false;
+  r.stages = {fixed("decode", 1), model, fixed("post", 1)};
+  r.cores = iota_cores(6);
+  r.objective = Objective::kLatency;  // a parallel model would take threads to cut latency
+  const Plan serial = make_plan(r);
+  EXPECT_EQ(serial.stages[1].threads, 1);
+  r.stages[1].parallel = true;
+  const Plan parallel = make_plan(r);
+  EXPECT_EQ(parallel.stages[1].threads, 4);
+  EXPECT_LT(parallel.p99_s, serial.p99_s);
+}
+
+TEST(Planner, ThreadsThatGainLessThanTheNoiseAreNotUsed) {
+  PlanRequest r;
+  StageProfile s = fixed("decode", 3);
+  s.by_threads[2] = ServiceTime::deterministic(2.9e-3);  // 3% faster on twice the cores: noise
+  r.stages = {s};
+  r.cores = iota_cores(2);
+  r.objective = Objective::kLatency;
+  r.sim_requests = 0;
+  EXPECT_EQ(make_plan(r).stages[0].threads, 1);
+  r.stages[0].by_threads[2] = ServiceTime::deterministic(2.0e-3);
+  EXPECT_EQ(make_plan(r).stages[0].threads, 2);
+}
+
+TEST(Planner, FewerCoresThanStagesShareCoresAndSaySo) {
+  PlanRequest r;
+  r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
+  r.cores = {6, 7};
+  const Plan plan = make_plan(r);
+  // The balanced grouping: model alone, decode + post together (2 ms vs 3 ms per core).
+  EXPECT_FALSE(plan.stages[1].share_cores);
+  EXPECT_TRUE(plan.stages[0].share_cores);
+  EXPECT_TRUE(plan.stages[2].share_cores);
+  EXPECT_EQ(plan.stages[0].cores(), plan.stages[2].cores());
+  EXPECT_NE(plan.stages[0].cores(), plan.stages[1].cores());
+  EXPECT_NEAR(plan.capacity_rps, 1000.0 / 3, 1e-6);
+  EXPECT_NEAR(plan.throughput_rps, 1000.0 / 3, 5);
+  const bool explained = std::any_of(plan.notes.begin(), plan.notes.end(), [](const std::string& n) {
+    return n.find("share") != std::string::npos;
+  });
+  EXPECT_TRUE(explained);
+}
+
+TEST(Planner, UsesTheGivenCoreIds) {
+  PlanRequest r;
+  r.stages = {fixed("a", 1), scaling("b", 4, 2, 0.9)};
+  r.cores = {4, 5, 8, 9, 10};
+  r.sim_requests = 0;
+  const Plan plan = make_plan(r);
+  for (const auto& s : plan.stages)
+    for (int c : s.cores()) EXPECT_NE(std::find(r.cores.begin(), r.cores.end(), c), r.cores.end());
+  expect_disjoint_and_contiguous(plan, r.cores);
+  EXPECT_FALSE(plan.simulated.has_value());
+}
+
+// The pruned search must find the same best capacity as trying everything.
+TEST(Planner, MatchesBruteForceOnRandomProfiles) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> ms(0.5, 6), exponent(0.3, 1.0);
+  for (int trial = 0; trial < 25; ++trial) {
+    PlanRequest r;
+    const int k = 2 + trial % 3;
+    const int cores = k + static_cast<int>(rng() % 7);
+    for (int i = 0; i < k; ++i) {
+      std::string name = "stage";
+      name += std::to_string(i);
+      r.stages.push_back(scaling(name, ms(rng), 3, exponent(rng)));
+    }
+    r.cores = iota_cores(cores);
+    r.sim_requests = 0;
+    const Plan plan = make_plan(r);
+    double best = 0;
+    std::function<void(int, int, double)> all = [&](int i, int left, double capacity) {
+      if (i == k) return void(best = std::max(best, capacity));
+      for (const auto& [t, time] : r.stages[static_cast<std::size_t>(i)].by_threads)
+        for (int w = 1; w * t <= left; ++w) all(i + 1, left - w * t, std::min(capacity, w / time.mean));
+    };
+    all(0, cores, 1e300);
+    EXPECT_NEAR(plan.capacity_rps, best, 1e-9 * best) << "trial " << trial;
+    int used = 0;
+    for (const auto& s : plan.stages) used += s.workers * s.threads;
+    EXPECT_LE(used, cores);
+  }
+}
+
+TEST(Planner, SameRequestSamePlan) {
+  PlanRequest r;
+  r.stages = {fixed("a", 1), scaling("b", 2.5, 4, 0.8), fixed("c", 0.7)};
+  r.cores = iota_cores(8);
+  r.rate_rps = 600;
+  const Plan a = make_plan(r), b = make_plan(r);
+  EXPECT_EQ(a.p99_s, b.p99_s);
+  for (std::size_t i = 0; i < a.stages.size(); ++i)
+    EXPECT_EQ(a.stages[i].worker_cores, b.stages[i].worker_cores);
+}
+
+TEST(Planner, RejectsBadRequests) {
+  PlanRequest r;
+  r.stages = {fixed("a", 1)};
+  r.cores = {};
+  EXPECT_THROW(make_plan(r), std::invalid_argument);
+  r.cores = {0, 0};
+  EXPECT_THROW(make_plan(r), std::invalid_argument);
+  r.cores = {0};
+  StageProfile no_one;
+  no_one.name = "x";
+  no_one.by_threads[2] = ServiceTime::deterministic(1e-3);
+  r.stages = {no_one};
+  EXPECT_THROW(make_plan(r), std::invalid_argument);
+  EXPECT_THROW(parse_objective("fast"), std::invalid_argument);
+  EXPECT_EQ(parse_objective("latency"), Objective::kLatency);
+}
+
+}  // namespace
+}  // namespace conveyor::plan

@@ -1,0 +1,149 @@
+#include "conveyor/plan/profile_store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace conveyor::plan {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ProfileStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("conveyor_profiles_" + std::to_string(::getpid()) + "_" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  StageIdentity decode() const { return {"image.decode", {{"input", "bytes"}, {"output", "image"}}, dir_}; }
+
+  fs::path dir_;
+};
+
+TEST_F(ProfileStoreTest, KeyDependsOnOpArgsThreadsAndCpuModel) {
+  const StageIdentity a = decode();
+  StageIdentity other_args = a;
+  other_args.args["output"] = "picture";
+  StageIdentity other_op = a;
+  other_op.op = "image.preprocess";
+  const std::string key = stage_key(a, 1, "cpu A");
+  EXPECT_EQ(key, stage_key(a, 1, "cpu A"));
+  EXPECT_NE(key, stage_key(a, 2, "cpu A"));
+  EXPECT_NE(key, stage_key(a, 1, "cpu B"));
+  EXPECT_NE(key, stage_key(other_args, 1, "cpu A"));
+  EXPECT_NE(key, stage_key(other_op, 1, "cpu A"));
+  EXPECT_EQ(key.size(), 16u);
+}
+
+TEST_F(ProfileStoreTest, KeyCoversTheContentOfFilesNamedInArgs) {
+  std::ofstream(dir_ / "model.onnx") << "weights v1";
+  const StageIdentity model{"model", {{"path", "model.onnx"}}, dir_};
+  const std::string before = stage_key(model, 1, "cpu");
+  std::ofstream(dir_ / "model.onnx") << "weights v2";
+  EXPECT_NE(before, stage_key(model, 1, "cpu"));
+  const StageIdentity missing{"model", {{"path", "nope.onnx"}}, dir_};
+  EXPECT_THROW(stage_key(missing, 1, "cpu"), ProfileStoreError);
+}
+
+TEST_F(ProfileStoreTest, RecordsAppendAndSurviveAReload) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.001, 0.003}, "cpu A", 1000);
+  store.record(decode(), "decode", 1, {0.002}, "cpu A", 2000);
+  ProfileStore reopened(dir_);
+  const auto entry = reopened.lookup(decode(), 1, "cpu A");
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->count(), 3u);
+  EXPECT_NEAR(entry->mean(), 0.002, 1e-12);
+  EXPECT_EQ(entry->updated(), 2000);
+  EXPECT_EQ(entry->stage_name, "decode");
+  const ServiceTime t = entry->service_time();
+  EXPECT_NEAR(t.cv2, (2.0 / 3 * 1e-6) / (0.002 * 0.002), 1e-9);
+}
+
+TEST_F(ProfileStoreTest, NeverMixesCpuModels) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.010}, "cpu A", 1000);
+  store.record(decode(), "decode", 1, {0.001}, "cpu B", 1000);
+  store.record(decode(), "decode", 2, {0.006}, "cpu A", 1000);
+  EXPECT_NEAR(store.lookup(decode(), 1, "cpu A")->mean(), 0.010, 1e-12);
+  EXPECT_NEAR(store.lookup(decode(), 1, "cpu B")->mean(), 0.001, 1e-12);
+  EXPECT_FALSE(store.lookup(decode(), 1, "cpu C").has_value());
+  const auto all = store.lookup_all_threads(decode(), "cpu A");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].threads, 1);
+  EXPECT_EQ(all[1].threads, 2);
+  EXPECT_EQ(store.entries().size(), 3u);
+}
+
+TEST_F(ProfileStoreTest, AgeOutDropsOldBatchesAndEmptyEntries) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.001}, "cpu", 1000);
+  store.record(decode(), "decode", 1, {0.003}, "cpu", 5000);
+  store.record(decode(), "decode", 2, {0.009}, "cpu", 1000);
+  EXPECT_EQ(store.age_out(std::chrono::seconds(2000), 6000), 2u);
+  const auto kept = store.lookup(decode(), 1, "cpu");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->count(), 1u);
+  EXPECT_NEAR(kept->mean(), 0.003, 1e-12);
+  EXPECT_FALSE(store.lookup(decode(), 2, "cpu").has_value());
+}
+
+TEST_F(ProfileStoreTest, KeepsABoundedNumberOfSamples) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, std::vector<double>(3000, 0.001), "cpu", 1);
+  store.record(decode(), "decode", 1, std::vector<double>(3000, 0.002), "cpu", 2);
+  const auto e = store.lookup(decode(), 1, "cpu");
+  EXPECT_LE(e->count(), ProfileStore::kMaxSamplesPerEntry);
+  EXPECT_NEAR(e->mean(), 0.002, 1e-12);  // the older batch went first
+}
+
+TEST_F(ProfileStoreTest, CorruptFileIsAnErrorNamingIt) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.001}, "cpu", 1);
+  const fs::path file = dir_ / (stage_key(decode(), 1, "cpu") + ".json");
+  std::ofstream(file) << "{ not json";
+  try {
+    store.lookup(decode(), 1, "cpu");
+    FAIL() << "expected an error";
+  } catch (const ProfileStoreError& e) {
+    EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ProfileStoreTest, RejectsBadSamples) {
+  ProfileStore store(dir_);
+  EXPECT_THROW(store.record(decode(), "decode", 1, {}, "cpu", 1), std::invalid_argument);
+  EXPECT_THROW(store.record(decode(), "decode", 1, {-1.0}, "cpu", 1), std::invalid_argument);
+  EXPECT_THROW(store.record(decode(), "decode", 0, {1.0}, "cpu", 1), std::invalid_argument);
+}
+
+TEST_F(ProfileStoreTest, ArrivalHistoryAppendsPerPipelineAndAgesOut) {
+  ProfileStore store(dir_);
+  store.record_arrivals("image-classify", {30.0, 10.0});
+  store.record_arrivals("image-classify", {20.0});
+  store.record_arrivals("other/pipe", {5.0});
+  EXPECT_EQ(store.arrivals("image-classify"), (std::vector<double>{10.0, 20.0, 30.0}));
+  EXPECT_EQ(store.arrivals("other/pipe"), (std::vector<double>{5.0}));
+  EXPECT_TRUE(store.arrivals("never-ran").empty());
+  store.age_out(std::chrono::seconds(15), 35);
+  EXPECT_EQ(store.arrivals("image-classify"), (std::vector<double>{20.0, 30.0}));
+  EXPECT_TRUE(store.arrivals("other/pipe").empty());
+}
+
+TEST(ProfileStoreDir, FollowsXdgCacheHome) {
+  const char* old = std::getenv("XDG_CACHE_HOME");
+  const std::string saved = old ? old : "";
+  ::setenv("XDG_CACHE_HOME", "/some/cache", 1);
+  EXPECT_EQ(ProfileStore::default_dir(), fs::path("/some/cache/conveyor/profiles"));
+  if (old)
+    ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+  else
+    ::unsetenv("XDG_CACHE_HOME");
+}
+
+}  // namespace
+}  // namespace conveyor::plan
