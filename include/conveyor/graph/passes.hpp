@@ -1,0 +1,33 @@
+#pragma once
+#include <cstddef>
+
+#include "conveyor/graph/graph.hpp"
+
+namespace conveyor {
+
+// Types every node in topological order (infer_node) and folds each node whose inputs are all constant
+// (and Shape/Size of any statically shaped value) into constants, so shape arithmetic disappears.
+// Folded outputs above max_folded_bytes are left to run time. Errors name the node.
+void type_and_fold(Graph& graph, std::size_t max_folded_bytes);
+
+// Identity, inference-mode Dropout and shape-preserving no-ops (Reshape/Expand/Cast to the same shape or
+// dtype) are bypassed; a Dropout mask that is read becomes a constant of ones.
+void remove_identities(Graph& graph);
+
+// Conv -> BatchNormalization with constant parameters becomes one Conv with rescaled weights and bias.
+void fold_batchnorm_into_conv(Graph& graph);
+
+// The exporter pattern x * 0.5 * (1 + erf(x / sqrt(2))) (any operand order) becomes one Gelu node.
+void fuse_gelu(Graph& graph);
+
+// Marks oneDNN post-ops: a Conv/ConvTranspose/MatMul/Gemm followed by a constant per-channel bias Add
+// (moved into the bias input; MatMul gets a third "bias" input), then at most one residual Add of a
+// same-shaped value (PostOp::kSum), then unary activations (PostOp::kEltwise). Only single-consumer chains
+// are fused; the fused node takes over the last output.
+void fuse_post_ops(Graph& graph);
+
+// All of the above (after import): remove_identities, fold_batchnorm_into_conv, fuse_gelu, fuse_post_ops,
+// then dead-node removal.
+void optimize_graph(Graph& graph);
+
+}  // namespace conveyor

@@ -1,0 +1,41 @@
+#pragma once
+// Small helpers shared by the graph layer's sources (not public API).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conveyor/graph/graph.hpp"
+
+namespace conveyor::detail {
+
+// Elements of an integer (int64/int32/uint8/int8/bool) or float tensor as int64 / double.
+std::vector<int64_t> tensor_ints(const Tensor& t);
+std::vector<double> tensor_doubles(const Tensor& t);
+// Scalar (or one-element) tensor of `dtype` holding `value`.
+Tensor scalar_tensor(DType dtype, double value);
+
+// Resolves a possibly negative axis against `rank`; throws GraphError when out of range.
+int64_t normalize_axis(int64_t axis, int64_t rank);
+// numpy-style broadcast of two shapes; throws GraphError when incompatible.
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// Row-major strides of `shape` in elements.
+std::vector<int64_t> strides_of(const Shape& shape);
+
+std::string ints_str(const std::vector<int64_t>& v);
+
+// Calls fn(T{}) with T the C++ type of dtype.
+template <typename Fn>
+auto visit_dtype(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::kFloat32: return fn(float{});
+    case DType::kFloat64: return fn(double{});
+    case DType::kInt64: return fn(int64_t{});
+    case DType::kInt32: return fn(int32_t{});
+    case DType::kInt8: return fn(int8_t{});
+    case DType::kUInt8: return fn(uint8_t{});
+    case DType::kBool: return fn(bool{});
+  }
+  throw GraphError("unknown dtype " + std::to_string(static_cast<int>(dtype)));
+}
+
+}  // namespace conveyor::detail

@@ -1,0 +1,142 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "conveyor/graph/cost.hpp"
+#include "conveyor/graph/onnx_import.hpp"
+#include "graph/onnx_model_builder.hpp"
+
+namespace conveyor {
+namespace {
+
+using testing::ModelBuilder;
+using testing::random_tensor;
+
+Graph parse(const ModelBuilder& b, bool optimize = true) {
+  const std::string bytes = b.bytes();
+  ImportOptions options;
+  options.optimize = optimize;
+  return parse_onnx(bytes.data(), bytes.size(), options);
+}
+
+
+TEST(Passes, BatchNormFoldsIntoConv) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 5, 5}).output("y");
+  const Tensor w = random_tensor({3, 2, 3, 3}, 1);
+  const Tensor scale = Tensor::from<float>({3}, std::vector<float>{1.5f, 0.5f, 2.0f});
+  const Tensor shift = Tensor::from<float>({3}, std::vector<float>{0.1f, -0.2f, 0.3f});
+  const Tensor mean = Tensor::from<float>({3}, std::vector<float>{0.5f, 1.0f, -1.0f});
+  const Tensor var = Tensor::from<float>({3}, std::vector<float>{4.0f, 1.0f, 0.25f});
+  b.initializer("w", w).initializer("scale", scale).initializer("shift", shift);
+  b.initializer("mean", mean).initializer("var", var);
+  b.node("Conv", {"x", "w"}, {"c"});
+  ModelBuilder::attr(b.node("BatchNormalization", {"c", "scale", "shift", "mean", "var"}, {"y"}), "epsilon", 0.0f);
+  const Graph g = parse(b);
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  const Node& conv = g.nodes[0];
+  ASSERT_GE(conv.input(2), 0);
+  const Tensor& fw = g.value(conv.input(1)).constant;
+  const Tensor& fb = g.value(conv.input(2)).constant;
+  for (int64_t o = 0; o < 3; ++o) {
+    const float s = scale.data<float>()[o] / std::sqrt(var.data<float>()[o]);
+    EXPECT_FLOAT_EQ(fw.data<float>()[o * 18 + 5], w.data<float>()[o * 18 + 5] * s);
+    EXPECT_FLOAT_EQ(fb.data<float>()[o], shift.data<float>()[o] - mean.data<float>()[o] * s);
+  }
+  EXPECT_EQ(g.value(g.outputs[0]).name, "y");
+}
+
+TEST(Passes, ConvBiasResidualReluBecomePostOps) {
+  ModelBuilder b;
+  b.input("x", {1, 4, 6, 6}).output("y");
+  b.initializer("w", random_tensor({4, 4, 3, 3}, 2));
+  b.initializer("bias", random_tensor({1, 4, 1, 1}, 3));
+  ModelBuilder::attr(b.node("Conv", {"x", "w"}, {"c"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Add", {"c", "bias"}, {"cb"});
+  b.node("Add", {"x", "cb"}, {"r"});
+  b.node("Relu", {"r"}, {"y"});
+  const Graph g = parse(b);
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  const Node& conv = g.nodes[0];
+  EXPECT_EQ(g.value(conv.input(2)).shape, (Shape{4}));
+  ASSERT_EQ(conv.post_ops.size(), 2u);
+  EXPECT_EQ(conv.post_ops[0].kind, PostOp::Kind::kSum);
+  EXPECT_EQ(g.value(conv.input(static_cast<std::size_t>(conv.post_ops[0].input_index))).name, "x");
+  EXPECT_EQ(conv.post_ops[1].op_type, "Relu");
+  EXPECT_EQ(g.value(conv.output(0)).name, "y");
+}
+
+TEST(Passes, NoFusionAcrossABranch) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 4, 4}).output("y").output("c");
+  b.initializer("w", random_tensor({2, 2, 1, 1}, 2));
+  b.node("Conv", {"x", "w"}, {"c"});
+  b.node("Relu", {"c"}, {"y"});
+  const Graph g = parse(b);
+  EXPECT_EQ(g.nodes.size(), 2u);
+  EXPECT_TRUE(g.nodes[0].post_ops.empty());
+}
+
+TEST(Passes, ErfPatternBecomesGelu) {
+  ModelBuilder b(13);
+  b.input("x", {2, 8}).output("y");
+  b.initializer("sqrt2", Tensor::from<float>({}, std::vector<float>{1.4142135f}));
+  b.initializer("one", Tensor::from<float>({}, std::vector<float>{1.0f}));
+  b.initializer("half", Tensor::from<float>({}, std::vector<float>{0.5f}));
+  b.node("Div", {"x", "sqrt2"}, {"d"});
+  b.node("Erf", {"d"}, {"e"});
+  b.node("Add", {"e", "one"}, {"a"});
+  b.node("Mul", {"x", "a"}, {"m"});
+  b.node("Mul", {"m", "half"}, {"y"});
+  const Graph g = parse(b);
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  EXPECT_EQ(g.nodes[0].op_type, "Gelu");
+}
+
+TEST(Passes, MatMulBiasAddFusesIntoBias) {
+  ModelBuilder b(13);
+  b.input("x", {2, 3, 8}).output("y");
+  b.initializer("w", random_tensor({8, 5}, 1));
+  b.initializer("b", random_tensor({5}, 2));
+  b.node("MatMul", {"x", "w"}, {"m"});
+  b.node("Add", {"m", "b"}, {"y"});
+  const Graph g = parse(b);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].inputs.size(), 3u);
+  const Graph plain = parse(b, false);
+  EXPECT_EQ(plain.nodes.size(), 2u);
+}
+
+TEST(Passes, IdentityAndDropoutDisappear) {
+  ModelBuilder b(13);
+  b.input("x", {2, 3}).output("y");
+  b.node("Identity", {"x"}, {"a"});
+  b.node("Dropout", {"a"}, {"d"});
+  b.node("Relu", {"d"}, {"y"});
+  const Graph g = parse(b);
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  EXPECT_EQ(g.nodes[0].inputs[0], g.inputs[0]);
+}
+
+TEST(Cost, ConvFlopsCountMultiplyAdds) {
+  ModelBuilder b;
+  b.input("x", {1, 3, 8, 8}).output("y");
+  b.initializer("w", random_tensor({4, 3, 3, 3}, 1));
+  b.node("Conv", {"x", "w"}, {"y"});
+  const Graph g = parse(b);
+  const NodeCost c = node_cost(g, g.nodes[0]);
+  EXPECT_DOUBLE_EQ(c.flops, 2.0 * (4 * 6 * 6) * (3 * 3 * 3));
+  EXPECT_DOUBLE_EQ(c.bytes, 4.0 * (3 * 64 + 4 * 27 + 4 * 36));
+  EXPECT_DOUBLE_EQ(graph_cost(g).flops, c.flops);
+}
+
+TEST(Cost, MatMulFlops) {
+  ModelBuilder b(13);
+  b.input("a", {2, 4, 8}).input("bm", {2, 8, 5}).output("y");
+  b.node("MatMul", {"a", "bm"}, {"y"});
+  const Graph g = parse(b);
+  EXPECT_DOUBLE_EQ(node_cost(g, g.nodes[0]).flops, 2.0 * 2 * 4 * 5 * 8);
+}
+
+}  // namespace
+}  // namespace conveyor
