@@ -9,5 +9,6 @@ void add_bench_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
+void add_split_command(CLI::App& app);
 
 }  // namespace conveyor::cli

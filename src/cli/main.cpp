@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   conveyor::cli::add_bench_command(app);
   conveyor::cli::add_ops_command(app);
   conveyor::cli::add_zoo_command(app);
+  conveyor::cli::add_split_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
