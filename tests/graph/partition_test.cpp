@@ -259,7 +259,9 @@ TEST_P(ZooPartition, StagesCoverTheGraphAndAreOptimalForTheirOrder) {
       EXPECT_EQ(stage.first_node, g.nodes[static_cast<std::size_t>(stage.nodes.front())].name);
       concatenated.insert(concatenated.end(), stage.nodes.begin(), stage.nodes.end());
       EXPECT_FALSE(stage.outputs.empty()) << "stage " << s;
-      if (s > 0) EXPECT_FALSE(stage.inputs.empty()) << "stage " << s;
+      if (s > 0) {
+        EXPECT_FALSE(stage.inputs.empty()) << "stage " << s;
+      }
     }
     EXPECT_EQ(concatenated, p.order);
     // Bottleneck: the slowest stage, at least the lower bound; and the exact optimum for the order kept.
@@ -324,7 +326,7 @@ TEST_P(ZooPartition, EveryExportedStagePassesTheChecker) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, ZooPartition, ::testing::Values("resnet50", "mobilenet_v2", "bert"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 // --- running the stages in order reproduces the model -------------------------------------------------------
 
@@ -400,10 +402,65 @@ TEST_P(ChainedCnn, StagesRunInOrderThroughOpenCvReproduceTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, ChainedCnn, ::testing::Values("resnet50", "mobilenet_v2"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 // A plain interpreter over the graph layer's reference kernels, for models OpenCV cannot run (BERT).
+// The graph layer has no reference MatMul/Gemm (the engine runs them with oneDNN), so they are written here.
 using TensorMap = std::map<std::string, Tensor>;
+
+// Offset of the matrix at batch index `batch` (of the output's leading dims) in an operand of shape `shape`,
+// whose leading dims broadcast against the output's from the right.
+int64_t matrix_offset(const Shape& shape, const std::vector<int64_t>& batch) {
+  const std::size_t lead = shape.size() - 2;
+  int64_t offset = 0;
+  for (std::size_t d = 0; d < lead; ++d) {
+    const int64_t i = batch[batch.size() - lead + d];
+    offset = offset * shape[d] + (shape[d] == 1 ? 0 : i);
+  }
+  return offset * shape[lead] * shape[lead + 1];
+}
+
+void run_matmul(const Tensor& a, const Tensor& b, Tensor& out) {
+  if (a.rank() < 2 || b.rank() < 2) throw std::runtime_error("test MatMul handles rank >= 2 only");
+  const int64_t m = a.shape()[a.rank() - 2], k = a.shape().back(), n = b.shape().back();
+  const std::size_t lead = out.rank() - 2;
+  std::vector<int64_t> batch(lead, 0);
+  const int64_t batches = out.numel() / (m * n);
+  for (int64_t t = 0; t < batches; ++t) {
+    const float* pa = a.data<float>() + matrix_offset(a.shape(), batch);
+    const float* pb = b.data<float>() + matrix_offset(b.shape(), batch);
+    float* po = out.data<float>() + t * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t q = 0; q < k; ++q) acc += static_cast<double>(pa[i * k + q]) * pb[q * n + j];
+        po[i * n + j] = static_cast<float>(acc);
+      }
+    for (std::size_t d = lead; d-- > 0;) {
+      if (++batch[d] < out.shape()[d]) break;
+      batch[d] = 0;
+    }
+  }
+}
+
+void run_gemm(const Node& node, const Tensor& a, const Tensor& b, const Tensor* c, Tensor& out) {
+  const bool ta = node.attrs.get_int("transA", 0) != 0, tb = node.attrs.get_int("transB", 0) != 0;
+  const float alpha = node.attrs.get_float("alpha", 1.0f), beta = node.attrs.get_float("beta", 1.0f);
+  const int64_t m = out.shape()[0], n = out.shape()[1], k = ta ? a.shape()[0] : a.shape()[1];
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t q = 0; q < k; ++q)
+        acc += static_cast<double>(a.data<float>()[ta ? q * m + i : i * k + q]) * b.data<float>()[tb ? j * k + q : q * n + j];
+      double bias = 0;
+      if (c) {  // broadcast from the right: [], [n], [1, n], [m, 1] or [m, n]
+        const Shape& cs = c->shape();
+        const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
+        bias = c->data<float>()[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
+      }
+      out.data<float>()[i * n + j] = static_cast<float>(alpha * acc + beta * bias);
+    }
+}
 
 TensorMap run_reference(const onnx::ModelProto& model, const TensorMap& available) {
   const std::string bytes = model.SerializeAsString();
@@ -418,6 +475,14 @@ TensorMap run_reference(const onnx::ModelProto& model, const TensorMap& availabl
     values[static_cast<std::size_t>(in)] = given;
   }
   for (const Node& node : g.nodes) {
+    auto input = [&](std::size_t i) -> const Tensor& { return values[static_cast<std::size_t>(node.input(i))]; };
+    if (node.op_type == "MatMul" || node.op_type == "Gemm") {
+      Tensor& out = values[static_cast<std::size_t>(node.output(0))];
+      out = Tensor(g.value(node.output(0)).dtype, g.value(node.output(0)).shape);
+      if (node.op_type == "MatMul") run_matmul(input(0), input(1), out);
+      else run_gemm(node, input(0), input(1), node.input(2) >= 0 ? &input(2) : nullptr, out);
+      continue;
+    }
     const RefKernel kernel = make_reference_kernel(g, node);
     std::vector<const void*> ins;
     for (int in : node.inputs) ins.push_back(in >= 0 ? values[static_cast<std::size_t>(in)].raw() : nullptr);
@@ -656,8 +721,8 @@ TEST(SplitCommand, JsonPlanAndStageFiles) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(::testing::TempDir()) / ("conveyor_split_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const fs::path model = dir / "resnet50.onnx";
-  zoo::write("resnet50", zoo_options("resnet50"), model.string());
+  const fs::path model = dir / "mobilenet_v2.onnx";
+  zoo::write("mobilenet_v2", zoo_options("mobilenet_v2"), model.string());
   const CommandOutput run =
       run_cli("split " + model.string() + " --stages 3 --bandwidth 10 --json --out " + (dir / "stages").string());
   ASSERT_EQ(run.status, 0) << run.out;
@@ -678,7 +743,7 @@ TEST(SplitCommand, JsonPlanAndStageFiles) {
     ASSERT_TRUE(fs::exists(file)) << file;
     EXPECT_NO_THROW(onnx::checker::check_model(file.string()));
   }
-  EXPECT_EQ(nodes, zoo_model("resnet50").graph.nodes.size());
+  EXPECT_EQ(nodes, zoo_model("mobilenet_v2").graph.nodes.size());
   EXPECT_DOUBLE_EQ(plan["bottleneck_ms"].get<double>(), slowest);
   EXPECT_GE(plan["balance"].get<double>(), 1.0);
   EXPECT_GE(plan["bottleneck_ms"].get<double>(), plan["lower_bound_ms"].get<double>());
