@@ -39,11 +39,13 @@ double measure_copy_bandwidth_gbps(std::size_t bytes = std::size_t{64} << 20, in
 struct ChainSplit {
   std::vector<int> stage_begin;  // first position of each stage: stage_begin[0] == 0, strictly increasing
   double bottleneck = 0;         // max over stages of (sum of cost + entry_cost at its first position)
+  double transfer = 0;           // sum of entry_cost over the cuts
 };
 
 // Splits positions 0..n-1 into `stages` non-empty contiguous runs minimising the bottleneck, where a stage
 // [b, e) costs sum(cost[b..e)) + (b > 0 ? entry_cost[b] : 0). `required_cuts` are positions in 1..n-1 where
-// a stage must begin. Exact: dynamic programming over prefix sums, O(stages * n^2).
+// a stage must begin. Exact: dynamic programming over prefix sums, O(stages * n^2). Among the partitions
+// reaching the smallest bottleneck it returns one with the smallest summed entry cost (a second pass).
 // Throws GraphError when stages < 1, stages > n, entry_cost has the wrong size, a cut is out of range, or
 // the required cuts alone need more stages than given.
 ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double>& entry_cost, int stages,

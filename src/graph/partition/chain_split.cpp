@@ -75,13 +75,38 @@ ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double
       }
   if (best[at(stages, n)] == kInf)  // cannot happen when the checks above pass; kept as a guard
     throw GraphError("split_chain: no partition into " + std::to_string(stages) + " stages honours the pinned cuts");
+  const double bottleneck = best[at(stages, n)];
+
+  // Many partitions usually share the optimal bottleneck (only the slowest stage is tight). Among them, take
+  // the one copying the fewest bytes across its cuts: a second pass minimising the summed entry costs with
+  // every stage held at or below the bottleneck.
+  const double cap = bottleneck * (1 + 1e-12) + 1e-15;
+  std::vector<double> moved(best.size(), kInf);
+  moved[at(0, 0)] = 0;
+  for (int k = 1; k <= stages; ++k)
+    for (int j = k; j <= n - (stages - k); ++j)
+      for (int i = k - 1; i < j; ++i) {
+        const double before = moved[at(k - 1, i)];
+        if (before == kInf || (i < n && j > limit[static_cast<std::size_t>(i)]) || stage_cost(i, j) > cap) continue;
+        const double candidate = before + (i > 0 ? entry_cost[static_cast<std::size_t>(i)] : 0.0);
+        if (candidate < moved[at(k, j)]) {
+          moved[at(k, j)] = candidate;
+          from[at(k, j)] = i;
+        }
+      }
 
   ChainSplit result;
-  result.bottleneck = best[at(stages, n)];
+  result.transfer = moved[at(stages, n)];
   result.stage_begin.assign(static_cast<std::size_t>(stages), 0);
   for (int k = stages, j = n; k >= 1; --k) {
     j = from[at(k, j)];
     result.stage_begin[static_cast<std::size_t>(k - 1)] = j;
+  }
+  result.bottleneck = 0;
+  for (int k = 0; k < stages; ++k) {
+    const int b = result.stage_begin[static_cast<std::size_t>(k)];
+    const int e = k + 1 < stages ? result.stage_begin[static_cast<std::size_t>(k) + 1] : n;
+    result.bottleneck = std::max(result.bottleneck, stage_cost(b, e));
   }
   return result;
 }
