@@ -37,9 +37,12 @@ std::string read_model_bytes(const std::string& path) {
 
 std::string human_bytes(std::size_t bytes) {
   char text[32];
-  if (bytes < 1024) std::snprintf(text, sizeof text, "%zu B", bytes);
-  else if (bytes < (1u << 20)) std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
-  else std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  if (bytes < 1024)
+    std::snprintf(text, sizeof text, "%zu B", bytes);
+  else if (bytes < (1u << 20))
+    std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
+  else
+    std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return text;
 }
 
@@ -60,7 +63,8 @@ nlohmann::json tensors_json(const std::vector<CutTensor>& tensors) {
   return list;
 }
 
-void print_text(const SplitCommand& o, const Graph& graph, const Partition& p, const std::vector<std::string>& files) {
+void print_text(const SplitCommand& o, const Graph& graph, const Partition& p,
+                const std::vector<std::string>& files) {
   std::printf("%s: %zu nodes after optimisation, %zu stages; analytic cost on %d thread%s: %.2f ms in all\n",
               o.model.c_str(), graph.nodes.size(), p.stages.size(), o.threads, o.threads == 1 ? "" : "s",
               p.total_compute_ms);
@@ -71,13 +75,16 @@ void print_text(const SplitCommand& o, const Graph& graph, const Partition& p, c
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const Stage& s = p.stages[i];
     std::printf("%5zu  %5zu  %7.2f  %4.1f%%  %11.3f  %s -> %s\n", i, s.nodes.size(), s.cost_ms(),
-                100.0 * s.cost_ms() / total_stage_ms, s.transfer_in_ms, s.first_node.c_str(), s.last_node.c_str());
+                100.0 * s.cost_ms() / total_stage_ms, s.transfer_in_ms, s.first_node.c_str(),
+                s.last_node.c_str());
     if (i > 0) std::printf("       cut in : %s\n", tensor_list(s.live_in).c_str());
     std::printf("       outputs: %s\n", tensor_list(s.outputs).c_str());
     if (!files.empty()) std::printf("       file   : %s\n", files[i].c_str());
   }
-  std::printf("\nbottleneck %.2f ms; lower bound %.2f ms (total/K %.2f, largest node %.2f); balance %.3f; gap %.1f%%\n",
-              p.bottleneck_ms, p.lower_bound_ms, p.mean_ms, p.max_node_ms, p.balance, 100.0 * p.gap);
+  std::printf(
+      "\nbottleneck %.2f ms; lower bound %.2f ms (total/K %.2f, largest node %.2f); balance %.3f; gap "
+      "%.1f%%\n",
+      p.bottleneck_ms, p.lower_bound_ms, p.mean_ms, p.max_node_ms, p.balance, 100.0 * p.gap);
   std::printf("orders tried:");
   for (const OrderResult& r : p.orders_tried)
     std::printf(" %s %.2f ms (peak live %s)", r.name.c_str(), r.bottleneck_ms,
@@ -85,7 +92,8 @@ void print_text(const SplitCommand& o, const Graph& graph, const Partition& p, c
   std::printf("\n");
 }
 
-nlohmann::json partition_json(const SplitCommand& o, const Partition& p, const std::vector<std::string>& files) {
+nlohmann::json partition_json(const SplitCommand& o, const Partition& p,
+                              const std::vector<std::string>& files) {
   nlohmann::json stages = nlohmann::json::array();
   double total_stage_ms = 0;
   for (const Stage& s : p.stages) total_stage_ms += s.cost_ms();
@@ -107,7 +115,9 @@ nlohmann::json partition_json(const SplitCommand& o, const Partition& p, const s
   }
   nlohmann::json tried = nlohmann::json::array();
   for (const OrderResult& r : p.orders_tried)
-    tried.push_back({{"order", r.name}, {"bottleneck_ms", r.bottleneck_ms}, {"peak_live_bytes", r.peak_live_bytes},
+    tried.push_back({{"order", r.name},
+                     {"bottleneck_ms", r.bottleneck_ms},
+                     {"peak_live_bytes", r.peak_live_bytes},
                      {"cut_bytes", r.cut_bytes}});
   return {{"model", o.model},
           {"threads", o.threads},
@@ -155,18 +165,22 @@ void run_split(const SplitCommand& o) {
   if (!o.out_dir.empty()) {
     std::error_code error;
     std::filesystem::create_directories(o.out_dir, error);
-    if (error) throw std::runtime_error("cannot create --out directory '" + o.out_dir + "': " + error.message());
+    if (error)
+      throw std::runtime_error("cannot create --out directory '" + o.out_dir + "': " + error.message());
     for (std::size_t i = 0; i < partition.stages.size(); ++i) {
       const onnx::ModelProto stage = export_stage(original, graph, partition, i);
-      const std::string path = (std::filesystem::path(o.out_dir) / ("stage_" + std::to_string(i) + ".onnx")).string();
+      const std::string path =
+          (std::filesystem::path(o.out_dir) / ("stage_" + std::to_string(i) + ".onnx")).string();
       std::ofstream file(path, std::ios::binary | std::ios::trunc);
       if (!file || !stage.SerializeToOstream(&file) || !file.flush())
         throw std::runtime_error("cannot write '" + path + "'");
       files.push_back(path);
     }
   }
-  if (o.json) std::printf("%s\n", partition_json(o, partition, files).dump(2).c_str());
-  else print_text(o, graph, partition, files);
+  if (o.json)
+    std::printf("%s\n", partition_json(o, partition, files).dump(2).c_str());
+  else
+    print_text(o, graph, partition, files);
 }
 
 }  // namespace
@@ -180,13 +194,16 @@ void add_split_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--pin", o->pins, "Node names a cut must fall right after (repeatable)");
-  cmd->add_option("--order", o->orders, "Node orders to try: file, dfs, dfs-reversed, min-live (default: all)");
-  cmd->add_option("--bandwidth", o->bandwidth_gbps, "Copy bandwidth in GB/s for cut transfers (default: measured)")
+  cmd->add_option("--order", o->orders,
+                  "Node orders to try: file, dfs, dfs-reversed, min-live (default: all)");
+  cmd->add_option("--bandwidth", o->bandwidth_gbps,
+                  "Copy bandwidth in GB/s for cut transfers (default: measured)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", o->out_dir, "Write the stages as DIR/stage_<i>.onnx");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
-  cmd->footer("Examples:\n  conveyor split resnet50.onnx --stages 3\n"
-              "  conveyor split bert.onnx --stages 2 --pin /encoder/layer.1/Add_1 --out stages/ --json");
+  cmd->footer(
+      "Examples:\n  conveyor split resnet50.onnx --stages 3\n"
+      "  conveyor split bert.onnx --stages 2 --pin /encoder/layer.1/Add_1 --out stages/ --json");
   cmd->callback([o] { run_split(*o); });
 }
 

@@ -1,4 +1,6 @@
 // Partitioning a graph into K pipeline stages and exporting the stages as ONNX models.
+#include "conveyor/graph/partition.hpp"
+
 #include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <sys/wait.h>
@@ -18,7 +20,6 @@
 #include <set>
 
 #include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/graph/partition.hpp"
 #include "conveyor/graph/reference_kernels.hpp"
 #include "conveyor/graph/segment_export.hpp"
 #include "conveyor/graph/zoo.hpp"
@@ -31,7 +32,8 @@ using testing::ModelBuilder;
 
 // --- the chain problem against brute force --------------------------------------------------------------
 
-double bottleneck_of(const std::vector<double>& cost, const std::vector<double>& entry, const std::vector<int>& begins) {
+double bottleneck_of(const std::vector<double>& cost, const std::vector<double>& entry,
+                     const std::vector<int>& begins) {
   double worst = 0;
   for (std::size_t s = 0; s < begins.size(); ++s) {
     const int b = begins[s];
@@ -70,7 +72,8 @@ BruteForce brute_force(const std::vector<double>& cost, const std::vector<double
     if (honours_pins) partitions.push_back(begins);
   }
   BruteForce best;
-  for (const auto& begins : partitions) best.bottleneck = std::min(best.bottleneck, bottleneck_of(cost, entry, begins));
+  for (const auto& begins : partitions)
+    best.bottleneck = std::min(best.bottleneck, bottleneck_of(cost, entry, begins));
   for (const auto& begins : partitions)
     if (bottleneck_of(cost, entry, begins) <= best.bottleneck * (1 + 1e-12))
       best.transfer = std::min(best.transfer, transfer_of(entry, begins));
@@ -93,7 +96,8 @@ TEST(SplitChain, MatchesBruteForceOnRandomChains) {
     std::vector<int> pins;
     if (n > 1 && stages > 1 && trial % 2 == 0) {
       const int count = static_cast<int>(rng() % static_cast<unsigned>(stages));  // at most stages - 1
-      for (int k = 0; k < count; ++k) pins.push_back(1 + static_cast<int>(rng() % static_cast<unsigned>(n - 1)));
+      for (int k = 0; k < count; ++k)
+        pins.push_back(1 + static_cast<int>(rng() % static_cast<unsigned>(n - 1)));
     }
     const ChainSplit split = split_chain(cost, entry, stages, pins);
     ASSERT_EQ(split.stage_begin.size(), static_cast<std::size_t>(stages));
@@ -138,7 +142,8 @@ TEST(SplitChain, RefusesImpossibleRequestsClearly) {
   EXPECT_THROW(split_chain({}, {}, 1), GraphError);
 }
 
-// --- liveness on a hand-built branching graph ----------------------------------------------------------------
+// --- liveness on a hand-built branching graph
+// ----------------------------------------------------------------
 
 // x -> A -> a; a -> B -> b; a -> C -> c; D = Add(b, c) -> y. Each activation is [1, 256] floats (1 KiB).
 ModelBuilder diamond() {
@@ -165,7 +170,8 @@ int node_index(const Graph& graph, const std::string& name) {
 
 TEST(Liveness, CountsActivationsCrossingEachCut) {
   const Graph g = parse(diamond().bytes());
-  const std::vector<int> order = {node_index(g, "A"), node_index(g, "B"), node_index(g, "C"), node_index(g, "D")};
+  const std::vector<int> order = {node_index(g, "A"), node_index(g, "B"), node_index(g, "C"),
+                                  node_index(g, "D")};
   const std::vector<double> live = live_bytes_at_cuts(g, order);
   ASSERT_EQ(live.size(), 4u);
   EXPECT_EQ(live[0], 0.0);
@@ -190,7 +196,8 @@ TEST(Liveness, GraphInputsAndOutputsStayLiveUntilUsed) {
 
 TEST(Liveness, RejectsAnOrderThatIsNotTopological) {
   const Graph g = parse(diamond().bytes());
-  const std::vector<int> wrong = {node_index(g, "B"), node_index(g, "A"), node_index(g, "C"), node_index(g, "D")};
+  const std::vector<int> wrong = {node_index(g, "B"), node_index(g, "A"), node_index(g, "C"),
+                                  node_index(g, "D")};
   EXPECT_THROW(live_bytes_at_cuts(g, wrong), GraphError);
   EXPECT_THROW(live_bytes_at_cuts(g, {0, 1, 2}), GraphError);
 }
@@ -239,9 +246,11 @@ bool is_topological(const Graph& g, const std::vector<int>& order) {
     for (int out : g.nodes[i].outputs)
       if (out >= 0) producer[static_cast<std::size_t>(out)] = static_cast<int>(i);
   for (int node : order) {
-    if (node < 0 || static_cast<std::size_t>(node) >= g.nodes.size() || done[static_cast<std::size_t>(node)]) return false;
+    if (node < 0 || static_cast<std::size_t>(node) >= g.nodes.size() || done[static_cast<std::size_t>(node)])
+      return false;
     for (int in : g.nodes[static_cast<std::size_t>(node)].inputs)
-      if (in >= 0 && producer[static_cast<std::size_t>(in)] >= 0 && !done[static_cast<std::size_t>(producer[static_cast<std::size_t>(in)])])
+      if (in >= 0 && producer[static_cast<std::size_t>(in)] >= 0 &&
+          !done[static_cast<std::size_t>(producer[static_cast<std::size_t>(in)])])
         return false;
     done[static_cast<std::size_t>(node)] = 1;
   }
@@ -300,7 +309,8 @@ TEST_P(ZooPartition, StagesCoverTheGraphAndAreOptimalForTheirOrder) {
     for (double& e : entry) e /= gbps * 1e6;
     EXPECT_NEAR(split_chain(ordered_cost, entry, k).bottleneck, p.bottleneck_ms, 1e-9 * p.bottleneck_ms);
     // Every order tried is reported, and none did better than the one kept.
-    for (const OrderResult& tried : p.orders_tried) EXPECT_GE(tried.bottleneck_ms, p.bottleneck_ms * (1 - 1e-12));
+    for (const OrderResult& tried : p.orders_tried)
+      EXPECT_GE(tried.bottleneck_ms, p.bottleneck_ms * (1 - 1e-12));
     if (k == 1) {
       EXPECT_NEAR(p.bottleneck_ms, p.total_compute_ms, 1e-9 * p.total_compute_ms);
       EXPECT_DOUBLE_EQ(p.balance, 1.0);
@@ -336,7 +346,8 @@ TEST_P(ZooPartition, EveryExportedStagePassesTheChecker) {
       ASSERT_EQ(stage.graph().output_size(), static_cast<int>(p.stages[s].outputs.size()));
       // Inputs come from earlier stages or the model's inputs.
       for (const auto& in : stage.graph().input())
-        EXPECT_TRUE(produced_names.count(in.name())) << in.name() << " of stage " << s << " is produced by no earlier stage";
+        EXPECT_TRUE(produced_names.count(in.name()))
+            << in.name() << " of stage " << s << " is produced by no earlier stage";
       for (const auto& out : stage.graph().output()) produced_names.insert(out.name());
     }
     for (const auto& out : m.proto.graph().output())
@@ -347,7 +358,8 @@ TEST_P(ZooPartition, EveryExportedStagePassesTheChecker) {
 INSTANTIATE_TEST_SUITE_P(Zoo, ZooPartition, ::testing::Values("resnet50", "mobilenet_v2", "bert"),
                          [](const auto& param_info) { return param_info.param; });
 
-// --- running the stages in order reproduces the model -------------------------------------------------------
+// --- running the stages in order reproduces the model
+// -------------------------------------------------------
 
 // OpenCV 4.6 reads Clip only in its opset-6 form (min/max attributes); rewrite for OpenCV only.
 std::string opencv_bytes(onnx::ModelProto model) {
@@ -470,7 +482,8 @@ void run_gemm(const Node& node, const Tensor& a, const Tensor& b, const Tensor* 
     for (int64_t j = 0; j < n; ++j) {
       double acc = 0;
       for (int64_t q = 0; q < k; ++q)
-        acc += static_cast<double>(a.data<float>()[ta ? q * m + i : i * k + q]) * b.data<float>()[tb ? j * k + q : q * n + j];
+        acc += static_cast<double>(a.data<float>()[ta ? q * m + i : i * k + q]) *
+               b.data<float>()[tb ? j * k + q : q * n + j];
       double bias = 0;
       if (c) {  // broadcast from the right: [], [n], [1, n], [m, 1] or [m, n]
         const Shape& cs = c->shape();
@@ -494,12 +507,16 @@ TensorMap run_reference(const onnx::ModelProto& model, const TensorMap& availabl
     values[static_cast<std::size_t>(in)] = given;
   }
   for (const Node& node : g.nodes) {
-    auto input = [&](std::size_t i) -> const Tensor& { return values[static_cast<std::size_t>(node.input(i))]; };
+    auto input = [&](std::size_t i) -> const Tensor& {
+      return values[static_cast<std::size_t>(node.input(i))];
+    };
     if (node.op_type == "MatMul" || node.op_type == "Gemm") {
       Tensor& out = values[static_cast<std::size_t>(node.output(0))];
       out = Tensor(g.value(node.output(0)).dtype, g.value(node.output(0)).shape);
-      if (node.op_type == "MatMul") run_matmul(input(0), input(1), out);
-      else run_gemm(node, input(0), input(1), node.input(2) >= 0 ? &input(2) : nullptr, out);
+      if (node.op_type == "MatMul")
+        run_matmul(input(0), input(1), out);
+      else
+        run_gemm(node, input(0), input(1), node.input(2) >= 0 ? &input(2) : nullptr, out);
       continue;
     }
     const RefKernel kernel = make_reference_kernel(g, node);
@@ -548,7 +565,8 @@ TEST(ChainedBert, StagesRunInOrderThroughReferenceKernelsReproduceTheModel) {
     TensorMap tensors = inputs;
     for (std::size_t s = 0; s < p.stages.size(); ++s) {
       TensorMap produced;
-      ASSERT_NO_THROW(produced = run_reference(export_stage(m.proto, m.graph, p, s), tensors)) << "K=" << k << " stage " << s;
+      ASSERT_NO_THROW(produced = run_reference(export_stage(m.proto, m.graph, p, s), tensors))
+          << "K=" << k << " stage " << s;
       tensors.insert(produced.begin(), produced.end());
     }
     for (const auto& [name, expected] : whole) {
@@ -558,7 +576,8 @@ TEST(ChainedBert, StagesRunInOrderThroughReferenceKernelsReproduceTheModel) {
   }
 }
 
-// --- pins and errors ----------------------------------------------------------------------------------------
+// --- pins and errors
+// ----------------------------------------------------------------------------------------
 
 std::string partition_error(const Graph& g, const std::vector<double>& cost, int stages,
                             const std::vector<std::string>& pins) {
@@ -613,10 +632,12 @@ TEST(PartitionErrors, ImpossibleRequestsAreClearErrors) {
   const LoadedModel& m = zoo_model("mobilenet_v2");
   const Graph& g = m.graph;
   const int n = static_cast<int>(g.nodes.size());
-  EXPECT_NE(partition_error(g, m.cost_ms, n + 1, {}).find("has only " + std::to_string(n) + " nodes"), std::string::npos);
+  EXPECT_NE(partition_error(g, m.cost_ms, n + 1, {}).find("has only " + std::to_string(n) + " nodes"),
+            std::string::npos);
   EXPECT_NE(partition_error(g, m.cost_ms, 0, {}).find("stages must be >= 1"), std::string::npos);
   const std::string a = g.nodes[3].name, b = g.nodes[7].name;
-  EXPECT_NE(partition_error(g, m.cost_ms, 2, {a, b}).find("2 pinned cuts need at least 3 stages"), std::string::npos);
+  EXPECT_NE(partition_error(g, m.cost_ms, 2, {a, b}).find("2 pinned cuts need at least 3 stages"),
+            std::string::npos);
   EXPECT_NE(partition_error(g, m.cost_ms, 2, {"nonexistent"}).find("'nonexistent'"), std::string::npos);
   EXPECT_NE(partition_error(g, m.cost_ms, 2, {g.nodes.back().name}).find("last node"), std::string::npos);
   PartitionOptions options;
@@ -719,7 +740,8 @@ TEST(CopyBandwidth, MeasuresSomethingPlausible) {
   EXPECT_THROW(measure_copy_bandwidth_gbps(16, 1), GraphError);
 }
 
-// --- the CLI ------------------------------------------------------------------------------------------------
+// --- the CLI
+// ------------------------------------------------------------------------------------------------
 
 struct CommandOutput {
   int status;
@@ -742,8 +764,8 @@ TEST(SplitCommand, JsonPlanAndStageFiles) {
   fs::create_directories(dir);
   const fs::path model = dir / "mobilenet_v2.onnx";
   zoo::write("mobilenet_v2", zoo_options("mobilenet_v2"), model.string());
-  const CommandOutput run =
-      run_cli("split " + model.string() + " --stages 3 --bandwidth 10 --json --out " + (dir / "stages").string());
+  const CommandOutput run = run_cli("split " + model.string() + " --stages 3 --bandwidth 10 --json --out " +
+                                    (dir / "stages").string());
   ASSERT_EQ(run.status, 0) << run.out;
   const nlohmann::json plan = nlohmann::json::parse(run.out);
   ASSERT_EQ(plan["stages"].size(), 3u);
@@ -775,7 +797,8 @@ TEST(SplitCommand, JsonPlanAndStageFiles) {
   const CommandOutput too_many = run_cli("split " + model.string() + " --stages 100000 --bandwidth 10");
   EXPECT_NE(too_many.status, 0);
   EXPECT_NE(too_many.out.find("100000 stages"), std::string::npos) << too_many.out;
-  const CommandOutput bad_pin = run_cli("split " + model.string() + " --stages 2 --pin nowhere --bandwidth 10");
+  const CommandOutput bad_pin =
+      run_cli("split " + model.string() + " --stages 2 --pin nowhere --bandwidth 10");
   EXPECT_NE(bad_pin.status, 0);
   EXPECT_NE(bad_pin.out.find("--pin nowhere"), std::string::npos) << bad_pin.out;
   fs::remove_all(dir);

@@ -14,7 +14,8 @@
 
 namespace conveyor {
 
-// --- per-node cost ------------------------------------------------------------------------------------------
+// --- per-node cost
+// ------------------------------------------------------------------------------------------
 
 // Roofline-style estimate used until the executor measures nodes: a node takes
 // max(flops / compute rate, bytes / memory bandwidth) + a fixed dispatch overhead.
@@ -31,10 +32,12 @@ struct AnalyticCostOptions {
 // Cost in milliseconds of each node of `graph.nodes` (same indices). Throws GraphError on bad options.
 std::vector<double> analytic_node_cost_ms(const Graph& graph, const AnalyticCostOptions& options = {});
 
-// Measures memcpy bandwidth on this machine once (best of `repeats` copies of `bytes`), in GB/s of bytes copied.
+// Measures memcpy bandwidth on this machine once (best of `repeats` copies of `bytes`), in GB/s of bytes
+// copied.
 double measure_copy_bandwidth_gbps(std::size_t bytes = std::size_t{64} << 20, int repeats = 5);
 
-// --- the chain problem ----------------------------------------------------------------------------------------
+// --- the chain problem
+// ----------------------------------------------------------------------------------------
 
 struct ChainSplit {
   std::vector<int> stage_begin;  // first position of each stage: stage_begin[0] == 0, strictly increasing
@@ -87,7 +90,7 @@ struct CutTensor {
 };
 
 struct Stage {
-  int begin = 0;           // positions [begin, end) in Partition::order
+  int begin = 0;  // positions [begin, end) in Partition::order
   int end = 0;
   std::vector<int> nodes;  // indices into graph.nodes, in execution order
   std::string first_node;

@@ -28,19 +28,20 @@ namespace conveyor {
 // and the tensor when an output cannot be computed from the inputs, a name is unknown, or the checker
 // rejects the result.
 onnx::ModelProto export_segment(const onnx::ModelProto& original, const Graph& graph,
-                                const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
-                                const std::string& segment_name);
+                                const std::vector<std::string>& inputs,
+                                const std::vector<std::string>& outputs, const std::string& segment_name);
 
 // Stage `stage` of `partition` (of `graph`, imported from `original`): inputs = Stage::inputs, outputs =
 // Stage::outputs (cut tensors leaving it and graph outputs produced in it). Graph name "<model>_stage_<i>".
-onnx::ModelProto export_stage(const onnx::ModelProto& original, const Graph& graph, const Partition& partition,
-                              std::size_t stage);
+onnx::ModelProto export_stage(const onnx::ModelProto& original, const Graph& graph,
+                              const Partition& partition, std::size_t stage);
 
 // The IR node to cut after when the user pins node `node_name` of the original model: the node itself when
 // it survived optimisation, else the IR node that took over its output (a BatchNormalization or Relu fused
 // into the Conv before it), the producer of its input for a removed pass-through node (Identity, Dropout,
 // no-op Reshape), or the first node downstream that computes it. Throws GraphError when no node has that
 // name or the node was folded into a constant.
-std::string graph_node_for(const onnx::ModelProto& original, const Graph& graph, const std::string& node_name);
+std::string graph_node_for(const onnx::ModelProto& original, const Graph& graph,
+                           const std::string& node_name);
 
 }  // namespace conveyor

@@ -9,10 +9,12 @@
 namespace conveyor {
 
 double measure_copy_bandwidth_gbps(std::size_t bytes, int repeats) {
-  if (bytes < 4096 || repeats < 1) throw GraphError("measure_copy_bandwidth_gbps: needs >= 4096 bytes and >= 1 repeat");
+  if (bytes < 4096 || repeats < 1)
+    throw GraphError("measure_copy_bandwidth_gbps: needs >= 4096 bytes and >= 1 repeat");
   std::vector<unsigned char> source(bytes), target(bytes);
-  for (std::size_t i = 0; i < bytes; i += 4096) source[i] = static_cast<unsigned char>(i >> 12);  // fault pages in
-  std::memcpy(target.data(), source.data(), bytes);                                            // warm up
+  for (std::size_t i = 0; i < bytes; i += 4096)
+    source[i] = static_cast<unsigned char>(i >> 12);  // fault pages in
+  std::memcpy(target.data(), source.data(), bytes);   // warm up
   double best_seconds = std::numeric_limits<double>::infinity();
   for (int r = 0; r < repeats; ++r) {
     const auto start = std::chrono::steady_clock::now();

@@ -49,7 +49,8 @@ class NodeMapper {
       if (const auto p = ir_producer_.find(out); p != ir_producer_.end())
         return ir_.nodes[static_cast<std::size_t>(p->second)].name;
     bool all_folded = true;
-    for (const std::string& out : node.output()) all_folded = all_folded && (out.empty() || folded_.count(out));
+    for (const std::string& out : node.output())
+      all_folded = all_folded && (out.empty() || folded_.count(out));
     if (all_folded) return "";
     if (passes_input_through(node.op_type()) && node.input_size() > 0) {
       // A bypassed no-op: cutting after it is cutting after whatever computed its input.
@@ -80,7 +81,8 @@ class NodeMapper {
 
 }  // namespace
 
-std::string graph_node_for(const onnx::ModelProto& original, const Graph& graph, const std::string& node_name) {
+std::string graph_node_for(const onnx::ModelProto& original, const Graph& graph,
+                           const std::string& node_name) {
   return NodeMapper(original, graph).map(node_name);
 }
 

@@ -8,7 +8,9 @@
 namespace conveyor {
 namespace {
 
-double transfer_ms(double bytes, double gbps) { return bytes / (gbps * 1e6); }
+double transfer_ms(double bytes, double gbps) {
+  return bytes / (gbps * 1e6);
+}
 
 std::vector<NodeOrder> orders_to_try(const Graph& graph, const std::vector<std::string>& wanted) {
   std::vector<NodeOrder> all = candidate_orders(graph);
@@ -18,7 +20,8 @@ std::vector<NodeOrder> orders_to_try(const Graph& graph, const std::vector<std::
   std::vector<NodeOrder> chosen;
   for (const std::string& name : wanted) {
     if (std::find(known.begin(), known.end(), name) == known.end())
-      throw GraphError("partition: unknown node order '" + name + "' (known: file, dfs, dfs-reversed, min-live)");
+      throw GraphError("partition: unknown node order '" + name +
+                       "' (known: file, dfs, dfs-reversed, min-live)");
     for (const NodeOrder& order : all)
       if (order.name == name) chosen.push_back(order);
   }
@@ -28,7 +31,8 @@ std::vector<NodeOrder> orders_to_try(const Graph& graph, const std::vector<std::
 
 std::vector<int> pinned_nodes(const Graph& graph, const std::vector<std::string>& names, int stages) {
   std::map<std::string, int> by_name;
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i) by_name.emplace(graph.nodes[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+    by_name.emplace(graph.nodes[i].name, static_cast<int>(i));
   std::vector<int> nodes;
   for (const std::string& name : names) {
     const auto it = by_name.find(name);
@@ -61,13 +65,15 @@ Stage describe_stage(const Graph& graph, const std::vector<int>& order, const Li
   std::vector<char> seen(graph.values.size(), 0);
   for (int node : stage.nodes)
     for (int in : graph.nodes[static_cast<std::size_t>(node)].inputs)
-      if (is_activation(graph, in) && liveness.defined_at(in) < begin && !seen[static_cast<std::size_t>(in)]) {
+      if (is_activation(graph, in) && liveness.defined_at(in) < begin &&
+          !seen[static_cast<std::size_t>(in)]) {
         seen[static_cast<std::size_t>(in)] = 1;
         stage.inputs.push_back(cut_tensor(graph, in));
       }
   for (int node : stage.nodes)
     for (int out : graph.nodes[static_cast<std::size_t>(node)].outputs)
-      if (is_activation(graph, out) && liveness.last_read_at(out) >= end) stage.outputs.push_back(cut_tensor(graph, out));
+      if (is_activation(graph, out) && liveness.last_read_at(out) >= end)
+        stage.outputs.push_back(cut_tensor(graph, out));
   if (begin > 0) {
     double bytes = 0;
     for (std::size_t v = 0; v < graph.values.size(); ++v) {
@@ -91,16 +97,18 @@ Partition partition_graph(const Graph& graph, const std::vector<double>& node_co
   if (static_cast<int>(node_cost_ms.size()) != n)
     throw GraphError("partition: " + std::to_string(node_cost_ms.size()) + " node costs given for " +
                      std::to_string(n) + " nodes");
-  if (options.stages < 1) throw GraphError("partition: stages must be >= 1, got " + std::to_string(options.stages));
+  if (options.stages < 1)
+    throw GraphError("partition: stages must be >= 1, got " + std::to_string(options.stages));
   if (options.stages > n)
-    throw GraphError("partition: " + std::to_string(options.stages) + " stages asked for, but the graph has only " +
-                     std::to_string(n) + " nodes (every stage needs at least one)");
+    throw GraphError("partition: " + std::to_string(options.stages) +
+                     " stages asked for, but the graph has only " + std::to_string(n) +
+                     " nodes (every stage needs at least one)");
   if (!(options.copy_bandwidth_gbps > 0) || !std::isfinite(options.copy_bandwidth_gbps))
     throw GraphError("partition: copy bandwidth must be a positive number of GB/s");
   for (std::size_t i = 0; i < node_cost_ms.size(); ++i)
     if (!std::isfinite(node_cost_ms[i]) || node_cost_ms[i] < 0)
-      throw GraphError("partition: cost of " + graph.nodes[i].where() + " is " + std::to_string(node_cost_ms[i]) +
-                       " ms, not a finite non-negative number");
+      throw GraphError("partition: cost of " + graph.nodes[i].where() + " is " +
+                       std::to_string(node_cost_ms[i]) + " ms, not a finite non-negative number");
   const std::vector<int> pins = pinned_nodes(graph, options.pinned_after, options.stages);
 
   Partition best;
@@ -117,7 +125,8 @@ Partition partition_graph(const Graph& graph, const std::vector<double>& node_co
     for (int node : pins) {
       const int cut = liveness.position_of_node(node) + 1;
       if (cut >= n)
-        throw GraphError("partition: cannot pin a cut after " + graph.nodes[static_cast<std::size_t>(node)].where() +
+        throw GraphError("partition: cannot pin a cut after " +
+                         graph.nodes[static_cast<std::size_t>(node)].where() +
                          ": it is the last node, nothing would follow the cut");
       cuts.push_back(cut);
     }
@@ -127,8 +136,9 @@ Partition partition_graph(const Graph& graph, const std::vector<double>& node_co
       tried.cut_bytes += live[static_cast<std::size_t>(split.stage_begin[s])];
     best.orders_tried.push_back(tried);
     // Keep the smallest bottleneck; among equals, the fewest bytes crossing the cuts, then the earlier order.
-    const bool better = !have_best || tried.bottleneck_ms < best.bottleneck_ms * (1 - 1e-12) ||
-                        (tried.bottleneck_ms <= best.bottleneck_ms * (1 + 1e-12) && tried.cut_bytes < best_cut_bytes);
+    const bool better =
+        !have_best || tried.bottleneck_ms < best.bottleneck_ms * (1 - 1e-12) ||
+        (tried.bottleneck_ms <= best.bottleneck_ms * (1 + 1e-12) && tried.cut_bytes < best_cut_bytes);
     if (!better) continue;
     have_best = true;
     best_cut_bytes = tried.cut_bytes;

@@ -40,7 +40,8 @@ class SegmentExtractor {
         if (!out.empty()) producer_[out] = i;
     for (int i = 0; i < graph_.initializer_size(); ++i) initializer_[graph_.initializer(i).name()] = i;
     for (const auto& in : graph_.input()) graph_inputs_.insert(in.name());
-    for (std::size_t v = 0; v < graph.values.size(); ++v) ir_value_.emplace(graph.values[v].name, static_cast<int>(v));
+    for (std::size_t v = 0; v < graph.values.size(); ++v)
+      ir_value_.emplace(graph.values[v].name, static_cast<int>(v));
     node_needed_.assign(static_cast<std::size_t>(graph_.node_size()), 0);
   }
 
@@ -55,7 +56,8 @@ class SegmentExtractor {
 
   void add_input(const std::string& name) {
     if (!producer_.count(name) && !graph_inputs_.count(name))
-      throw GraphError(where_ + ": input '" + name + "' is neither a graph input nor a node output of the model");
+      throw GraphError(where_ + ": input '" + name +
+                       "' is neither a graph input nor a node output of the model");
     if (!inputs_.insert(name).second) throw GraphError(where_ + ": input '" + name + "' is listed twice");
   }
 
@@ -135,14 +137,15 @@ class SegmentExtractor {
 }  // namespace
 
 onnx::ModelProto export_segment(const onnx::ModelProto& original, const Graph& graph,
-                                const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
-                                const std::string& segment_name) {
+                                const std::vector<std::string>& inputs,
+                                const std::vector<std::string>& outputs, const std::string& segment_name) {
   SegmentExtractor extractor(original, graph, segment_name);
   if (outputs.empty()) throw GraphError(extractor.where() + ": has no outputs");
   for (const std::string& name : inputs) extractor.add_input(name);
   std::set<std::string> seen_outputs;
   for (const std::string& name : outputs) {
-    if (!seen_outputs.insert(name).second) throw GraphError(extractor.where() + ": output '" + name + "' is listed twice");
+    if (!seen_outputs.insert(name).second)
+      throw GraphError(extractor.where() + ": output '" + name + "' is listed twice");
     extractor.require(name);
   }
 
@@ -156,7 +159,8 @@ onnx::ModelProto export_segment(const onnx::ModelProto& original, const Graph& g
   *model.mutable_functions() = original.functions();
   onnx::GraphProto& out = *model.mutable_graph();
   out.set_name(segment_name);
-  for (const std::string& name : inputs) set_type(*out.add_input(), graph.value(extractor.ir_value(name, "input")));
+  for (const std::string& name : inputs)
+    set_type(*out.add_input(), graph.value(extractor.ir_value(name, "input")));
   for (const std::string& name : outputs)
     set_type(*out.add_output(), graph.value(extractor.ir_value(name, "output")));
   extractor.write(out);
@@ -168,8 +172,8 @@ onnx::ModelProto export_segment(const onnx::ModelProto& original, const Graph& g
   return model;
 }
 
-onnx::ModelProto export_stage(const onnx::ModelProto& original, const Graph& graph, const Partition& partition,
-                              std::size_t stage) {
+onnx::ModelProto export_stage(const onnx::ModelProto& original, const Graph& graph,
+                              const Partition& partition, std::size_t stage) {
   if (stage >= partition.stages.size())
     throw GraphError("export_stage: stage " + std::to_string(stage) + " of a partition with " +
                      std::to_string(partition.stages.size()) + " stages");
@@ -178,8 +182,9 @@ onnx::ModelProto export_stage(const onnx::ModelProto& original, const Graph& gra
   for (const CutTensor& t : s.inputs) inputs.push_back(t.name);
   for (const CutTensor& t : s.outputs) outputs.push_back(t.name);
   const std::string model_name = original.graph().name().empty() ? graph.name : original.graph().name();
-  return export_segment(original, graph, inputs, outputs,
-                        (model_name.empty() ? std::string("model") : model_name) + "_stage_" + std::to_string(stage));
+  return export_segment(
+      original, graph, inputs, outputs,
+      (model_name.empty() ? std::string("model") : model_name) + "_stage_" + std::to_string(stage));
 }
 
 }  // namespace conveyor

@@ -9,7 +9,8 @@ namespace {
 
 // Post-order depth-first walk from the graph outputs: a node is emitted right after everything it reads, so
 // one branch of a block is finished before the next one starts.
-std::vector<int> depth_first_order(const Graph& graph, const std::vector<int>& producer, bool reversed_inputs) {
+std::vector<int> depth_first_order(const Graph& graph, const std::vector<int>& producer,
+                                   bool reversed_inputs) {
   const std::size_t n = graph.nodes.size();
   std::vector<char> state(n, 0);  // 0 new, 1 on the stack, 2 emitted
   std::vector<int> order;
@@ -79,7 +80,8 @@ std::vector<int> min_live_order(const Graph& graph, const std::vector<int>& prod
           node.inputs.begin() + static_cast<std::ptrdiff_t>(k))
         continue;  // counted once
       const auto reads = std::count(node.inputs.begin(), node.inputs.end(), in);
-      if (readers_left[static_cast<std::size_t>(in)] == reads) delta -= static_cast<double>(activation_bytes(graph, in));
+      if (readers_left[static_cast<std::size_t>(in)] == reads)
+        delta -= static_cast<double>(activation_bytes(graph, in));
     }
     return delta;
   };
@@ -103,7 +105,8 @@ std::vector<int> min_live_order(const Graph& graph, const std::vector<int>& prod
     for (int d : dependents[static_cast<std::size_t>(i)])
       if (--waiting[static_cast<std::size_t>(d)] == 0) ready.push_back(d);
   }
-  if (order.size() != n) throw GraphError("candidate_orders: the graph has a cycle (it is not topologically sortable)");
+  if (order.size() != n)
+    throw GraphError("candidate_orders: the graph has a cycle (it is not topologically sortable)");
   return order;
 }
 

@@ -28,7 +28,8 @@ Liveness::Liveness(const Graph& graph, const std::vector<int>& order)
   for (std::size_t p = 0; p < order.size(); ++p) {
     const int node = order[p];
     if (node < 0 || static_cast<std::size_t>(node) >= n || position_[static_cast<std::size_t>(node)] >= 0)
-      throw GraphError("node order is not a permutation of the graph's nodes (entry " + std::to_string(p) + ")");
+      throw GraphError("node order is not a permutation of the graph's nodes (entry " + std::to_string(p) +
+                       ")");
     position_[static_cast<std::size_t>(node)] = static_cast<int>(p);
   }
   defined_.assign(graph.values.size(), -1);

@@ -10,7 +10,9 @@
 namespace conveyor {
 
 // A value computed at run time (not an initializer or folded constant).
-inline bool is_activation(const Graph& graph, int value) { return value >= 0 && !graph.value(value).is_constant(); }
+inline bool is_activation(const Graph& graph, int value) {
+  return value >= 0 && !graph.value(value).is_constant();
+}
 std::size_t activation_bytes(const Graph& graph, int value);
 
 // The producing node of each value id (-1 for graph inputs, constants and unused values).
