@@ -202,8 +202,12 @@ void add_split_command(CLI::App& app) {
   cmd->add_option("--out", o->out_dir, "Write the stages as DIR/stage_<i>.onnx");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
   cmd->footer(
+      "A pinned node may be any node of the ONNX file; one fused into another (BatchNormalization, Relu)\n"
+      "pins the cut after the node that absorbed it.\n"
       "Examples:\n  conveyor split resnet50.onnx --stages 3\n"
-      "  conveyor split bert.onnx --stages 2 --pin /encoder/layer.1/Add_1 --out stages/ --json");
+      "  conveyor split resnet50.onnx --stages 4 --threads 2 --out stages/ --json\n"
+      "  conveyor split bert.onnx --stages 2 --pin \\\n"
+      "    /encoder/encoder.layer/encoder.layer.1/encoder.layer.1.output/encoder.layer.1.output.LayerNorm/Add_1");
   cmd->callback([o] { run_split(*o); });
 }
 
