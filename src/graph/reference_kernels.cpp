@@ -804,6 +804,61 @@ RefKernel global_pool_kernel(const Ctx& c) {
   };
 }
 
+RefKernel pool_kernel(const Ctx& c) {
+  const bool is_max = c.n.op_type == "MaxPool";
+  const bool include_pad = c.n.attrs.get_int("count_include_pad", 0) != 0;
+  const auto kernel = c.n.attrs.get_ints("kernel_shape");
+  const auto strides = c.n.attrs.get_ints("strides");
+  const auto dil = c.n.attrs.get_ints("dilations", std::vector<int64_t>(kernel.size(), 1));
+  const auto pads = c.n.attrs.get_ints("pads");
+  const Shape in_shape = c.in[0].shape, out_shape = c.out[0].shape;
+  const std::size_t sp = in_shape.size() - 2;
+  if (c.in[0].dtype != DType::kFloat32 || kernel.size() != sp) unsupported(c, "needs float32 [N, C, spatial...]");
+  const Shape in_sp(in_shape.begin() + 2, in_shape.end()), out_sp(out_shape.begin() + 2, out_shape.end());
+  const int64_t planes = in_shape[0] * in_shape[1];
+  const int64_t in_area = shape_numel(in_sp), out_area = shape_numel(out_sp), window = shape_numel(kernel);
+  const auto in_str = strides_of(in_sp);
+  return [=](const void* const* in, void* const* out) {
+    const auto* x = static_cast<const float*>(in[0]);
+    auto* y = static_cast<float*>(out[0]);
+    std::vector<int64_t> o(sp), k(sp);
+    for (int64_t p = 0; p < planes; ++p) {
+      std::fill(o.begin(), o.end(), 0);
+      for (int64_t oi = 0; oi < out_area; ++oi) {
+        double acc = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
+        int64_t inside = 0, padded = 0;
+        std::fill(k.begin(), k.end(), 0);
+        for (int64_t w = 0; w < window; ++w) {
+          bool ok = true, in_pad = true;
+          int64_t off = 0;
+          for (std::size_t d = 0; d < sp; ++d) {
+            const int64_t pos = o[d] * strides[d] - pads[d] + k[d] * dil[d];
+            ok = ok && pos >= 0 && pos < in_sp[d];
+            in_pad = in_pad && pos >= -pads[d] && pos < in_sp[d] + pads[d + sp];
+            off += pos * in_str[d];
+          }
+          if (in_pad) ++padded;
+          if (ok) {
+            ++inside;
+            const double v = x[p * in_area + off];
+            acc = is_max ? std::max(acc, v) : acc + v;
+          }
+          for (std::size_t d = sp; d-- > 0;) {
+            if (++k[d] < kernel[d]) break;
+            k[d] = 0;
+          }
+        }
+        const int64_t count = include_pad ? padded : inside;
+        y[p * out_area + oi] = static_cast<float>(is_max ? acc : (count ? acc / static_cast<double>(count) : 0.0));
+        for (std::size_t d = sp; d-- > 0;) {
+          if (++o[d] < out_sp[d]) break;
+          o[d] = 0;
+        }
+      }
+    }
+  };
+}
+
 RefKernel pad_kernel(const Ctx& c) {
   const auto pads = c.n.attrs.get_ints("pads");
   const std::string mode = c.n.attrs.get_string("mode", "constant");
@@ -859,8 +914,10 @@ double resize_source(const std::string& mode, int64_t x, double scale, int64_t i
   const double xd = static_cast<double>(x);
   if (mode == "half_pixel") return (xd + 0.5) / scale - 0.5;
   if (mode == "pytorch_half_pixel") return out_len > 1 ? (xd + 0.5) / scale - 0.5 : 0.0;
-  if (mode == "align_corners")
-    return out_len == 1 ? 0.0 : xd * static_cast<double>(in_len - 1) / static_cast<double>(out_len - 1);
+  if (mode == "align_corners") {  // the ONNX reference uses the unrounded resized length in_len * scale
+    const double resized = static_cast<double>(in_len) * scale;
+    return out_len == 1 || resized <= 1.0 ? 0.0 : xd * static_cast<double>(in_len - 1) / (resized - 1.0);
+  }
   if (mode == "asymmetric") return xd / scale;
   if (mode == "tf_crop_and_resize")
     return out_len > 1 ? roi_start * static_cast<double>(in_len - 1) +
@@ -983,6 +1040,7 @@ const std::unordered_map<std::string, Maker>& makers() {
     t["BatchNormalization"] = batchnorm_kernel;
     t["GlobalAveragePool"] = t["GlobalMaxPool"] = global_pool_kernel;
     t["Pad"] = pad_kernel;
+    t["MaxPool"] = t["AveragePool"] = pool_kernel;
     t["Resize"] = resize_kernel;
     return t;
   }();

@@ -240,6 +240,8 @@ void infer_conv_transpose(Graph& g, Node& n) {
   const auto output_shape = n.attrs.get_ints("output_shape");
   const std::string auto_pad = n.attrs.get_string("auto_pad", "NOTSET");
   if (output_padding.size() != sp) throw GraphError("output_padding does not match spatial rank");
+  if (!output_shape.empty() && output_shape.size() != sp && output_shape.size() != sp + 2)
+    throw GraphError("output_shape " + detail::ints_str(output_shape) + " does not match the spatial rank");
   Shape out{x.shape[0], w.shape[1] * group};
   for (std::size_t i = 0; i < sp; ++i) {
     const int64_t ek = (kernel[i] - 1) * dilations[i] + 1;
@@ -792,9 +794,27 @@ const std::unordered_map<std::string, InferFn>& registry() {
 
 bool is_known_op(const std::string& op_type) { return registry().count(op_type) != 0; }
 
+namespace {
+
+// Inputs every node of the op must have (beyond these, infer functions check what they read).
+std::size_t required_inputs(const std::string& op) {
+  static const std::unordered_map<std::string, std::size_t> table = {
+      {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2}, {"Mod", 2}, {"And", 2}, {"Or", 2}, {"Xor", 2},
+      {"Equal", 2}, {"Less", 2}, {"Greater", 2}, {"LessOrEqual", 2}, {"GreaterOrEqual", 2}, {"PRelu", 2},
+      {"MatMul", 2}, {"Gemm", 2}, {"Conv", 2}, {"ConvTranspose", 2}, {"Gather", 2}, {"Expand", 2}, {"Tile", 2},
+      {"Reshape", 2}, {"LayerNormalization", 2}, {"Where", 3}, {"Range", 3}, {"BatchNormalization", 5}};
+  const auto it = table.find(op);
+  return it == table.end() ? 1 : it->second;
+}
+
+}  // namespace
+
 void infer_node(Graph& graph, Node& node) {
   const auto it = registry().find(node.op_type);
   if (it == registry().end()) throw GraphError("unsupported operator " + node.op_type);
+  for (std::size_t i = 0; i < required_inputs(node.op_type); ++i)
+    if (node.input(i) < 0) throw GraphError("input " + std::to_string(i) + " is required");
+  if (node.output(0) < 0 && node.op_type != "Split") throw GraphError("output 0 is required");
   for (int in : node.inputs)
     if (in >= 0 && !graph.value(in).typed) throw GraphError("input '" + graph.value(in).name + "' has no known type");
   it->second(graph, node);

@@ -93,6 +93,35 @@ TEST(Passes, ErfPatternBecomesGelu) {
   EXPECT_EQ(g.nodes[0].op_type, "Gelu");
 }
 
+// LayerNorm as exporters spell it before opset 17.
+ModelBuilder layernorm_pattern() {
+  ModelBuilder b(13);
+  b.input("x", {2, 3, 8}).output("y");
+  b.initializer("two", Tensor::from<float>({}, std::vector<float>{2.0f}));
+  b.initializer("eps", Tensor::from<float>({}, std::vector<float>{1e-5f}));
+  b.initializer("gamma", random_tensor({8}, 1));
+  b.initializer("beta", random_tensor({8}, 2));
+  ModelBuilder::attr(b.node("ReduceMean", {"x"}, {"mean"}), "axes", std::vector<int64_t>{-1});
+  b.node("Sub", {"x", "mean"}, {"d"});
+  b.node("Pow", {"d", "two"}, {"sq"});
+  ModelBuilder::attr(b.node("ReduceMean", {"sq"}, {"var"}), "axes", std::vector<int64_t>{-1});
+  b.node("Add", {"var", "eps"}, {"ve"});
+  b.node("Sqrt", {"ve"}, {"sd"});
+  b.node("Div", {"d", "sd"}, {"n"});
+  b.node("Mul", {"n", "gamma"}, {"m"});
+  b.node("Add", {"m", "beta"}, {"y"});
+  return b;
+}
+
+TEST(Passes, LayerNormPatternBecomesOneNode) {
+  const Graph g = parse(layernorm_pattern());
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  EXPECT_EQ(g.nodes[0].op_type, "LayerNormalization");
+  EXPECT_EQ(g.nodes[0].attrs.get_int("axis", 0), 2);
+  EXPECT_FLOAT_EQ(g.nodes[0].attrs.get_float("epsilon", 0), 1e-5f);
+  EXPECT_EQ(g.nodes[0].inputs.size(), 3u);
+}
+
 TEST(Passes, MatMulBiasAddFusesIntoBias) {
   ModelBuilder b(13);
   b.input("x", {2, 3, 8}).output("y");

@@ -20,13 +20,18 @@ void fold_batchnorm_into_conv(Graph& graph);
 // The exporter pattern x * 0.5 * (1 + erf(x / sqrt(2))) (any operand order) becomes one Gelu node.
 void fuse_gelu(Graph& graph);
 
+// The exporter pattern of LayerNorm over the last axis (ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt,
+// Div, then optionally Mul gamma and Add beta) becomes one LayerNormalization node.
+void fuse_layernorm(Graph& graph);
+
 // Marks oneDNN post-ops: a Conv/ConvTranspose/MatMul/Gemm followed by a constant per-channel bias Add
 // (moved into the bias input; MatMul gets a third "bias" input), then at most one residual Add of a
 // same-shaped value (PostOp::kSum), then unary activations (PostOp::kEltwise). Only single-consumer chains
 // are fused; the fused node takes over the last output.
 void fuse_post_ops(Graph& graph);
 
-// All of the above (after import): remove_identities, fold_batchnorm_into_conv, fuse_gelu, fuse_post_ops,
+// All of the above (after import): remove_identities, fold_batchnorm_into_conv, fuse_gelu, fuse_layernorm,
+// fuse_post_ops,
 // then dead-node removal.
 void optimize_graph(Graph& graph);
 
