@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 
+#include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/reference_kernels.hpp"
 #include "conveyor/graph/segment_export.hpp"
@@ -576,6 +577,63 @@ TEST(ChainedBert, StagesRunInOrderThroughReferenceKernelsReproduceTheModel) {
   }
 }
 
+// The executor: every stage compiled on its own (from its exported file, optimised again) and run in order.
+class ChainedEngine : public ::testing::TestWithParam<std::string> {};
+
+TensorMap engine_inputs(const std::string& name) {
+  if (name != "bert") {
+    Tensor image(DType::kFloat32, {1, 3, 64, 64});
+    cv::Mat view(std::vector<int>{1, 3, 64, 64}, CV_32F, image.raw());
+    cv::RNG(11).fill(view, cv::RNG::NORMAL, 0.0, 1.0);
+    return {{"input", image}};
+  }
+  const zoo::ZooOptions o = zoo_options("bert");
+  Tensor ids(DType::kInt64, {1, o.seq_len}), mask(DType::kInt64, {1, o.seq_len}),
+      types(DType::kInt64, {1, o.seq_len});
+  for (int64_t i = 0; i < o.seq_len; ++i) {
+    ids.data<int64_t>()[i] = (i * 13 + 5) % o.vocab;
+    mask.data<int64_t>()[i] = i < o.seq_len - 2 ? 1 : 0;
+    types.data<int64_t>()[i] = i % 2;
+  }
+  return {{"input_ids", ids}, {"attention_mask", mask}, {"token_type_ids", types}};
+}
+
+double max_abs(const Tensor& t) {
+  double worst = 0;
+  for (float v : t.values<float>()) worst = std::max(worst, static_cast<double>(std::abs(v)));
+  return worst;
+}
+
+TEST_P(ChainedEngine, StagesCompiledSeparatelyReproduceTheWholeModel) {
+  const LoadedModel& m = zoo_model(GetParam());
+  EngineOptions one_thread;
+  one_thread.threads = 1;
+  const TensorMap inputs = engine_inputs(GetParam());
+  const TensorMap whole = CompiledModel::compile(m.graph, one_thread).run(inputs);
+  for (int k : {2, 3, 5, 8}) {
+    PartitionOptions options;
+    options.stages = k;
+    const Partition p = partition_graph(m.graph, m.cost_ms, options);
+    TensorMap tensors = inputs;
+    for (std::size_t s = 0; s < p.stages.size(); ++s) {
+      const std::string bytes = export_stage(m.proto, m.graph, p, s).SerializeAsString();
+      CompiledModel stage = CompiledModel::compile(parse(bytes), one_thread);
+      TensorMap feed;
+      for (const TensorSpec& spec : stage.inputs()) feed[spec.name] = tensors.at(spec.name);
+      const TensorMap produced = stage.run(feed);
+      tensors.insert(produced.begin(), produced.end());
+    }
+    for (const auto& [name, expected] : whole) {
+      ASSERT_TRUE(tensors.count(name)) << name << " K=" << k;
+      EXPECT_LT(max_abs_diff(tensors.at(name), expected), 1e-4 * (1 + max_abs(expected)))
+          << GetParam() << " " << name << " K=" << k;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ChainedEngine, ::testing::Values("resnet50", "mobilenet_v2", "bert"),
+                         [](const auto& param_info) { return param_info.param; });
+
 // --- pins and errors
 // ----------------------------------------------------------------------------------------
 
@@ -789,10 +847,11 @@ TEST(SplitCommand, JsonPlanAndStageFiles) {
   EXPECT_GE(plan["balance"].get<double>(), 1.0);
   EXPECT_GE(plan["bottleneck_ms"].get<double>(), plan["lower_bound_ms"].get<double>());
 
-  const CommandOutput text = run_cli("split " + model.string() + " --stages 2 --bandwidth 10");
+  const CommandOutput text = run_cli("split " + model.string() + " --stages 2 --bandwidth 10 --measure 1");
   ASSERT_EQ(text.status, 0) << text.out;
   EXPECT_NE(text.out.find("balance"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("lower bound"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("measured (median of 1 runs"), std::string::npos) << text.out;
 
   const CommandOutput too_many = run_cli("split " + model.string() + " --stages 100000 --bandwidth 10");
   EXPECT_NE(too_many.status, 0);
