@@ -12,5 +12,6 @@ void add_zoo_command(CLI::App& app);
 void add_profile_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
+void add_split_command(CLI::App& app);
 
 }  // namespace conveyor::cli
