@@ -26,20 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-template <typename Fn>
-double median_ms(int iters, Fn&& fn) {
-  fn();  // warm-up
-  fn();
-  std::vector<double> ms;
-  for (int i = 0; i < iters; ++i) {
-    const auto t0 = Clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,35 +68,60 @@ int main(int argc, char** argv) {
     std::printf("model %s: %s, %.2f GFLOP, %zu nodes after optimisation\n", path.c_str(),
                 conveyor::shape_str(in.shape).c_str(), gflop, graph.nodes.size());
 
-    double conveyor_ms[3] = {0, 0, 0}, opencv_ms[3] = {0, 0, 0};
-    double max_diff = 0;
-    for (int threads : {1, 2}) {
-      conveyor::CompiledModel model = conveyor::CompiledModel::compile(graph, conveyor::EngineOptions{threads});
-      std::vector<conveyor::Tensor> out;
-      conveyor_ms[threads] = median_ms(iters, [&] { out = model.run({input}); });
-      if (have_opencv) {
-        cv::setNumThreads(threads);
-        cv::Mat cv_out;
-        opencv_ms[threads] = median_ms(iters, [&] {
-          net.setInput(blob);
-          cv_out = net.forward();
-        });
-        const float* a = out[0].data<float>();
-        const auto* b = reinterpret_cast<const float*>(cv_out.data);
-        for (int64_t i = 0; i < std::min<int64_t>(out[0].numel(), static_cast<int64_t>(cv_out.total())); ++i)
-          max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[i] - b[i])));
-      }
-      if (threads == 1)
-        std::printf("engine: %zu steps (%zu oneDNN, %zu reference, %zu reorders), arena %.1f MiB (%.1f MiB unplanned)\n",
-                    model.stats().steps, model.stats().dnnl_steps, model.stats().reference_steps, model.stats().reorders,
-                    static_cast<double>(model.stats().arena_bytes) / 1048576.0,
-                    static_cast<double>(model.stats().unplanned_bytes) / 1048576.0);
-      std::printf("threads %d: conveyor %.2f ms (%.1f GFLOP/s) | OpenCV DNN %.2f ms (%.1f GFLOP/s) | OpenCV/conveyor %.2fx\n",
-                  threads, conveyor_ms[threads], gflop / conveyor_ms[threads] * 1e3, opencv_ms[threads],
-                  gflop / opencv_ms[threads] * 1e3, opencv_ms[threads] / conveyor_ms[threads]);
+    // Both thread counts and both engines are measured in interleaved rounds, so drift from other load on
+    // the machine hits all four alike; medians over the rounds.
+    conveyor::CompiledModel one = conveyor::CompiledModel::compile(graph, conveyor::EngineOptions{1});
+    conveyor::CompiledModel two = conveyor::CompiledModel::compile(graph, conveyor::EngineOptions{2});
+    std::printf("engine: %zu steps (%zu oneDNN, %zu reference, %zu reorders), arena %.1f MiB (%.1f MiB unplanned)\n",
+                one.stats().steps, one.stats().dnnl_steps, one.stats().reference_steps, one.stats().reorders,
+                static_cast<double>(one.stats().arena_bytes) / 1048576.0,
+                static_cast<double>(one.stats().unplanned_bytes) / 1048576.0);
+    std::vector<conveyor::Tensor> out;
+    cv::Mat cv_out;
+    auto time_ms = [](auto&& fn) {
+      const auto t0 = Clock::now();
+      fn();
+      return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    };
+    auto run_opencv = [&](int threads) {
+      cv::setNumThreads(threads);
+      net.setInput(blob);
+      cv_out = net.forward();
+    };
+    std::vector<double> samples[4];  // conveyor 1, conveyor 2, OpenCV 1, OpenCV 2
+    for (int round = -2; round < iters; ++round) {  // two warm-up rounds
+      const double c1 = time_ms([&] { out = one.run({input}); });
+      const double c2 = time_ms([&] { out = two.run({input}); });
+      const double o1 = have_opencv ? time_ms([&] { run_opencv(1); }) : 0.0;
+      const double o2 = have_opencv ? time_ms([&] { run_opencv(2); }) : 0.0;
+      if (round < 0) continue;
+      samples[0].push_back(c1);
+      samples[1].push_back(c2);
+      samples[2].push_back(o1);
+      samples[3].push_back(o2);
     }
-    std::printf("2-thread speedup: conveyor %.2fx, OpenCV DNN %.2fx; max |conveyor - OpenCV| = %.3g\n",
-                conveyor_ms[1] / conveyor_ms[2], opencv_ms[1] / opencv_ms[2], max_diff);
+    double med[4];
+    for (int k = 0; k < 4; ++k) {
+      std::sort(samples[k].begin(), samples[k].end());
+      med[k] = samples[k][samples[k].size() / 2];
+    }
+    double max_diff = 0;
+    if (have_opencv) {
+      const float* a = out[0].data<float>();
+      const auto* b = reinterpret_cast<const float*>(cv_out.data);
+      for (int64_t i = 0; i < std::min<int64_t>(out[0].numel(), static_cast<int64_t>(cv_out.total())); ++i)
+        max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[i] - b[i])));
+    }
+    for (int t = 0; t < 2; ++t) {
+      std::printf("threads %d: conveyor %.2f ms (%.1f GFLOP/s)", t + 1, med[t], gflop / med[t] * 1e3);
+      if (have_opencv)
+        std::printf(" | OpenCV DNN %.2f ms (%.1f GFLOP/s) | OpenCV/conveyor %.2fx", med[2 + t],
+                    gflop / med[2 + t] * 1e3, med[2 + t] / med[t]);
+      std::printf("\n");
+    }
+    std::printf("2-thread speedup: conveyor %.2fx", med[0] / med[1]);
+    if (have_opencv) std::printf(", OpenCV DNN %.2fx; max |conveyor - OpenCV| = %.3g", med[2] / med[3], max_diff);
+    std::printf("\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "resnet50_bench: %s\n", e.what());
     return 1;

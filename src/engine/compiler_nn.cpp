@@ -123,7 +123,7 @@ bool Compiler::emit_conv(const Node& n) {
   auto step = std::make_unique<DnnlStep>();
   step->label = label_of(n);
   md_t src_md, weights_md, dst_md;
-  std::unique_ptr<dnnl::primitive_desc_base> pd_holder;
+  dnnl::primitive_desc_base pd_base;  // a handle to whichever primitive descriptor was made (sliced on purpose)
   if (!transposed) {
     const dnnl::convolution_forward::desc desc =
         b >= 0 ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg::convolution_direct, src_any,
@@ -132,12 +132,12 @@ bool Compiler::emit_conv(const Node& n) {
                : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg::convolution_direct, src_any,
                                                  w_any, dst_any, dims_of(strides), dims_of(dilations, 1), dims_of(pl),
                                                  dims_of(pr));
-    auto pd = std::make_unique<dnnl::convolution_forward::primitive_desc>(desc, attr, impl_.engine);
-    src_md = pd->src_desc();
-    weights_md = pd->weights_desc();
-    dst_md = pd->dst_desc();
-    step->primitive = dnnl::convolution_forward(*pd);
-    pd_holder = std::move(pd);
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, impl_.engine);
+    src_md = pd.src_desc();
+    weights_md = pd.weights_desc();
+    dst_md = pd.dst_desc();
+    step->primitive = dnnl::convolution_forward(pd);
+    pd_base = pd;
   } else {
     const dnnl::deconvolution_forward::desc desc =
         b >= 0 ? dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference, alg::deconvolution_direct,
@@ -146,12 +146,12 @@ bool Compiler::emit_conv(const Node& n) {
                : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference, alg::deconvolution_direct,
                                                    src_any, w_any, dst_any, dims_of(strides), dims_of(dilations, 1),
                                                    dims_of(pl), dims_of(pr));
-    auto pd = std::make_unique<dnnl::deconvolution_forward::primitive_desc>(desc, attr, impl_.engine);
-    src_md = pd->src_desc();
-    weights_md = pd->weights_desc();
-    dst_md = pd->dst_desc();
-    step->primitive = dnnl::deconvolution_forward(*pd);
-    pd_holder = std::move(pd);
+    const dnnl::deconvolution_forward::primitive_desc pd(desc, attr, impl_.engine);
+    src_md = pd.src_desc();
+    weights_md = pd.weights_desc();
+    dst_md = pd.dst_desc();
+    step->primitive = dnnl::deconvolution_forward(pd);
+    pd_base = pd;
   }
 
   const Slot src = in_layout(x, src_md);
@@ -170,7 +170,7 @@ bool Compiler::emit_conv(const Node& n) {
   memory(*step, DNNL_ARG_WEIGHTS, weights_md, weights_storage);
   if (b >= 0) memory(*step, DNNL_ARG_BIAS, bias_md, bias_storage);
   memory(*step, DNNL_ARG_DST, dst_md, dst.storage);
-  add_dnnl(std::move(step), *pd_holder);
+  add_dnnl(std::move(step), pd_base);
   return true;
 }
 
