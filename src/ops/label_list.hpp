@@ -1,6 +1,7 @@
 #pragma once
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,12 @@ class LabelList {
   std::filesystem::path path_;
   std::vector<std::string> labels_;
 };
+
+class ArgReader;
+
+// The labels of an optional `labels` arg (null when absent); a file that cannot be loaded is an
+// OpArgError on `labels`.
+std::shared_ptr<const LabelList> load_labels_arg(const ArgReader& reader,
+                                                 const std::optional<std::filesystem::path>& file);
 
 }  // namespace conveyor::ops

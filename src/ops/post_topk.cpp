@@ -53,13 +53,7 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   config->prefix = reader.string("prefix", "topk_");
   const auto labels_file = reader.optional_file("labels");
   reader.finish();
-  if (labels_file) {
-    try {
-      config->labels = LabelList::load(*labels_file);
-    } catch (const std::exception& e) {
-      throw reader.error("labels", "could not be loaded: " + std::string(e.what()));
-    }
-  }
+  config->labels = load_labels_arg(reader, labels_file);
   return make_operator([config](Sample& sample) { topk(sample, *config); });
 }
 

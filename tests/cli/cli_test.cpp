@@ -1,31 +1,23 @@
 // End-to-end tests of the conveyor binary: what a user types, what they get back.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
+#include "cli/run_command.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr together
-};
+using Output = conveyor::testing::CommandOutput;
 
+// stdout and stderr together
 Output conveyor(const std::string& args) {
-  const std::string command = std::string(CONVEYOR_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string text;
-  char buffer[4096];
-  while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+  return conveyor::testing::run_command(std::string(CONVEYOR_BINARY) + " " + args + " 2>&1");
 }
 
 class Cli : public ::testing::Test {

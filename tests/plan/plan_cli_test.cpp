@@ -1,7 +1,6 @@
 // End-to-end: conveyor profile -> plan -> simulate on the example image pipeline, with a private profile
 // directory (XDG_CACHE_HOME) and generated JPEGs.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,14 +9,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 
+#include "cli/run_command.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int status;
-  std::string text;
-};
+using Output = conveyor::testing::CommandOutput;
 
 class PlanCli : public ::testing::Test {
  protected:
@@ -33,14 +31,8 @@ class PlanCli : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
   static Output conveyor(const std::string& args, bool stderr_too = true) {
-    const std::string command = "XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + CONVEYOR_BINARY + " " +
-                                args + (stderr_too ? " 2>&1" : " 2>/dev/null");
-    FILE* pipe = popen(command.c_str(), "r");
-    std::string text;
-    char buffer[4096];
-    while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+    return conveyor::testing::run_command("XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + CONVEYOR_BINARY +
+                                         " " + args + (stderr_too ? " 2>&1" : " 2>/dev/null"));
   }
   static std::string example() {
     return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string();
