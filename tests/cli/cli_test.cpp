@@ -123,7 +123,7 @@ TEST_F(Cli, UnknownOpArgumentNamesItsLine) {
 }
 
 TEST_F(Cli, EveryCommandHasHelpWithAnExample) {
-  for (const char* command : {"demo", "run", "bench", "ops", "zoo"}) {
+  for (const char* command : {"demo", "run", "bench", "ops", "zoo", "profile", "plan", "simulate", "split"}) {
     const Output out = conveyor(std::string(command) + " --help");
     EXPECT_EQ(out.status, 0) << command;
     EXPECT_NE(out.text.find("Example"), std::string::npos) << command << ":\n" << out.text;
