@@ -25,6 +25,7 @@
 #include "conveyor/graph/segment_export.hpp"
 #include "conveyor/graph/zoo.hpp"
 #include "graph/onnx_model_builder.hpp"
+#include "support/opencv_oracle.hpp"
 
 namespace conveyor {
 namespace {
@@ -362,39 +363,10 @@ INSTANTIATE_TEST_SUITE_P(Zoo, ZooPartition, ::testing::Values("resnet50", "mobil
 // --- running the stages in order reproduces the model
 // -------------------------------------------------------
 
-// OpenCV 4.6 reads Clip only in its opset-6 form (min/max attributes); rewrite for OpenCV only.
-std::string opencv_bytes(onnx::ModelProto model) {
-  onnx::GraphProto& graph = *model.mutable_graph();
-  auto scalar = [&](const std::string& name) {
-    for (const auto& t : graph.initializer())
-      if (t.name() == name && t.raw_data().size() == sizeof(float)) {
-        float v = 0;
-        std::memcpy(&v, t.raw_data().data(), sizeof v);
-        return v;
-      }
-    throw std::runtime_error("no float scalar initializer " + name);
-  };
-  for (auto& node : *graph.mutable_node()) {
-    if (node.op_type() != "Clip" || node.input_size() != 3) continue;
-    const float low = scalar(node.input(1)), high = scalar(node.input(2));
-    node.mutable_input()->DeleteSubrange(1, 2);
-    for (const auto& [name, value] : {std::pair{"min", low}, std::pair{"max", high}}) {
-      auto* a = node.add_attribute();
-      a->set_name(name);
-      a->set_type(onnx::AttributeProto::FLOAT);
-      a->set_f(value);
-    }
-  }
-  return model.SerializeAsString();
-}
-
 using MatMap = std::map<std::string, cv::Mat>;
 
 MatMap run_opencv(const onnx::ModelProto& model, const MatMap& available) {
-  const std::string bytes = opencv_bytes(model);
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  cv::dnn::Net net = conveyor::testing::load_in_opencv(conveyor::testing::opencv_compatible_bytes(model));
   for (const auto& in : model.graph().input()) net.setInput(available.at(in.name()), in.name());
   std::vector<std::string> names;
   for (const auto& out : model.graph().output()) names.push_back(out.name());

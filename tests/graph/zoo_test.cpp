@@ -15,6 +15,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "support/opencv_oracle.hpp"
+
 namespace {
 
 using conveyor::zoo::ZooOptions;
@@ -304,44 +306,11 @@ TEST(ZooStructure, BertRejectsHeadsThatDoNotDivideHidden) {
 // lookup: "Blob input_ids not found in const blobs"), and with embeddings and mask cut off and fed as inputs
 // its shape computation still asserts in the encoder (shape_utils.hpp:170).
 
-float scalar_initializer(const onnx::GraphProto& graph, const std::string& name) {
-  for (const auto& tensor : graph.initializer()) {
-    if (tensor.name() != name) continue;
-    float value = 0;
-    if (tensor.raw_data().size() != sizeof value) throw std::runtime_error(name + " is not a float scalar");
-    std::memcpy(&value, tensor.raw_data().data(), sizeof value);
-    return value;
-  }
-  throw std::runtime_error("no initializer " + name);
-}
-
-// OpenCV 4.6 only parses Clip in its opset-6 form (min/max attributes; opencv/opencv#22424, fixed after
-// 4.6), while exporters at opset >= 11 pass min/max as inputs. Rewrite those nodes for OpenCV only; the
-// arithmetic is the same.
 std::string opencv_compatible_bytes(const std::string& name, const ZooOptions& options) {
-  onnx::ModelProto model = conveyor::zoo::build(name, options);
-  onnx::GraphProto& graph = *model.mutable_graph();
-  for (auto& node : *graph.mutable_node()) {
-    if (node.op_type() != "Clip" || node.input_size() != 3) continue;
-    const float low = scalar_initializer(graph, node.input(1));
-    const float high = scalar_initializer(graph, node.input(2));
-    node.mutable_input()->DeleteSubrange(1, 2);
-    for (const auto& [attribute_name, value] : {std::pair{"min", low}, std::pair{"max", high}}) {
-      auto* attribute = node.add_attribute();
-      attribute->set_name(attribute_name);
-      attribute->set_type(onnx::AttributeProto::FLOAT);
-      attribute->set_f(value);
-    }
-  }
-  return model.SerializeAsString();
+  return conveyor::testing::opencv_compatible_bytes(conveyor::zoo::build(name, options));
 }
 
-cv::dnn::Net load_in_opencv(const std::string& bytes) {
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  return net;
-}
+using conveyor::testing::load_in_opencv;
 
 cv::Mat random_images(int batch, int size, uint64_t seed) {
   cv::Mat images(std::vector<int>{batch, 3, size, size}, CV_32F);

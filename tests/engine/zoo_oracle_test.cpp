@@ -1,0 +1,54 @@
+// The executor against an independent implementation: every zoo CNN run by conveyor's engine and by
+// OpenCV DNN on the same bytes and the same random images must agree.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <opencv2/core.hpp>
+
+#include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/graph/onnx_import.hpp"
+#include "conveyor/graph/zoo.hpp"
+#include "support/opencv_oracle.hpp"
+
+namespace conveyor {
+namespace {
+
+class ZooCnnMatchesOpenCv : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ZooCnnMatchesOpenCv, SameLogitsOnRandomImages) {
+  zoo::ZooOptions options;
+  options.seed = 7;
+  options.batch = 2;
+  options.image_size = 96;  // whole architecture, smaller images: fast enough for every CI run
+  const onnx::ModelProto model = zoo::build(GetParam(), options);
+  const std::string bytes = model.SerializeAsString();
+
+  cv::Mat images(std::vector<int>{options.batch, 3, options.image_size, options.image_size}, CV_32F);
+  cv::RNG(11).fill(images, cv::RNG::NORMAL, 0.0, 1.0);
+
+  cv::dnn::Net net = testing::load_in_opencv(testing::opencv_compatible_bytes(model));
+  net.setInput(images, "input");
+  const cv::Mat expected = net.forward("logits");
+
+  CompiledModel compiled = CompiledModel::compile(parse_onnx(bytes.data(), bytes.size()), EngineOptions{1});
+  Tensor input(DType::kFloat32, {options.batch, 3, options.image_size, options.image_size});
+  std::memcpy(input.raw(), images.ptr<float>(), input.nbytes());
+  const Tensor logits = compiled.run({{"input", input}}).at("logits");
+
+  ASSERT_EQ(logits.numel(), static_cast<int64_t>(expected.total()));
+  const float* want = expected.ptr<float>();
+  double max_error = 0, max_magnitude = 0;
+  for (int64_t i = 0; i < logits.numel(); ++i) {
+    max_error = std::max(max_error, static_cast<double>(std::abs(logits.data<float>()[i] - want[i])));
+    max_magnitude = std::max(max_magnitude, static_cast<double>(std::abs(want[i])));
+  }
+  EXPECT_GT(max_magnitude, 0.1) << "degenerate logits would make the comparison meaningless";
+  EXPECT_LE(max_error, 1e-4 * std::max(1.0, max_magnitude)) << GetParam() << ": max |conveyor - OpenCV| = " << max_error;
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooCnnMatchesOpenCv, ::testing::Values("resnet18", "resnet50", "mobilenet_v2", "tinycnn"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace conveyor
