@@ -264,8 +264,12 @@ void Pipeline::submit(Sample sample, ResultCallback on_done) {
   request->seq = st.next_seq++;
   ++st.in_flight;
   lock.unlock();
-  // The queue stays open while a token is held (shutdown waits for in_flight == 0 before closing).
-  first.push(request);
+  // The queue stays open while a token is held (shutdown waits for in_flight == 0 before closing), so this
+  // only fails if that invariant breaks; the request still gets its one result.
+  if (!first.push(request)) {
+    request->error = RequestError{RequestError::Kind::kCancelled, "", "pipeline closed"};
+    st.finish(std::move(request));
+  }
 }
 
 std::future<Result> Pipeline::submit(Sample sample) {
