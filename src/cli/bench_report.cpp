@@ -72,7 +72,10 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                        b.name, 100 * b.utilization, b.service.mean_ms, b.workers,
                        b.service.mean_ms > 0 ? 1000.0 * b.workers / b.service.mean_ms : 0.0);
   }
-  if (predicted) out += "\n" + format_prediction_comparison(*predicted, r);
+  if (predicted) {
+    out += '\n';
+    out += format_prediction_comparison(*predicted, r);
+  }
   return out;
 }
 
@@ -112,14 +115,14 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                             {"latency_ms", {{"p50", finite_or_null(n.p50_ms)}, {"p99", finite_or_null(n.p99_ms)}}}};
     };
     // The simulator's numbers lead (it models the runtime's queues and tokens); the analytic model's follow.
-    nlohmann::json predicted = numbers(p->simulated);
-    predicted["source"] = "simulation";
-    predicted["workload"] = p->workload;
-    predicted["analytic"] = numbers(p->analytic);
-    predicted["measured_over_predicted"] = {{"throughput", ratio_json(r.throughput_rps, p->simulated.throughput_rps)},
-                                            {"p50", ratio_json(r.latency.p50_ms, p->simulated.p50_ms)},
-                                            {"p99", ratio_json(r.latency.p99_ms, p->simulated.p99_ms)}};
-    j["predicted"] = predicted;
+    nlohmann::json out = numbers(p->simulated);
+    out["source"] = "simulation";
+    out["workload"] = p->workload;
+    out["analytic"] = numbers(p->analytic);
+    out["measured_over_predicted"] = {{"throughput", ratio_json(r.throughput_rps, p->simulated.throughput_rps)},
+                                      {"p50", ratio_json(r.latency.p50_ms, p->simulated.p50_ms)},
+                                      {"p99", ratio_json(r.latency.p99_ms, p->simulated.p99_ms)}};
+    j["predicted"] = out;
   }
   return j;
 }

@@ -75,7 +75,8 @@ class AutoPlan : public ::testing::Test {
     const Output show = conveyor("profile --show " + example() + " --json");
     EXPECT_EQ(show.status, 0) << show.err;
     std::map<std::string, std::map<int, int>> found;
-    for (const auto& p : nlohmann::json::parse(show.out).at("profiles"))
+    const auto j = nlohmann::json::parse(show.out);
+    for (const auto& p : j.at("profiles"))
       found[p.at("stage").get<std::string>()][p.at("threads").get<int>()] = p.at("samples").get<int>();
     return found;
   }
@@ -149,7 +150,7 @@ TEST_F(AutoPlan, ManualBenchAddsItsMeasurementsToTheStoreAndPredictsOnceTheyExis
 
   // Each stage ran with one thread: 25 measured service times each (warmup not counted).
   const auto stored = stored_profiles();
-  ASSERT_EQ(stored.size(), 2u);
+  ASSERT_EQ(stored.size(), 2u) << first.err;
   for (const char* stage : {"decode", "preprocess"}) EXPECT_EQ(stored.at(stage).at(1), 25) << stage;
 
   const std::vector<double> arrivals = conveyor::plan::ProfileStore(store_dir()).arrivals("image-classify");
