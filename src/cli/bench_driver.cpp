@@ -21,6 +21,7 @@ LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs,
   load.requests = options.requests;
   load.warmup = options.warmup;
   load.rate_rps = options.rate_rps;
+  load.on_result = options.on_result;
   int workers = 0;
   for (const auto& stage : pipeline.placement()) workers += static_cast<int>(stage.size());
   load.concurrency = options.concurrency > 0 ? options.concurrency : 2 * workers;

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ struct BenchOptions {
   std::optional<double> rate_rps;
   bool json = false;
   bool progress = true;
+  std::function<void(const Result&)> on_result;  // every measured result (on a pipeline thread)
 };
 
 // Drives `pipeline` with samples whose `input_tensor` cycles through `inputs` (shared, not copied).

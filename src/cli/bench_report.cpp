@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
@@ -13,7 +15,41 @@ std::size_t bottleneck_stage(const PipelineMetrics& metrics) {
   return worst;
 }
 
-std::string format_bench_report(const BenchContext& context, const LoadResult& r) {
+namespace {
+
+// measured / predicted, or "-" when the prediction is zero or infinite.
+std::string ratio(double measured, double predicted) {
+  if (!(predicted > 0) || !std::isfinite(predicted)) return "-";
+  return fmt::format("{:.2f}", measured / predicted);
+}
+
+nlohmann::json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
+
+nlohmann::json ratio_json(double measured, double predicted) {
+  if (!(predicted > 0) || !std::isfinite(predicted)) return nlohmann::json();
+  return measured / predicted;
+}
+
+}  // namespace
+
+std::string format_prediction_comparison(const Predictions& p, const LoadResult& r) {
+  std::string out = fmt::format("predicted (stored profiles, {}) vs measured:\n", p.workload);
+  out += fmt::format("  {:<12} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "", "analytic", "simulated", "measured",
+                     "meas/ana", "meas/sim");
+  auto row = [&](const char* what, double analytic, double simulated, double measured) {
+    out += fmt::format("  {:<12} {:>10.2f} {:>10.2f} {:>10.2f} {:>9} {:>9}\n", what, analytic, simulated, measured,
+                       ratio(measured, analytic), ratio(measured, simulated));
+  };
+  row("req/s", p.analytic.throughput_rps, p.simulated.throughput_rps, r.throughput_rps);
+  row("p50 ms", p.analytic.p50_ms, p.simulated.p50_ms, r.latency.p50_ms);
+  row("p99 ms", p.analytic.p99_ms, p.simulated.p99_ms, r.latency.p99_ms);
+  return out;
+}
+
+std::string format_bench_report(const BenchContext& context, const LoadResult& r,
+                                const std::optional<Predictions>& predicted) {
   std::string out;
   out += fmt::format("pipeline {}: {} stages on {}\n", context.pipeline, r.pipeline.stages.size(),
                      Topology::detect().describe());
@@ -36,10 +72,15 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                        b.name, 100 * b.utilization, b.service.mean_ms, b.workers,
                        b.service.mean_ms > 0 ? 1000.0 * b.workers / b.service.mean_ms : 0.0);
   }
+  if (predicted) {
+    out += '\n';
+    out += format_prediction_comparison(*predicted, r);
+  }
   return out;
 }
 
-nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& r) {
+nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& r,
+                                 const std::optional<Predictions>& predicted) {
   auto summary = [](const LatencySummary& s) {
     return nlohmann::json{{"mean", s.mean_ms}, {"p50", s.p50_ms}, {"p90", s.p90_ms}, {"p99", s.p99_ms}, {"max", s.max_ms}};
   };
@@ -68,6 +109,21 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                    {"stages", stages}};
   if (!r.pipeline.stages.empty()) j["bottleneck"] = r.pipeline.stages[bottleneck_stage(r.pipeline)].name;
   if (r.errors) j["first_error"] = r.first_error;
+  if (const auto& p = predicted) {
+    auto numbers = [](const PredictedNumbers& n) {
+      return nlohmann::json{{"throughput_rps", n.throughput_rps},
+                            {"latency_ms", {{"p50", finite_or_null(n.p50_ms)}, {"p99", finite_or_null(n.p99_ms)}}}};
+    };
+    // The simulator's numbers lead (it models the runtime's queues and tokens); the analytic model's follow.
+    nlohmann::json out = numbers(p->simulated);
+    out["source"] = "simulation";
+    out["workload"] = p->workload;
+    out["analytic"] = numbers(p->analytic);
+    out["measured_over_predicted"] = {{"throughput", ratio_json(r.throughput_rps, p->simulated.throughput_rps)},
+                                      {"p50", ratio_json(r.latency.p50_ms, p->simulated.p50_ms)},
+                                      {"p99", ratio_json(r.latency.p99_ms, p->simulated.p99_ms)}};
+    j["predicted"] = out;
+  }
   return j;
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -7,6 +8,18 @@
 
 namespace conveyor::cli {
 
+struct PredictedNumbers {
+  double throughput_rps = 0;
+  double p50_ms = 0, p99_ms = 0;  // infinite when the model calls the load unstable
+};
+
+// The models' predictions for the configuration that was run, from stored profiles.
+struct Predictions {
+  std::string workload;  // as the models saw it
+  PredictedNumbers analytic;
+  PredictedNumbers simulated;
+};
+
 struct BenchContext {
   std::string pipeline;
   std::string load;       // "closed loop, concurrency 4" / "open loop, 200 req/s Poisson"
@@ -14,8 +27,14 @@ struct BenchContext {
 };
 
 // The human report: totals, latency percentiles, then one row per stage and the bottleneck.
-std::string format_bench_report(const BenchContext& context, const LoadResult& result);
-nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& result);
+// With `predicted`, the models' numbers are shown next to the measured ones ("predicted" in the JSON).
+std::string format_bench_report(const BenchContext& context, const LoadResult& result,
+                                const std::optional<Predictions>& predicted = std::nullopt);
+nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& result,
+                                 const std::optional<Predictions>& predicted = std::nullopt);
+
+// Predicted (analytic, simulated) vs measured throughput / p50 / p99 and measured / predicted.
+std::string format_prediction_comparison(const Predictions& predicted, const LoadResult& result);
 
 // The stage that limits throughput: the highest utilisation.
 std::size_t bottleneck_stage(const PipelineMetrics& metrics);

@@ -1,8 +1,12 @@
 #include <cstdio>
 
+#include "cli/auto_plan.hpp"
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
 #include "cli/pipeline_file.hpp"
+#include "cli/predicted_performance.hpp"
+#include "cli/run_history.hpp"
+#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -14,16 +18,50 @@ struct BenchCommand {
   BenchOptions bench;
 };
 
+// The load the bench put on the pipeline, as the models take it.
+plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& config, const PipelineMetrics& metrics) {
+  if (bench.rate_rps) return plan::Workload::open(*bench.rate_rps, config.options.max_in_flight);
+  int workers = 0;
+  for (const auto& stage : metrics.stages) workers += stage.workers;
+  return plan::Workload::closed(bench.concurrency > 0 ? bench.concurrency : 2 * workers,
+                                config.options.max_in_flight);
+}
+
 void run(const BenchCommand& o) {
   const std::vector<Tensor> inputs = read_input_tensors(o.inputs);
-  LoadedPipeline loaded = start_pipeline(o.pipeline);
+  PipelineConfig config = load_pipeline_config(o.pipeline);
+  PlannedLoad planned_load;
+  planned_load.rate_rps = o.bench.rate_rps;
+  if (o.bench.concurrency > 0) planned_load.concurrency = o.bench.concurrency;
+  const std::optional<plan::Plan> chosen = apply_auto_plan(config, inputs, o.input_tensor, planned_load);
+  RunHistory history(config.stages.size());  // before the pipeline: outlives its callbacks
+  LoadedPipeline loaded = start_pipeline(std::move(config));
+
+  BenchOptions bench = o.bench;
+  bench.on_result = [&history](const Result& result) { history.add(result); };
   BenchContext context{loaded.config.name, "", 0};
-  const LoadResult result = bench_pipeline(*loaded.pipeline, inputs, o.input_tensor, o.bench, context);
+  const LoadResult result = bench_pipeline(*loaded.pipeline, inputs, o.input_tensor, bench, context);
   loaded.pipeline->shutdown();
+
+  // Predicted from the profiles stored before this run is added to them.
+  const std::string cpu = Topology::detect().cpu_model();
+  plan::ProfileStore store;
+  std::optional<Predictions> predicted;
+  try {
+    predicted = predict_configuration(loaded.config, result.pipeline, store, cpu,
+                                      bench_workload(o.bench, loaded.config, result.pipeline), chosen);
+    if (!predicted && !o.bench.json)
+      std::fprintf(stderr, "no prediction: not every stage has a stored profile at the thread count it ran with\n");
+  } catch (const std::exception& error) {
+    if (!o.bench.json) std::fprintf(stderr, "no prediction: %s\n", error.what());
+  }
+  const std::string saved = history.save(loaded.config, result.pipeline, store, cpu);
+  if (!o.bench.json) std::fprintf(stderr, "%s\n", saved.c_str());  // --json: nothing but the JSON object
+
   if (o.bench.json)
-    std::printf("%s\n", bench_report_json(context, result).dump(2).c_str());
+    std::printf("%s\n", bench_report_json(context, result, predicted).dump(2).c_str());
   else
-    std::printf("%s", format_bench_report(context, result).c_str());
+    std::printf("%s", format_bench_report(context, result, predicted).c_str());
 }
 
 }  // namespace
@@ -45,7 +83,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--json", o->bench.json, "Print one JSON object instead of the table");
   cmd->footer(
       "Examples:\n  conveyor bench examples/image_classify.yaml --input images/ --requests 1000 --concurrency 8\n"
-      "  conveyor bench examples/image_classify.yaml --input images/ --rate 50 --json");
+      "  conveyor bench examples/image_classify.yaml --input images/ --rate 50 --json\n"
+      "With stored profiles (conveyor profile) the report adds predicted vs measured numbers; with `plan: auto`\n"
+      "in the file the planner picks each stage's workers/threads/cores. Every bench adds what it measured\n"
+      "to the profile history.");
   cmd->callback([o] { run(*o); });
 }
 

@@ -5,11 +5,14 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/auto_plan.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
 #include "cli/pipeline_file.hpp"
 #include "cli/progress_bar.hpp"
+#include "cli/run_history.hpp"
 #include "cli/tensor_json.hpp"
+#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -39,9 +42,26 @@ nlohmann::json result_json(const Result& r, const std::string& input_tensor, std
   return j;
 }
 
+// plan: auto profiles missing stages on the first few inputs (all of them would be needlessly slow).
+std::vector<Tensor> profiling_inputs(const std::vector<std::filesystem::path>& files) {
+  constexpr std::size_t kMaxProfilingInputs = 16;
+  std::vector<Tensor> tensors;
+  for (const auto& file : files) {
+    if (tensors.size() == kMaxProfilingInputs) break;
+    try {
+      tensors.push_back(sample_from_file(file, "bytes", 0).at("bytes"));
+    } catch (const std::exception&) {  // unreadable: reported when run reaches it
+    }
+  }
+  return tensors;
+}
+
 int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
-  LoadedPipeline loaded = start_pipeline(o.pipeline);
+  PipelineConfig config = load_pipeline_config(o.pipeline);
+  if (config.plan == PlanMode::kAuto) apply_auto_plan(config, profiling_inputs(files), o.input_tensor, {});
+  RunHistory history(config.stages.size());  // before the pipeline: outlives its callbacks
+  LoadedPipeline loaded = start_pipeline(std::move(config));
   std::ofstream out(o.output);
   if (!out) throw std::runtime_error("cannot write '" + o.output + "'");
 
@@ -71,6 +91,7 @@ int run(const RunOptions& o) {
       continue;
     }
     loaded.pipeline->submit(std::move(sample), [&](Result&& r) {
+      history.add(r);
       write_in_order(r.sample.id, result_json(r, o.input_tensor, o.max_values).dump(), r.ok());
     });
     progress.update(done, files.size());
@@ -80,7 +101,10 @@ int run(const RunOptions& o) {
     progress.update(done, files.size());
   }
   progress.finish();
+  const PipelineMetrics metrics = loaded.pipeline->metrics();
   loaded.pipeline->shutdown();
+  plan::ProfileStore store;
+  std::fprintf(stderr, "%s\n", history.save(loaded.config, metrics, store, Topology::detect().cpu_model()).c_str());
   out.flush();
   std::fprintf(stderr, "%zu inputs: %llu ok, %llu failed -> %s\n", files.size(),
                static_cast<unsigned long long>(files.size() - failed), static_cast<unsigned long long>(failed.load()),

@@ -6,7 +6,6 @@
 #include <set>
 #include <stdexcept>
 
-#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -124,6 +123,59 @@ std::vector<int> parse_thread_counts(const std::string& text) {
   }
   if (counts.empty()) throw std::invalid_argument("--threads: no thread counts in '" + text + "'");
   return {counts.begin(), counts.end()};
+}
+
+std::vector<std::string> profile_missing_stages(const PipelineConfig& config, std::vector<Sample> inputs,
+                                                const std::vector<int>& threads, plan::ProfileStore& store,
+                                                const plan::ProfileRunOptions& run,
+                                                const std::function<void(const std::string&)>& announce,
+                                                const Topology& machine) {
+  std::vector<bool> missing;
+  std::size_t last_missing = 0;
+  for (std::size_t s = 0; s < config.stages.size(); ++s) {
+    missing.push_back(!store.lookup(stage_identity(config, config.stages[s]), 1, machine.cpu_model()));
+    if (missing.back()) last_missing = s;
+  }
+  std::vector<std::string> measured;
+  if (std::find(missing.begin(), missing.end(), true) == missing.end()) return measured;
+  if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
+  const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
+  for (std::size_t s = 0; s <= last_missing; ++s) {
+    const StageConfig& stage = config.stages[s];
+    std::vector<Sample> next;
+    if (!missing[s]) {  // only its outputs are needed: one pass over the inputs
+      plan::ProfileRunOptions once;
+      once.requests = inputs.size();
+      once.warmup = 0;
+      once.pin = run.pin;
+      next = plan::profile_stage(specs[s], 1, inputs, once, machine).outputs;
+    } else {
+      announce(stage.name);
+      for (int t : threads) {
+        plan::StageMeasurement m = plan::profile_stage(specs[s], t, inputs, run, machine);
+        store.record(stage_identity(config, stage), stage.name, t, m.service, machine.cpu_model());
+        if (next.empty()) next = std::move(m.outputs);
+      }
+      measured.push_back(stage.name);
+    }
+    inputs = std::move(next);
+  }
+  return measured;
+}
+
+void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
+  if (plan.stages.size() != config.stages.size())
+    throw std::logic_error(fmt::format("the plan has {} stages, '{}' has {}", plan.stages.size(), config.name,
+                                       config.stages.size()));
+  for (std::size_t s = 0; s < plan.stages.size(); ++s) {
+    StageConfig& stage = config.stages[s];
+    const plan::StagePlan& chosen = plan.stages[s];
+    stage.workers = chosen.workers;
+    stage.threads = chosen.threads;
+    stage.cores.kind = CoreSpec::Kind::kIds;
+    stage.cores.ids = chosen.cores();
+    stage.cores.shared = chosen.share_cores;
+  }
 }
 
 }  // namespace conveyor::cli

@@ -1,10 +1,13 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/plan/planner.hpp"
+#include "conveyor/plan/profile_stage.hpp"
 #include "conveyor/plan/profile_store.hpp"
+#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 
@@ -28,5 +31,18 @@ std::vector<int> parse_core_budget(const std::string& text);
 std::vector<int> parse_thread_counts(const std::string& text);
 
 std::string profile_command_hint(const PipelineConfig& config, const std::string& threads);
+
+// Measures, at each of `threads`, every stage with no stored 1-thread profile on this CPU and stores the
+// times (what `conveyor profile` does for all stages). Earlier stages run once over `inputs` only to
+// produce the later stages' inputs. `announce` is told each stage before it is measured. Returns the
+// names of the stages measured.
+std::vector<std::string> profile_missing_stages(const PipelineConfig& config, std::vector<Sample> inputs,
+                                                const std::vector<int>& threads, plan::ProfileStore& store,
+                                                const plan::ProfileRunOptions& run,
+                                                const std::function<void(const std::string&)>& announce,
+                                                const Topology& machine = Topology::detect());
+
+// Writes the plan's workers, threads and core ids into the stages of `config` (same order and names).
+void apply_plan(PipelineConfig& config, const plan::Plan& plan);
 
 }  // namespace conveyor::cli

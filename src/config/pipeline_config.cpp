@@ -5,6 +5,8 @@
 //   queue_capacity: 8        # optional, >= 1: default input-queue capacity of every stage (default 16)
 //   ordering: in_order       # optional: in_order (results in submit order) | completion (as they finish)
 //   on_full: block           # optional: block | fail — what submit does when max_in_flight is reached
+//   plan: manual             # optional: manual (stages as written) | auto (run/bench take each stage's
+//                            #   workers/threads/cores from the planner and stored profiles)
 //   stages:                  # required, a non-empty list, in data-flow order
 //     - name: decode         # required, unique among the stages
 //       op: image.decode     # required, an operator registry name (`conveyor ops` lists them)
@@ -45,7 +47,8 @@ using config_detail::line_of;
 using config_detail::MappingReader;
 
 const std::vector<std::string> kPipelineKeys = {"name",     "max_in_flight", "queue_capacity",
-                                                "ordering", "on_full",       "stages"};
+                                                "ordering", "on_full",       "stages",
+                                                "plan"};
 const std::vector<std::string> kStageKeys = {"name",    "op",          "workers",        "cores",
                                              "threads", "share_cores", "queue_capacity", "args"};
 
@@ -218,6 +221,10 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
   if (top.has("on_full")) {
     options.on_full =
         top.choice("on_full", {"block", "fail"}) == "block" ? FullPolicy::kBlock : FullPolicy::kFail;
+  }
+
+  if (top.has("plan")) {
+    config.plan = top.choice("plan", {"manual", "auto"}) == "auto" ? PlanMode::kAuto : PlanMode::kManual;
   }
 
   top.require("stages");

@@ -37,9 +37,10 @@ void drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
       std::lock_guard lock(tally.mutex);
       ++tally.outstanding;
     }
-    pipeline.submit(make_sample(first + i), [&tally, scheduled, measured](Result&& result) {
+    pipeline.submit(make_sample(first + i), [&tally, &spec, scheduled, measured](Result&& result) {
       const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count();
       if (measured) tally.latency.record(static_cast<uint64_t>(nanos));
+      if (measured && spec.on_result) spec.on_result(result);
       {
         std::lock_guard lock(tally.mutex);
         --tally.outstanding;

@@ -196,9 +196,12 @@ TEST(PipelineConfig, UnknownStageKey) {
   EXPECT_THAT(error.what(), HasSubstr("workers"));  // lists what is allowed
 }
 
-TEST(PipelineConfig, ReservedPlanKeyIsRejected) {
-  const std::string yaml = "plan: auto\nstages:\n  - {name: a, op: o}\n";
-  EXPECT_EQ(parse_error(yaml).key(), "plan");
+TEST(PipelineConfig, PlanKeyIsManualOrAuto) {
+  EXPECT_EQ(parse_pipeline_config("stages:\n  - {name: a, op: o}\n", "p.yaml").plan, PlanMode::kManual);
+  EXPECT_EQ(parse_pipeline_config("plan: auto\nstages:\n  - {name: a, op: o}\n", "p.yaml").plan, PlanMode::kAuto);
+  const ConfigError error = parse_error("stages:\n  - {name: a, op: o}\nplan: bogus\n");
+  EXPECT_EQ(error.key(), "plan");
+  EXPECT_EQ(error.line(), 3);
 }
 
 struct BadValueCase {

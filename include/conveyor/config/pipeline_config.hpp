@@ -38,8 +38,12 @@ struct StageConfig {
   std::map<std::string, int> arg_lines;  // line of each key under args
 };
 
+// plan: manual keeps each stage's workers/cores/threads as written; auto lets the planner choose them.
+enum class PlanMode { kManual, kAuto };
+
 struct PipelineConfig {
   std::string name;
+  PlanMode plan = PlanMode::kManual;
   std::filesystem::path file;      // the YAML file ("<string>" when parsed from text)
   std::filesystem::path base_dir;  // relative paths resolve against it
   PipelineOptions options;

@@ -17,6 +17,8 @@ struct LoadSpec {
   std::optional<double> rate_rps;   // open loop
   uint64_t seed = 1;
   std::function<void(uint64_t done, uint64_t total)> on_progress;  // called from the driver thread
+  // Called with every measured request's result, on a pipeline thread (keep it short).
+  std::function<void(const Result& result)> on_result;
 };
 
 struct LoadResult {

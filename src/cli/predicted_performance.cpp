@@ -1,0 +1,43 @@
+#include "cli/predicted_performance.hpp"
+
+#include "cli/stage_profiles.hpp"
+#include "conveyor/plan/performance_model.hpp"
+#include "conveyor/plan/simulator.hpp"
+
+namespace conveyor::cli {
+
+std::optional<Predictions> predict_configuration(const PipelineConfig& config, const PipelineMetrics& metrics,
+                                                 const plan::ProfileStore& store, const std::string& cpu_model,
+                                                 const plan::Workload& workload,
+                                                 const std::optional<plan::Plan>& chosen) {
+  if (metrics.stages.size() != config.stages.size()) return std::nullopt;
+  std::vector<plan::ModelStage> stages;
+  const std::vector<plan::ModelStage> planned = chosen ? chosen->model_stages() : std::vector<plan::ModelStage>{};
+  for (std::size_t s = 0; s < config.stages.size(); ++s) {
+    plan::ModelStage m;
+    m.name = config.stages[s].name;
+    m.workers = std::max(1, metrics.stages[s].workers);
+    m.threads = std::max(1, metrics.stages[s].threads_per_worker);
+    const auto entry = store.lookup(stage_identity(config, config.stages[s]), m.threads, cpu_model);
+    if (!entry || entry->count() == 0) return std::nullopt;
+    m.service = entry->service_time();
+    if (s < planned.size()) m.shared_group = planned[s].shared_group;
+    stages.push_back(std::move(m));
+  }
+  Predictions p;
+  p.workload = workload.describe();
+  const plan::Prediction a = plan::predict(stages, workload);
+  p.analytic = {a.throughput_rps, a.latency_p50_s * 1e3, a.latency_p99_s * 1e3};
+
+  plan::SimOptions sim;
+  sim.workload = workload;
+  sim.in_order = config.options.ordering == Ordering::kInOrder;
+  std::vector<plan::SimStage> sim_stages = plan::sim_stages(stages, config.options.queue_capacity);
+  for (std::size_t s = 0; s < sim_stages.size(); ++s)
+    if (config.stages[s].queue_capacity) sim_stages[s].queue_capacity = config.stages[s].queue_capacity;
+  const plan::SimResult r = plan::simulate(sim_stages, sim);
+  p.simulated = {r.throughput_rps, r.latency.p50 * 1e3, r.latency.p99 * 1e3};
+  return p;
+}
+
+}  // namespace conveyor::cli

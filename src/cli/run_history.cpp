@@ -1,0 +1,46 @@
+#include "cli/run_history.hpp"
+
+#include <fmt/format.h>
+
+#include "cli/stage_profiles.hpp"
+
+namespace conveyor::cli {
+
+RunHistory::RunHistory(std::size_t stages)
+    : service_s_(stages),
+      steady_origin_(Clock::now()),
+      unix_origin_s_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+
+void RunHistory::add(const Result& result) {
+  if (!result.ok()) return;
+  const auto& times = result.sample.stage_times;
+  const double arrival = unix_origin_s_ + std::chrono::duration<double>(result.sample.submitted - steady_origin_).count();
+  std::lock_guard lock(mutex_);
+  arrivals_unix_s_.push_back(arrival);
+  for (std::size_t s = 0; s < times.size() && s < service_s_.size(); ++s)
+    if (times[s].finished > times[s].started)
+      service_s_[s].push_back(std::chrono::duration<double>(times[s].finished - times[s].started).count());
+}
+
+std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics& metrics,
+                             plan::ProfileStore& store, const std::string& cpu_model) {
+  std::lock_guard lock(mutex_);
+  std::size_t recorded = 0, samples = 0;
+  try {
+    for (std::size_t s = 0; s < service_s_.size() && s < config.stages.size(); ++s) {
+      if (service_s_[s].empty()) continue;
+      const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
+      store.record(stage_identity(config, config.stages[s]), config.stages[s].name, threads, service_s_[s],
+                   cpu_model);
+      ++recorded;
+      samples += service_s_[s].size();
+    }
+    if (!arrivals_unix_s_.empty()) store.record_arrivals(config.name, arrivals_unix_s_);
+  } catch (const std::exception& error) {
+    return fmt::format("warning: could not add this run to the profile history: {}", error.what());
+  }
+  return fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}", samples, recorded,
+                     arrivals_unix_s_.size(), store.dir().string());
+}
+
+}  // namespace conveyor::cli

@@ -1,0 +1,33 @@
+#pragma once
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "conveyor/config/pipeline_config.hpp"
+#include "conveyor/plan/profile_store.hpp"
+#include "conveyor/runtime/pipeline.hpp"
+
+namespace conveyor::cli {
+
+// What a `run` or `bench` observed, kept for the profile store: each stage's per-item service times and
+// every request's arrival time. add() is called from result callbacks, so it only copies a few numbers.
+class RunHistory {
+ public:
+  explicit RunHistory(std::size_t stages);
+
+  void add(const Result& result);  // thread-safe; failed requests are skipped
+
+  // Appends each stage's service times at the thread count it ran with (from `metrics`) and the arrival
+  // times to `store`. Returns a one-line summary for stderr; store errors become a warning in it.
+  std::string save(const PipelineConfig& config, const PipelineMetrics& metrics, plan::ProfileStore& store,
+                   const std::string& cpu_model);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::vector<double>> service_s_;  // per stage
+  std::vector<double> arrivals_unix_s_;
+  Clock::time_point steady_origin_;
+  double unix_origin_s_ = 0;
+};
+
+}  // namespace conveyor::cli
