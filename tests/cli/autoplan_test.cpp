@@ -1,7 +1,6 @@
 // `plan: auto`, predicted vs measured, and the run history, end to end through the conveyor binary with a
 // private profile store (XDG_CACHE_HOME) and generated JPEGs.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli/run_command.hpp"
 #include "conveyor/plan/profile_store.hpp"
 
 namespace {
@@ -42,17 +42,12 @@ class AutoPlan : public ::testing::Test {
 
   Output conveyor(const std::string& args) {
     const fs::path err_file = dir_ / "stderr.txt";
-    const std::string command = "XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + CONVEYOR_BINARY + " " +
-                                args + " 2>" + err_file.string();
-    FILE* pipe = popen(command.c_str(), "r");
-    std::string text;
-    char buffer[4096];
-    while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-    const int status = pclose(pipe);
+    const auto run = conveyor::testing::run_command("XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " +
+                                                    CONVEYOR_BINARY + " " + args + " 2>" + err_file.string());
     std::ifstream in(err_file);
     std::stringstream err;
     err << in.rdbuf();
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text, err.str()};
+    return {run.status, run.text, err.str()};
   }
 
   // The example pipeline with `plan: <mode>` added at the top.

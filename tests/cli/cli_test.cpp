@@ -15,9 +15,11 @@ namespace fs = std::filesystem;
 
 using Output = conveyor::testing::CommandOutput;
 
-// stdout and stderr together
+// stdout and stderr together; run and bench add to the profile history, so keep it out of the user's cache.
 Output conveyor(const std::string& args) {
-  return conveyor::testing::run_command(std::string(CONVEYOR_BINARY) + " " + args + " 2>&1");
+  const fs::path cache = fs::path(::testing::TempDir()) / ("conveyor_cli_cache_" + std::to_string(::getpid()));
+  return conveyor::testing::run_command("XDG_CACHE_HOME=" + cache.string() + " " + CONVEYOR_BINARY + " " + args +
+                                        " 2>&1");
 }
 
 class Cli : public ::testing::Test {
