@@ -24,7 +24,7 @@ class SplitStageCli : public ::testing::Test {
     dir_ = fs::path(::testing::TempDir()) / ("conveyor_split_cli_" + std::to_string(::getpid()));
     fs::create_directories(dir_ / "inputs");
     cv::Mat image(48, 80, CV_8UC3, cv::Scalar(30, 140, 220));
-    cv::circle(image, {30, 20}, 12, cv::Scalar(200, 10, 60), -1);
+    image(cv::Rect(10, 8, 30, 20)).setTo(cv::Scalar(200, 10, 60));
     cv::imwrite((dir_ / "inputs" / "a.png").string(), image);
   }
   void TearDown() override { fs::remove_all(dir_); }
