@@ -137,7 +137,8 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   if (model_path.is_relative()) model_path = config.base_dir / model_path;
 
   ImportOptions import;
-  std::string hash_material = "threads=" + std::to_string(cost_threads(stage));
+  // Bump the version when the partitioner or the exporter changes what a cached segment holds.
+  std::string hash_material = "segments-v1;threads=" + std::to_string(cost_threads(stage));
   if (const auto dims = stage.args.find("dims"); dims != stage.args.end() && dims->is_object()) {
     for (const auto& [name, value] : dims->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1)
