@@ -1,8 +1,11 @@
 #include "cli/pipeline_file.hpp"
 
+#include "conveyor/config/expand_splits.hpp"
+
 namespace conveyor::cli {
 
 LoadedPipeline start_pipeline(PipelineConfig config) {
+  config = expand_splits(config);
   auto specs = build_stage_specs(config, builtin_operators());
   LoadedPipeline loaded{std::move(config), nullptr};
   loaded.pipeline = std::make_unique<Pipeline>(loaded.config.options, std::move(specs));

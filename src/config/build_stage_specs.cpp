@@ -34,6 +34,11 @@ std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const Ope
   for (std::size_t i = 0; i < config.stages.size(); ++i) {
     const StageConfig& stage = config.stages[i];
     const std::string path = "stages[" + std::to_string(i) + "]";
+    if (stage.split) {
+      throw ConfigError(file, line_or(stage.key_lines, "split", stage.line), path + ".split",
+                        "stage '" + stage.name + "' is split into segment stages; expand_splits() must turn it "
+                        "into them before its operators are built");
+    }
     if (!registry.has(stage.op)) fail_unknown_op(config, stage, i, registry);
     const int args_line = line_or(stage.key_lines, "args", stage.line);
     StageSpec spec;

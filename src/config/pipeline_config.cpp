@@ -21,6 +21,9 @@
 //       threads: 1           # optional, >= 1: intra-op threads per worker (default: its core count)
 //       queue_capacity: 4    # optional, >= 1: this stage's input queue (default: the pipeline's)
 //       args: {...}          # optional mapping, the operator's arguments (the operator checks them)
+//       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
+//                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
+//                            #   (see conveyor/config/expand_splits.hpp)
 //
 // The format is strict: an unknown or duplicate key anywhere outside `args` is an error, as is a value of
 // the wrong type or range; every error names the file, the line and the key ("stages[1].workers").
@@ -50,7 +53,8 @@ const std::vector<std::string> kPipelineKeys = {"name",     "max_in_flight", "qu
                                                 "ordering", "on_full",       "stages",
                                                 "plan"};
 const std::vector<std::string> kStageKeys = {"name",    "op",          "workers",        "cores",
-                                             "threads", "share_cores", "queue_capacity", "args"};
+                                             "threads", "share_cores", "queue_capacity", "args",
+                                             "split"};
 
 int int_at_least(const MappingReader& reader, const std::string& key, int minimum) {
   return static_cast<int>(reader.integer_at_least(key, minimum, INT_MAX));
@@ -109,6 +113,28 @@ CoreSpec read_cores(const MappingReader& stage) {
   return cores;
 }
 
+// `split:` — K >= 1 or auto; only an onnx stage can be cut into segments.
+int read_split(const MappingReader& stage, const StageConfig& config) {
+  if (config.op != "onnx") {
+    stage.fail("split", "only an 'onnx' stage can be split into segment stages; this stage's op is '" +
+                            config.op + "'");
+  }
+  if (config.cores.kind == CoreSpec::Kind::kIds && !config.cores.shared) {
+    stage.fail("split", "a split stage takes cores as a count per worker (cores: N), not a list of core "
+                        "ids: every segment stage gets the same cores setting");
+  }
+  const YAML::Node& node = stage.value("split");
+  if (node.IsScalar() && node.Scalar() == "auto") return StageConfig::kSplitAuto;
+  nlohmann::json value;
+  try {
+    if (node.IsScalar()) value = config_detail::scalar_value(node);
+  } catch (const std::invalid_argument&) {
+  }
+  if (!value.is_number_integer() || node.Tag() != "?")
+    stage.fail("split", "must be a number of segments (>= 1) or auto, got " + describe_node(node));
+  return int_at_least(stage, "split", 1);
+}
+
 StageConfig read_stage(const YAML::Node& node, const std::string& file, std::size_t index) {
   const std::string path = "stages[" + std::to_string(index) + "]";
   const int stage_line = line_of(node);
@@ -132,6 +158,7 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
                             std::to_string(config.workers) +
                             " workers (the count must be a multiple of workers)");
   }
+  if (stage.has("split")) config.split = read_split(stage, config);
   if (stage.has("args")) {
     const YAML::Node& args = stage.value("args");
     if (!args.IsNull() && !args.IsMap()) {

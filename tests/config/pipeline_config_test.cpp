@@ -188,10 +188,10 @@ TEST(PipelineConfig, UnknownTopLevelKey) {
 }
 
 TEST(PipelineConfig, UnknownStageKey) {
-  const std::string yaml = "stages:\n  - name: a\n    op: o\n    split: auto\n";
+  const std::string yaml = "stages:\n  - name: a\n    op: o\n    replicas: 2\n";
   const ConfigError error = parse_error(yaml);
-  EXPECT_EQ(error.line(), line_containing(yaml, "split: auto"));
-  EXPECT_EQ(error.key(), "stages[0].split");
+  EXPECT_EQ(error.line(), line_containing(yaml, "replicas: 2"));
+  EXPECT_EQ(error.key(), "stages[0].replicas");
   EXPECT_THAT(error.what(), HasSubstr("unknown key"));
   EXPECT_THAT(error.what(), HasSubstr("workers"));  // lists what is allowed
 }

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ struct StageConfig {
   CoreSpec cores;
   int threads = 0;
   std::size_t queue_capacity = 0;
+  // `split:` of an onnx stage: cut the model into this many segment stages (kSplitAuto: let
+  // expand_splits choose); empty = run the model whole. See expand_splits.hpp.
+  std::optional<int> split;
+  static constexpr int kSplitAuto = 0;
   int line = 0;                          // where the stage starts in the file
   std::map<std::string, int> key_lines;  // line of each key the stage sets (name, op, cores, ...)
   std::map<std::string, int> arg_lines;  // line of each key under args

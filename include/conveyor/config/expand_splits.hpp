@@ -1,0 +1,49 @@
+#pragma once
+// Segments as stages: an `onnx` stage with `split: K` (or `split: auto`) runs its model as K pipeline
+// stages "<name>.0".."<name>.K-1", one per contiguous segment of the model (graph/partition.hpp cuts it,
+// graph/segment_export.hpp writes each segment as a standalone ONNX file). Each segment stage gets the
+// original stage's workers, cores (per worker, so the K segments own K times the cores) and threads; the
+// activations crossing a cut travel in the Sample by name, handed on by pointer.
+//
+// Tensor names: a model input is read from the sample tensor the stage's `inputs` maps it to, a model
+// output is written to the one its `outputs` maps it to (whichever segment reads or produces it); the
+// tensors crossing a cut keep their names in the model.
+//
+// Segment files are written once, into <cache>/<hash>-k<K>/stage_<i>.onnx, where <hash> is a 64-bit
+// FNV-1a hash of the model bytes and of what shapes the cut (`dims`, the threads the costs assume). The
+// partition is deterministic (analytic node costs, a fixed copy bandwidth of 10 GB/s), so a cached
+// directory always matches the stages built from it. Files are written under a temporary name and renamed.
+//
+// `split: auto` picks K as follows (analytic costs on the stage's threads per worker):
+//   K_max = the cores left for the stage — the machine's cores (Topology::detect()) minus those claimed by
+//           every other stage that does not set share_cores (workers x cores) — divided by the cores one
+//           segment stage needs (workers x cores per worker), at least 1 and at most the number of nodes;
+//   K     = the smallest K in 1..K_max such that going to K+1 segments lowers the partition's bottleneck
+//           by 5% or less (K_max when every step still gains more than 5%).
+#include <filesystem>
+#include <vector>
+
+#include "conveyor/config/pipeline_config.hpp"
+#include "conveyor/graph/graph.hpp"
+#include "conveyor/runtime/topology.hpp"
+
+namespace conveyor {
+
+struct SplitOptions {
+  std::filesystem::path cache_dir;     // empty: default_segment_cache_dir()
+  const Topology* topology = nullptr;  // cores split: auto may use; null: Topology::detect()
+};
+
+// $XDG_CACHE_HOME/conveyor/segments, else ~/.cache/conveyor/segments, else /tmp/conveyor/segments.
+std::filesystem::path default_segment_cache_dir();
+
+// `config` with every split stage replaced by its segment stages (writing the segment files when they are
+// not cached yet); stages without split are copied unchanged. Errors are ConfigErrors at the stage's
+// lines: an unreadable model at args.path, a K the model cannot be cut into (more segments than nodes) at
+// split, a generated stage name taken by another stage at name.
+PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& options = {});
+
+// The `split: auto` rule above for a graph whose nodes cost `node_cost_ms`, with at most `max_segments`.
+int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments);
+
+}  // namespace conveyor

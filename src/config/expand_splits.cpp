@@ -1,0 +1,271 @@
+#include "conveyor/config/expand_splits.hpp"
+
+#include <onnx/onnx_pb.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "conveyor/graph/onnx_import.hpp"
+#include "conveyor/graph/partition.hpp"
+#include "conveyor/graph/segment_export.hpp"
+
+namespace conveyor {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kAutoMinGain = 0.05;  // split: auto stops adding segments below a 5% bottleneck gain
+
+// Where a failing split stage's errors point.
+struct StageSite {
+  std::string file;
+  std::string path;  // "stages[2]"
+  const StageConfig& stage;
+
+  int line_of(const std::string& key) const {
+    auto it = stage.key_lines.find(key);
+    return it == stage.key_lines.end() || it->second <= 0 ? stage.line : it->second;
+  }
+  int arg_line(const std::string& arg) const {
+    auto it = stage.arg_lines.find(arg);
+    return it == stage.arg_lines.end() || it->second <= 0 ? line_of("args") : it->second;
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    throw ConfigError(file, line_of(key), path + "." + key, message);
+  }
+  [[noreturn]] void fail_arg(const std::string& arg, const std::string& message) const {
+    throw ConfigError(file, arg_line(arg), path + ".args." + arg, message);
+  }
+};
+
+std::uint64_t fnv1a(std::uint64_t hash, const std::string& bytes) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string hex16(std::uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open '" + path.string() + "'");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) throw std::runtime_error("cannot read '" + path.string() + "'");
+  return bytes.str();
+}
+
+// Writes `model` to `path` through a temporary file renamed into place, so a concurrent reader never sees
+// half a file.
+void write_atomically(const onnx::ModelProto& model, const fs::path& path) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path temporary = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
+                             std::to_string(counter.fetch_add(1));
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out || !model.SerializeToOstream(&out) || !out.flush())
+      throw std::runtime_error("cannot write segment file '" + temporary.string() + "'");
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) {
+    fs::remove(temporary, error);
+    throw std::runtime_error("cannot move segment file into '" + path.string() + "'");
+  }
+}
+
+int cores_claimed(const StageConfig& stage) {
+  if (stage.cores.shared) return 0;
+  switch (stage.cores.kind) {
+    case CoreSpec::Kind::kCount:
+      return stage.workers * stage.cores.per_worker;
+    case CoreSpec::Kind::kIds:
+      return static_cast<int>(stage.cores.ids.size());
+    default:
+      return 0;  // unpinned
+  }
+}
+
+// Cores one segment stage needs: workers x cores per worker (an unpinned worker counts as one core).
+int cores_per_segment(const StageConfig& stage) {
+  const int per_worker = stage.cores.kind == CoreSpec::Kind::kCount ? stage.cores.per_worker : 1;
+  return std::max(1, stage.workers * per_worker);
+}
+
+// Threads each worker runs the model on: `threads:` of the stage, or `threads` in args, else its cores.
+int cost_threads(const StageConfig& stage) {
+  if (const auto it = stage.args.find("threads");
+      it != stage.args.end() && it->is_number_integer() && it->get<int64_t>() > 0)
+    return static_cast<int>(std::min<int64_t>(it->get<int64_t>(), 1024));
+  if (stage.threads > 0) return stage.threads;
+  return stage.cores.kind == CoreSpec::Kind::kCount ? stage.cores.per_worker : 1;
+}
+
+// Sample tensor name of model tensor `name`: graph inputs and outputs go through the stage's mappings.
+std::string sample_name(const std::string& name, const nlohmann::json& input_map, const nlohmann::json& output_map) {
+  for (const nlohmann::json* map : {&output_map, &input_map}) {
+    if (map->is_object()) {
+      const auto it = map->find(name);
+      if (it != map->end() && it->is_string()) return it->get<std::string>();
+    }
+  }
+  return name;
+}
+
+std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t index,
+                                      const SplitOptions& options, const fs::path& cache_dir) {
+  const StageConfig& stage = config.stages[index];
+  const StageSite site{config.file.string(), "stages[" + std::to_string(index) + "]", stage};
+  const auto path_arg = stage.args.find("path");
+  if (path_arg == stage.args.end() || !path_arg->is_string() || path_arg->get<std::string>().empty())
+    site.fail_arg("path", "a split onnx stage needs args.path, the model file to cut");
+  fs::path model_path = path_arg->get<std::string>();
+  if (model_path.is_relative()) model_path = config.base_dir / model_path;
+
+  ImportOptions import;
+  // Bump the version when the partitioner or the exporter changes what a cached segment holds.
+  std::string hash_material = "segments-v1;threads=" + std::to_string(cost_threads(stage));
+  if (const auto dims = stage.args.find("dims"); dims != stage.args.end() && dims->is_object()) {
+    for (const auto& [name, value] : dims->items()) {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1)
+        site.fail_arg("dims", "'" + name + "' must be an integer >= 1, got " + value.dump());
+      import.dims[name] = value.get<int64_t>();
+      hash_material += ";" + name + "=" + std::to_string(value.get<int64_t>());
+    }
+  }
+  std::string bytes;
+  onnx::ModelProto original;
+  Graph graph;
+  try {
+    bytes = read_bytes(model_path);
+    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        !original.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+      throw std::runtime_error("'" + model_path.string() + "' is not a valid ONNX model");
+    graph = parse_onnx(bytes.data(), bytes.size(), import, model_path.parent_path().string(), model_path.string());
+  } catch (const std::exception& error) {
+    site.fail_arg("path", std::string("cannot load the model to split it: ") + error.what());
+  }
+
+  AnalyticCostOptions cost;
+  cost.threads = cost_threads(stage);
+  const std::vector<double> node_cost_ms = analytic_node_cost_ms(graph, cost);
+  int segments = *stage.split;
+  if (segments == StageConfig::kSplitAuto) {
+    const Topology& topology = options.topology ? *options.topology : Topology::detect();
+    int available = topology.size();
+    for (std::size_t i = 0; i < config.stages.size(); ++i)
+      if (i != index) available -= cores_claimed(config.stages[i]);
+    const int max_segments = std::max(1, available / cores_per_segment(stage));
+    segments = choose_auto_split(graph, node_cost_ms, max_segments);
+  }
+  PartitionOptions partition_options;  // the default, fixed copy bandwidth keeps the cut deterministic
+  partition_options.stages = segments;
+  Partition partition;
+  try {
+    partition = partition_graph(graph, node_cost_ms, partition_options);
+  } catch (const GraphError& error) {
+    site.fail("split", "cannot cut '" + model_path.filename().string() + "' into " + std::to_string(segments) +
+                           " segments: " + error.what());
+  }
+
+  const fs::path dir =
+      cache_dir / (hex16(fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material)) + "-k" +
+                   std::to_string(segments));
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) site.fail("split", "cannot create the segment cache '" + dir.string() + "': " + error.message());
+
+  const nlohmann::json no_map = nlohmann::json::object();
+  const nlohmann::json& input_map = stage.args.contains("inputs") ? stage.args.at("inputs") : no_map;
+  const nlohmann::json& output_map = stage.args.contains("outputs") ? stage.args.at("outputs") : no_map;
+  std::vector<StageConfig> expanded;
+  for (std::size_t s = 0; s < partition.stages.size(); ++s) {
+    const fs::path file = dir / ("stage_" + std::to_string(s) + ".onnx");
+    if (!fs::exists(file, error)) {
+      try {
+        write_atomically(export_stage(original, graph, partition, s), file);
+      } catch (const std::exception& e) {
+        site.fail("split", "cannot write segment " + std::to_string(s) + ": " + e.what());
+      }
+    }
+    StageConfig segment = stage;
+    segment.split.reset();
+    segment.name = stage.name + "." + std::to_string(s);
+    segment.args = nlohmann::json::object();
+    for (const auto& [key, value] : stage.args.items())
+      if (key != "path" && key != "inputs" && key != "outputs" && key != "dims") segment.args[key] = value;
+    segment.args["path"] = file.string();
+    nlohmann::json inputs = nlohmann::json::object(), outputs = nlohmann::json::object();
+    for (const CutTensor& t : partition.stages[s].inputs) inputs[t.name] = sample_name(t.name, input_map, output_map);
+    for (const CutTensor& t : partition.stages[s].outputs) outputs[t.name] = sample_name(t.name, input_map, output_map);
+    segment.args["inputs"] = std::move(inputs);
+    segment.args["outputs"] = std::move(outputs);
+    expanded.push_back(std::move(segment));
+  }
+  return expanded;
+}
+
+}  // namespace
+
+fs::path default_segment_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "conveyor" / "segments";
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "conveyor" / "segments";
+  return "/tmp/conveyor/segments";
+}
+
+int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments) {
+  const int limit = std::max(1, std::min<int>(max_segments, static_cast<int>(graph.nodes.size())));
+  PartitionOptions options;
+  options.stages = 1;
+  double bottleneck = partition_graph(graph, node_cost_ms, options).bottleneck_ms;
+  for (int k = 1; k < limit; ++k) {
+    options.stages = k + 1;
+    const double next = partition_graph(graph, node_cost_ms, options).bottleneck_ms;
+    if (next >= (1.0 - kAutoMinGain) * bottleneck) return k;
+    bottleneck = next;
+  }
+  return limit;
+}
+
+PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& options) {
+  const fs::path cache_dir = options.cache_dir.empty() ? default_segment_cache_dir() : options.cache_dir;
+  PipelineConfig result = config;
+  result.stages.clear();
+  std::map<std::string, std::size_t> original_names;
+  for (std::size_t i = 0; i < config.stages.size(); ++i) original_names.emplace(config.stages[i].name, i);
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    const StageConfig& stage = config.stages[i];
+    if (!stage.split) {
+      result.stages.push_back(stage);
+      continue;
+    }
+    for (StageConfig& segment : expand_stage(config, i, options, cache_dir)) {
+      if (const auto other = original_names.find(segment.name); other != original_names.end()) {
+        const StageConfig& taken = config.stages[other->second];
+        throw ConfigError(config.file.string(), stage.key_lines.count("name") ? stage.key_lines.at("name") : stage.line,
+                          "stages[" + std::to_string(i) + "].name",
+                          "splitting stage '" + stage.name + "' makes a stage named '" + segment.name +
+                              "', which stage " + std::to_string(other->second) + " (line " +
+                              std::to_string(taken.line) + ") already has");
+      }
+      result.stages.push_back(std::move(segment));
+    }
+  }
+  return result;
+}
+
+}  // namespace conveyor

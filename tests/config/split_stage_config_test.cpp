@@ -1,0 +1,285 @@
+// `split:` on onnx stages: parsing, expansion into segment stages, and results bitwise equal to the whole
+// model run through the same pipeline.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "config/config_test_support.hpp"
+#include "conveyor/config/expand_splits.hpp"
+#include "conveyor/graph/onnx_import.hpp"
+#include "conveyor/graph/partition.hpp"
+#include "conveyor/graph/zoo.hpp"
+#include "conveyor/ops/registry.hpp"
+#include "conveyor/runtime/pipeline.hpp"
+
+namespace conveyor {
+namespace {
+
+namespace fs = std::filesystem;
+using test::line_containing;
+using test::parse_error;
+
+class SplitStage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("conveyor_split_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    options_.cache_dir = dir_ / "cache";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes the zoo model at image size 64 once per test and returns its path.
+  fs::path model(const std::string& name) {
+    const fs::path path = dir_ / (name + ".onnx");
+    if (!fs::exists(path)) zoo::write(name, zoo::ZooOptions{.image_size = 64}, path.string());
+    return path;
+  }
+
+  // One onnx stage on `model`, reading sample tensor "pixels" and writing "scores".
+  std::string pipeline_yaml(const fs::path& model_path, const std::string& split_line) {
+    const Graph graph = load_onnx(model_path.string());
+    input_name_ = graph.value(graph.inputs.at(0)).name;
+    output_name_ = graph.value(graph.outputs.at(0)).name;
+    return "stages:\n"
+           "  - name: model\n"
+           "    op: onnx\n"
+           "    cores: none\n"
+           "    threads: 1\n" +
+           split_line +
+           "    args:\n"
+           "      path: " + model_path.string() + "\n"
+           "      inputs: {" + input_name_ + ": pixels}\n"
+           "      outputs: {" + output_name_ + ": scores}\n";
+  }
+
+  PipelineConfig parse(const std::string& yaml) { return parse_pipeline_config(yaml, dir_ / "pipeline.yaml"); }
+
+  // Runs `config` (expanded) on `input` as tensor "pixels" and returns tensor "scores".
+  Tensor run(const PipelineConfig& config, const Tensor& input) {
+    const PipelineConfig expanded = expand_splits(config, options_);
+    Pipeline pipeline(expanded.options, build_stage_specs(expanded, builtin_operators()));
+    Sample sample;
+    sample.tensors["pixels"] = input;
+    Result result = pipeline.submit(std::move(sample)).get();
+    pipeline.shutdown();
+    if (!result.ok()) {
+      ADD_FAILURE() << result.error->describe();
+      return Tensor();
+    }
+    return result.sample.at("scores");
+  }
+
+  static Tensor random_image(int size) {
+    Tensor t(DType::kFloat32, Shape{1, 3, size, size});
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
+    return t;
+  }
+
+  fs::path dir_;
+  SplitOptions options_;
+  std::string input_name_, output_name_;
+};
+
+TEST(SplitConfig, ReadsCountAndAuto) {
+  const PipelineConfig config = parse_pipeline_config(
+      "stages:\n"
+      "  - {name: a, op: onnx, split: 3, args: {path: m.onnx}}\n"
+      "  - {name: b, op: onnx, split: auto, args: {path: m.onnx}}\n"
+      "  - {name: c, op: onnx, args: {path: m.onnx}}\n",
+      "pipeline.yaml");
+  ASSERT_EQ(config.stages.size(), 3u);
+  EXPECT_EQ(config.stages[0].split.value_or(-1), 3);
+  EXPECT_EQ(config.stages[1].split.value_or(-1), StageConfig::kSplitAuto);
+  EXPECT_FALSE(config.stages[2].split.has_value());
+}
+
+TEST(SplitConfig, SplitOnANonOnnxOpIsAnErrorAtTheSplitLine) {
+  const std::string yaml =
+      "stages:\n"
+      "  - name: decode\n"
+      "    op: image.decode\n"
+      "    split: 2\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "split:"));
+  EXPECT_EQ(error.key(), "stages[0].split");
+  EXPECT_NE(std::string(error.what()).find("image.decode"), std::string::npos) << error.what();
+}
+
+TEST(SplitConfig, BadSplitValuesNameTheKeyAndLine) {
+  for (const std::string value : {"0", "-1", "two", "1.5", "\"2\"", "[2]", "true"}) {
+    const std::string yaml =
+        "stages:\n"
+        "  - name: model\n"
+        "    op: onnx\n"
+        "    split: " + value + "\n"
+        "    args: {path: m.onnx}\n";
+    const ConfigError error = parse_error(yaml);
+    EXPECT_EQ(error.line(), line_containing(yaml, "split:")) << value;
+    EXPECT_EQ(error.key(), "stages[0].split") << value;
+  }
+}
+
+TEST(SplitConfig, CoreIdListsCannotBeSplit) {
+  const std::string yaml =
+      "stages:\n"
+      "  - name: model\n"
+      "    op: onnx\n"
+      "    cores: [0, 1]\n"
+      "    split: 2\n";
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "split:"));
+  EXPECT_EQ(error.key(), "stages[0].split");
+}
+
+TEST(SplitConfig, BuildingAnUnexpandedSplitStageIsAnError) {
+  const std::string yaml = "stages:\n  - {name: m, op: onnx, split: 2, args: {path: m.onnx}}\n";
+  const PipelineConfig config = parse_pipeline_config(yaml, "pipeline.yaml");
+  EXPECT_THROW(build_stage_specs(config, builtin_operators()), ConfigError);
+}
+
+TEST_F(SplitStage, ExpandsIntoNamedSegmentStagesWithTheStageSettingsAndCachedFiles) {
+  const fs::path path = model("tinycnn");
+  const std::string yaml =
+      "stages:\n"
+      "  - name: model\n"
+      "    op: onnx\n"
+      "    workers: 2\n"
+      "    cores: 1\n"
+      "    threads: 1\n"
+      "    queue_capacity: 3\n"
+      "    split: 3\n"
+      "    args: {path: " + path.string() + "}\n"
+      "  - name: after\n"
+      "    op: onnx\n"
+      "    cores: none\n"
+      "    args: {path: " + path.string() + "}\n";
+  const PipelineConfig expanded = expand_splits(parse(yaml), options_);
+  ASSERT_EQ(expanded.stages.size(), 4u);
+  std::vector<fs::path> files;
+  for (int i = 0; i < 3; ++i) {
+    const StageConfig& s = expanded.stages[static_cast<std::size_t>(i)];
+    EXPECT_EQ(s.name, "model." + std::to_string(i));
+    EXPECT_EQ(s.op, "onnx");
+    EXPECT_EQ(s.workers, 2);
+    EXPECT_EQ(s.cores.kind, CoreSpec::Kind::kCount);
+    EXPECT_EQ(s.cores.per_worker, 1);
+    EXPECT_EQ(s.threads, 1);
+    EXPECT_EQ(s.queue_capacity, 3u);
+    EXPECT_FALSE(s.split.has_value());
+    const fs::path file = s.args.at("path").get<std::string>();
+    EXPECT_TRUE(fs::exists(file)) << file;
+    EXPECT_EQ(file.parent_path().parent_path(), options_.cache_dir);
+    EXPECT_EQ(file.filename(), "stage_" + std::to_string(i) + ".onnx");
+    files.push_back(file);
+  }
+  EXPECT_EQ(expanded.stages[3].name, "after");
+  EXPECT_FALSE(expanded.stages[3].split.has_value());
+  // The cut tensors leaving one segment are what the next reads.
+  for (const auto& [model_name, sample_name] : expanded.stages[0].args.at("outputs").items())
+    EXPECT_EQ(model_name, sample_name.get<std::string>());
+  // A second expansion reuses the cached files rather than writing them again.
+  const auto written = fs::last_write_time(files[0]);
+  const PipelineConfig again = expand_splits(parse(yaml), options_);
+  EXPECT_EQ(again.stages[0].args.at("path"), expanded.stages[0].args.at("path"));
+  EXPECT_TRUE(fs::last_write_time(files[0]) == written);
+  // Loadable, standalone models.
+  for (const fs::path& file : files) EXPECT_NO_THROW(load_onnx(file.string()));
+}
+
+TEST_F(SplitStage, MoreSegmentsThanNodesIsAnErrorAtTheSplitLine) {
+  const std::string yaml = pipeline_yaml(model("tinycnn"), "    split: 100000\n");
+  try {
+    expand_splits(parse(yaml), options_);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.line(), line_containing(yaml, "split:"));
+    EXPECT_EQ(error.key(), "stages[0].split");
+  }
+}
+
+TEST_F(SplitStage, AMissingModelIsAnErrorAtThePathLine) {
+  const std::string yaml =
+      "stages:\n"
+      "  - name: model\n"
+      "    op: onnx\n"
+      "    split: 2\n"
+      "    args:\n"
+      "      path: no_such_model.onnx\n";
+  try {
+    expand_splits(parse(yaml), options_);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.line(), line_containing(yaml, "path:"));
+    EXPECT_EQ(error.key(), "stages[0].args.path");
+  }
+}
+
+TEST_F(SplitStage, AGeneratedNameTakenByAnotherStageIsAnError) {
+  const fs::path path = model("tinycnn");
+  const std::string yaml = "stages:\n"
+                           "  - {name: m, op: onnx, cores: none, split: 2, args: {path: " + path.string() + "}}\n"
+                           "  - {name: m.1, op: onnx, cores: none, args: {path: " + path.string() + "}}\n";
+  EXPECT_THROW(expand_splits(parse(yaml), options_), ConfigError);
+}
+
+TEST_F(SplitStage, AutoPicksACountWithinTheCoresLeft) {
+  const fs::path path = model("resnet18");
+  const std::string yaml = "stages:\n"
+                           "  - {name: m, op: onnx, cores: 1, split: auto, args: {path: " + path.string() + "}}\n"
+                           "  - {name: other, op: onnx, cores: 2, args: {path: " + path.string() + "}}\n";
+  const Topology eight = Topology::from_cpus({0, 1, 2, 3, 4, 5, 6, 7});
+  options_.topology = &eight;
+  const PipelineConfig expanded = expand_splits(parse(yaml), options_);
+  const std::size_t segments = expanded.stages.size() - 1;
+  EXPECT_GE(segments, 1u);
+  EXPECT_LE(segments, 6u);  // 8 cores, 2 claimed by 'other', one per segment
+  const Topology two = Topology::from_cpus({0, 1});
+  options_.topology = &two;  // nothing left beyond 'other': one segment
+  EXPECT_EQ(expand_splits(parse(yaml), options_).stages.size(), 2u);
+}
+
+TEST_F(SplitStage, AutoStopsWhenTheBottleneckGainsFivePercentOrLess) {
+  const Graph graph = load_onnx(model("resnet18").string());
+  const std::vector<double> cost = analytic_node_cost_ms(graph);
+  const int k = choose_auto_split(graph, cost, 8);
+  ASSERT_GE(k, 1);
+  ASSERT_LE(k, 8);
+  auto bottleneck = [&](int stages) {
+    PartitionOptions options;
+    options.stages = stages;
+    return partition_graph(graph, cost, options).bottleneck_ms;
+  };
+  for (int i = 1; i < k; ++i) EXPECT_LT(bottleneck(i + 1), 0.95 * bottleneck(i)) << "K=" << i;
+  if (k < 8) {
+    EXPECT_GE(bottleneck(k + 1), 0.95 * bottleneck(k));
+  }
+  EXPECT_EQ(choose_auto_split(graph, cost, 1), 1);
+}
+
+void expect_bitwise_equal(const Tensor& split, const Tensor& whole, const std::string& what) {
+  ASSERT_EQ(split.dtype(), whole.dtype()) << what;
+  ASSERT_EQ(split.shape(), whole.shape()) << what;
+  ASSERT_GT(whole.nbytes(), 0u);
+  EXPECT_EQ(std::memcmp(split.data<float>(), whole.data<float>(), whole.nbytes()), 0) << what;
+}
+
+TEST_F(SplitStage, SegmentStagesGiveBitwiseTheWholeModelsResult) {
+  for (const std::string name : {"tinycnn", "resnet18"}) {
+    const fs::path path = model(name);
+    const Tensor input = random_image(64);
+    const Tensor whole = run(parse(pipeline_yaml(path, "")), input);
+    for (int k : {1, 2, 3}) {
+      const PipelineConfig config = parse(pipeline_yaml(path, "    split: " + std::to_string(k) + "\n"));
+      ASSERT_EQ(expand_splits(config, options_).stages.size(), static_cast<std::size_t>(k));
+      expect_bitwise_equal(run(config, input), whole, name + " split " + std::to_string(k));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace conveyor
