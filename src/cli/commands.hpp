@@ -13,5 +13,6 @@ void add_profile_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_split_command(CLI::App& app);
+void add_infer_command(CLI::App& app);
 
 }  // namespace conveyor::cli

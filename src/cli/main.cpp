@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   conveyor::cli::add_plan_command(app);
   conveyor::cli::add_simulate_command(app);
   conveyor::cli::add_split_command(app);
+  conveyor::cli::add_infer_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

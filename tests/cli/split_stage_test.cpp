@@ -1,6 +1,5 @@
 // `split:` through the conveyor binary: bench runs and reports the segment stages.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,14 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli/run_command.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr together
-};
+using Output = conveyor::testing::CommandOutput;
 
 class SplitStageCli : public ::testing::Test {
  protected:
@@ -31,14 +29,8 @@ class SplitStageCli : public ::testing::Test {
 
   // Runs the binary with the segment cache inside the test directory.
   Output conveyor(const std::string& args) {
-    const std::string command = "XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " +
-                                std::string(CONVEYOR_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    std::string text;
-    char buffer[4096];
-    while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+    return conveyor::testing::run_command("XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " +
+                                         std::string(CONVEYOR_BINARY) + " " + args + " 2>&1");
   }
 
   fs::path write_pipeline(const std::string& model_stage) {
