@@ -22,6 +22,7 @@ OperatorRegistry argument_checking_registry() {
       {"post.topk", {"input", "k", "labels", "prefix"}},
       {"post.argmax", {"input", "output"}},
       {"post.threshold", {"input", "threshold", "prefix"}},
+      {"onnx", {"path", "inputs", "outputs", "dims", "threads"}},
   };
   OperatorRegistry registry;
   for (const auto& [name, allowed] : contract) {
