@@ -21,7 +21,8 @@ if [ -n "$sanitizer" ]; then
   args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVEYOR_SANITIZER="$sanitizer" -DCONVEYOR_BUILD_BENCH=OFF)
 fi
 if [ -n "$label" ]; then
-  targets="conveyor"
+  targets=""
+  [[ cli =~ ^($label)$ || plan =~ ^($label)$ || graph =~ ^($label)$ ]] && targets="conveyor"
   for layer in tensor graph engine ops runtime plan config cli; do
     [[ $layer =~ ^($label)$ ]] && [ -d "$root/tests/$layer" ] && targets+=" test_$layer"
   done
