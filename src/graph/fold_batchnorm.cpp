@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "conveyor/graph/passes.hpp"
+#include "graph/graph_util.hpp"
 
 namespace conveyor {
 namespace {
@@ -61,11 +62,7 @@ void fold_batchnorm_into_conv(Graph& graph) {
     conv.outputs[0] = bn.outputs[0];
     remove[b] = 1;
   }
-  std::vector<Node> kept;
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-    if (!remove[i]) kept.push_back(std::move(graph.nodes[i]));
-  graph.nodes = std::move(kept);
-  graph.sort_topologically();
+  detail::erase_nodes(graph, remove);
 }
 
 }  // namespace conveyor

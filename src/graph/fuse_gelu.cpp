@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "conveyor/graph/passes.hpp"
+#include "graph/graph_util.hpp"
 
 namespace conveyor {
 namespace {
@@ -83,11 +84,7 @@ void fuse_gelu(Graph& graph) {
     gelu.attrs = Attributes{};
     remove[static_cast<std::size_t>(last_i)] = 0;
   }
-  std::vector<Node> kept;
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-    if (!remove[i]) kept.push_back(std::move(graph.nodes[i]));
-  graph.nodes = std::move(kept);
-  graph.sort_topologically();
+  detail::erase_nodes(graph, remove);
 }
 
 }  // namespace conveyor

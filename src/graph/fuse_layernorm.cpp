@@ -1,6 +1,7 @@
 #include <optional>
 
 #include "conveyor/graph/passes.hpp"
+#include "graph/graph_util.hpp"
 
 namespace conveyor {
 namespace {
@@ -12,11 +13,7 @@ class LayerNormMatcher {
   void run() {
     for (std::size_t i = 0; i < g_.nodes.size(); ++i)
       if (!remove_[i]) try_match(i);
-    std::vector<Node> kept;
-    for (std::size_t i = 0; i < g_.nodes.size(); ++i)
-      if (!remove_[i]) kept.push_back(std::move(g_.nodes[i]));
-    g_.nodes = std::move(kept);
-    g_.sort_topologically();
+    detail::erase_nodes(g_, remove_);
   }
 
  private:

@@ -65,4 +65,12 @@ std::vector<int64_t> strides_of(const Shape& shape) {
 
 std::string ints_str(const std::vector<int64_t>& v) { return shape_str(v); }
 
+void erase_nodes(Graph& graph, const std::vector<char>& remove) {
+  std::vector<Node> kept;
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+    if (!remove[i]) kept.push_back(std::move(graph.nodes[i]));
+  graph.nodes = std::move(kept);
+  graph.sort_topologically();
+}
+
 }  // namespace conveyor::detail

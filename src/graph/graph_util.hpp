@@ -23,6 +23,9 @@ std::vector<int64_t> strides_of(const Shape& shape);
 
 std::string ints_str(const std::vector<int64_t>& v);
 
+// Drops the nodes marked in `remove` (indexed like graph.nodes) and restores topological order.
+void erase_nodes(Graph& graph, const std::vector<char>& remove);
+
 // Calls fn(T{}) with T the C++ type of dtype.
 template <typename Fn>
 auto visit_dtype(DType dtype, Fn&& fn) {

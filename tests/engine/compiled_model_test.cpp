@@ -16,12 +16,7 @@ namespace {
 using testing::ModelBuilder;
 using testing::random_tensor;
 
-Graph parse(const ModelBuilder& b, bool optimize = true) {
-  const std::string bytes = b.bytes();
-  ImportOptions options;
-  options.optimize = optimize;
-  return parse_onnx(bytes.data(), bytes.size(), options);
-}
+Graph parse(const ModelBuilder& b, bool optimize = true) { return testing::parse_model(b, optimize); }
 
 // --- naive references (NCHW, float) used as independent oracles --------------------------------------------
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/tensor/tensor.hpp"
 
 namespace conveyor::testing {
@@ -108,6 +109,14 @@ inline Tensor random_tensor(Shape shape, uint32_t seed, float scale = 1.0f) {
     v = scale * (static_cast<float>(s >> 8) / static_cast<float>(1u << 24) * 2.0f - 1.0f);
   }
   return t;
+}
+
+// The builder's model through the importer (with or without the optimisation passes).
+inline Graph parse_model(const ModelBuilder& builder, bool optimize = true) {
+  const std::string bytes = builder.bytes();
+  ImportOptions options;
+  options.optimize = optimize;
+  return parse_onnx(bytes.data(), bytes.size(), options);
 }
 
 }  // namespace conveyor::testing
