@@ -11,7 +11,7 @@ packages=(
   libicu-dev
   libhwloc-dev
   libtbb-dev
-  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
 )

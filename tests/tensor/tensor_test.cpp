@@ -49,7 +49,7 @@ TEST_P(NpyRoundTrip, WritesAndReadsBack) {
   Tensor t(GetParam(), {2, 3, 1});
   auto* bytes = static_cast<uint8_t*>(t.raw());
   for (std::size_t i = 0; i < t.nbytes(); ++i) bytes[i] = static_cast<uint8_t>(GetParam() == DType::kBool ? i % 2 : i * 7);
-  const std::string path = ::testing::TempDir() + "/round_trip.npy";
+  const std::string path = ::testing::TempDir() + "/round_trip_" + std::string(dtype_name(GetParam())) + ".npy";
   write_npy(path, t);
   Tensor back = read_npy(path);
   EXPECT_EQ(back.dtype(), t.dtype());
