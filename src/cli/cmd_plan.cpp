@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "conveyor/config/expand_splits.hpp"
 #include "cli/commands.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/runtime/topology.hpp"
@@ -99,7 +98,7 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
 }
 
 void run(const PlanOptions& o) {
-  const PipelineConfig config = expand_splits(load_pipeline_config(o.pipeline));
+  const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
   const plan::ProfileStore store;
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, Topology::detect().cpu_model());

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 
-#include "conveyor/config/expand_splits.hpp"
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
 #include "cli/stage_profiles.hpp"
@@ -52,7 +51,7 @@ void show(const ProfileOptions& o) {
   const std::string cpu = Topology::detect().cpu_model();
   std::vector<plan::ProfileEntry> entries;
   if (!o.pipeline.empty()) {
-    const PipelineConfig config = expand_splits(load_pipeline_config(o.pipeline));
+    const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
     for (const auto& stage : config.stages)
       for (auto& e : store.lookup_all_threads(stage_identity(config, stage), cpu)) {
         e.stage_name = stage.name;  // the file's name for it
@@ -93,7 +92,7 @@ void show(const ProfileOptions& o) {
 }
 
 void measure(const ProfileOptions& o) {
-  const PipelineConfig config = expand_splits(load_pipeline_config(o.pipeline));
+  const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
   const Topology& machine = Topology::detect();
   const std::vector<int> threads =
       parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.size()) : o.threads);

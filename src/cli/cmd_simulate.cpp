@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "conveyor/config/expand_splits.hpp"
 #include "cli/commands.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/plan/simulator.hpp"
@@ -77,7 +76,7 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
 }
 
 void run(const SimulateOptions& o) {
-  const PipelineConfig config = expand_splits(load_pipeline_config(o.pipeline));
+  const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
   const std::string cpu = Topology::detect().cpu_model();
   const plan::ProfileStore store;
   const std::vector<int> cores = o.cores.empty() ? Topology::detect().cpus() : parse_core_budget(o.cores);

@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/partition.hpp"
 #include "conveyor/graph/segment_export.hpp"
@@ -28,6 +29,8 @@ struct SplitCommand {
   std::string out_dir;
   double bandwidth_gbps = 0;
   int measure_runs = 0;
+  std::string cost = "measured";  // per-node costs: measured in the executor, or analytic
+  int cost_runs = 5;
   bool json = false;
 };
 
@@ -73,15 +76,8 @@ nlohmann::json tensors_json(const std::vector<CutTensor>& tensors) {
 std::vector<double> measure_stages_ms(const onnx::ModelProto& original, const Graph& graph,
                                       const Partition& partition, int threads, int runs) {
   std::map<std::string, Tensor> tensors;
-  for (int id : graph.inputs) {
-    const Value& v = graph.value(id);
-    Tensor t(v.dtype, v.shape);
-    if (v.dtype == DType::kFloat32) {
-      float* data = t.data<float>();
-      for (int64_t i = 0; i < t.numel(); ++i) data[i] = static_cast<float>((i * 7919) % 200 - 100) / 100.0f;
-    }
-    tensors[v.name] = t;
-  }
+  const std::vector<Tensor> inputs = synthetic_inputs(graph);
+  for (std::size_t i = 0; i < inputs.size(); ++i) tensors[graph.value(graph.inputs[i]).name] = inputs[i];
   EngineOptions engine;
   engine.threads = threads;
   std::vector<double> stage_ms;
@@ -117,11 +113,16 @@ double measured_balance(const std::vector<double>& measured_ms) {
   return sum > 0 ? slowest / (sum / static_cast<double>(measured_ms.size())) : 1.0;
 }
 
+std::string cost_source(const SplitCommand& o) {
+  return o.cost == "analytic" ? "analytic cost"
+                              : "cost measured in the executor (median of " + std::to_string(o.cost_runs) + " runs)";
+}
+
 void print_text(const SplitCommand& o, const Graph& graph, const Partition& p,
                 const std::vector<std::string>& files, const std::vector<double>& measured_ms) {
-  std::printf("%s: %zu nodes after optimisation, %zu stages; analytic cost on %d thread%s: %.2f ms in all\n",
-              o.model.c_str(), graph.nodes.size(), p.stages.size(), o.threads, o.threads == 1 ? "" : "s",
-              p.total_compute_ms);
+  std::printf("%s: %zu nodes after optimisation, %zu stages; %s on %d thread%s: %.2f ms in all\n",
+              o.model.c_str(), graph.nodes.size(), p.stages.size(), cost_source(o).c_str(), o.threads,
+              o.threads == 1 ? "" : "s", p.total_compute_ms);
   std::printf("node order '%s', copy bandwidth %.1f GB/s\n\n", p.order_name.c_str(), p.copy_bandwidth_gbps);
   std::printf("stage  nodes  cost ms  share  transfer ms%s  first node -> last node\n",
               measured_ms.empty() ? "" : "  measured ms");
@@ -182,6 +183,7 @@ nlohmann::json partition_json(const SplitCommand& o, const Partition& p,
                      {"cut_bytes", r.cut_bytes}});
   nlohmann::json result{{"model", o.model},
                         {"threads", o.threads},
+                        {"cost_source", o.cost},
                         {"order", p.order_name},
                         {"copy_bandwidth_gbps", p.copy_bandwidth_gbps},
                         {"total_ms", p.total_compute_ms},
@@ -221,10 +223,11 @@ void run_split(const SplitCommand& o) {
     }
   }
   options.copy_bandwidth_gbps = o.bandwidth_gbps > 0 ? o.bandwidth_gbps : measure_copy_bandwidth_gbps();
-  // The seam for measured costs: once the executor profiles nodes, pass its per-node times here instead.
   AnalyticCostOptions cost_options;
   cost_options.threads = o.threads;
-  const std::vector<double> node_cost_ms = analytic_node_cost_ms(graph, cost_options);
+  const std::vector<double> node_cost_ms = o.cost == "analytic"
+                                               ? analytic_node_cost_ms(graph, cost_options)
+                                               : measure_node_cost_ms(graph, o.threads, o.cost_runs);
   const Partition partition = partition_graph(graph, node_cost_ms, options);
 
   std::vector<std::string> files;
@@ -267,6 +270,14 @@ void add_split_command(CLI::App& app) {
                   "Node orders to try: file, dfs, dfs-reversed, min-live (default: all)");
   cmd->add_option("--bandwidth", o->bandwidth_gbps,
                   "Copy bandwidth in GB/s for cut transfers (default: measured)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--cost", o->cost,
+                  "Per-node costs: measured (each node timed inside the compiled executor) or analytic "
+                  "(FLOP/byte roofline estimate, no compilation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"measured", "analytic"}));
+  cmd->add_option("--cost-runs", o->cost_runs, "Timed runs per node cost (median) with --cost measured")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", o->out_dir, "Write the stages as DIR/stage_<i>.onnx");
   cmd->add_option("--measure", o->measure_runs,

@@ -1,11 +1,12 @@
 #include "cli/pipeline_file.hpp"
 
-#include "conveyor/config/expand_splits.hpp"
+#include "cli/stage_profiles.hpp"
+
 
 namespace conveyor::cli {
 
 LoadedPipeline start_pipeline(PipelineConfig config) {
-  config = expand_splits(config);
+  config = expand_with_profiles(config);
   auto specs = build_stage_specs(config, builtin_operators());
   LoadedPipeline loaded{std::move(config), nullptr};
   loaded.pipeline = std::make_unique<Pipeline>(loaded.config.options, std::move(specs));

@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "conveyor/config/expand_splits.hpp"
+
 
 namespace conveyor::cli {
 namespace {
@@ -161,6 +163,17 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
     inputs = std::move(next);
   }
   return measured;
+}
+
+PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
+                                    const std::string& cpu_model) {
+  SplitOptions options;
+  for (const auto& stage : config.stages) {
+    if (stage.split) continue;
+    if (const auto entry = store.lookup(stage_identity(config, stage), configured_threads(stage), cpu_model))
+      options.stage_ms[stage.name] = entry->mean() * 1e3 / stage.workers;
+  }
+  return expand_splits(config, options);
 }
 
 void apply_plan(PipelineConfig& config, const plan::Plan& plan) {

@@ -42,6 +42,12 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
                                                 const std::function<void(const std::string&)>& announce,
                                                 const Topology& machine = Topology::detect());
 
+// expand_splits with what `store` knows of the other stages (their mean time per item over their workers
+// at the configured threads), so `split: auto` cuts a model no finer than the rest of the pipeline can
+// follow. Every command expands a file through this, so they all see the same segment stages.
+PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store = plan::ProfileStore(),
+                                    const std::string& cpu_model = Topology::detect().cpu_model());
+
 // Writes the plan's workers, threads and core ids into the stages of `config` (same order and names).
 void apply_plan(PipelineConfig& config, const plan::Plan& plan);
 

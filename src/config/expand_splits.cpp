@@ -11,8 +11,10 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/partition.hpp"
 #include "conveyor/graph/segment_export.hpp"
@@ -126,6 +128,53 @@ std::string sample_name(const std::string& name, const nlohmann::json& input_map
   return name;
 }
 
+// Per-node costs of the model the split balances. Measured costs are timed once per model, dims, threads
+// and CPU model and kept in `<cache>/<key>-costs.json`, so later expansions cut the same places.
+std::vector<double> node_costs(const Graph& graph, const std::string& cost_key, int threads,
+                               const SplitOptions& options, const fs::path& cache_dir, const StageSite& site) {
+  if (options.costs == SplitOptions::Costs::kAnalytic) {
+    AnalyticCostOptions cost;
+    cost.threads = threads;
+    return analytic_node_cost_ms(graph, cost);
+  }
+  const fs::path file = cache_dir / (cost_key + "-costs.json");
+  std::error_code error;
+  if (fs::exists(file, error)) {
+    try {
+      const nlohmann::json stored = nlohmann::json::parse(read_bytes(file));
+      auto costs = stored.at("node_cost_ms").get<std::vector<double>>();
+      if (costs.size() == graph.nodes.size()) return costs;
+    } catch (const std::exception&) {
+      // unreadable or stale: measure again and overwrite it
+    }
+  }
+  std::vector<double> costs;
+  try {
+    costs = measure_node_cost_ms(graph, threads, options.cost_runs);
+  } catch (const std::exception& e) {
+    site.fail_arg("path", std::string("cannot time the model's nodes to split it: ") + e.what());
+  }
+  fs::create_directories(cache_dir, error);
+  const nlohmann::json stored{{"threads", threads}, {"runs", options.cost_runs}, {"node_cost_ms", costs}};
+  const fs::path temporary = file.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << stored.dump();
+  }
+  fs::rename(temporary, file, error);  // a cache: failing to keep it only means measuring again
+  if (error) fs::remove(temporary, error);
+  return costs;
+}
+
+// The slowest stage other than `index` as a time per item over all its workers, 0 when none is known.
+double slowest_other_stage_ms(const PipelineConfig& config, std::size_t index, const SplitOptions& options) {
+  double slowest = 0;
+  for (std::size_t i = 0; i < config.stages.size(); ++i)
+    if (const auto it = options.stage_ms.find(config.stages[i].name); i != index && it != options.stage_ms.end())
+      slowest = std::max(slowest, it->second);
+  return slowest;
+}
+
 std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t index,
                                       const SplitOptions& options, const fs::path& cache_dir) {
   const StageConfig& stage = config.stages[index];
@@ -137,8 +186,10 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   if (model_path.is_relative()) model_path = config.base_dir / model_path;
 
   ImportOptions import;
+  const Topology& topology = options.topology ? *options.topology : Topology::detect();
   // Bump the version when the partitioner or the exporter changes what a cached segment holds.
-  std::string hash_material = "segments-v1;threads=" + std::to_string(cost_threads(stage));
+  std::string hash_material = "segments-v2;threads=" + std::to_string(cost_threads(stage)) +
+                              ";cpu=" + topology.cpu_model();
   if (const auto dims = stage.args.find("dims"); dims != stage.args.end() && dims->is_object()) {
     for (const auto& [name, value] : dims->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1)
@@ -160,17 +211,18 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
     site.fail_arg("path", std::string("cannot load the model to split it: ") + error.what());
   }
 
-  AnalyticCostOptions cost;
-  cost.threads = cost_threads(stage);
-  const std::vector<double> node_cost_ms = analytic_node_cost_ms(graph, cost);
+  const std::uint64_t model_hash = fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material);
+  const std::vector<double> node_cost_ms =
+      node_costs(graph, hex16(model_hash), cost_threads(stage), options, cache_dir, site);
   int segments = *stage.split;
   if (segments == StageConfig::kSplitAuto) {
-    const Topology& topology = options.topology ? *options.topology : Topology::detect();
     int available = topology.size();
     for (std::size_t i = 0; i < config.stages.size(); ++i)
       if (i != index) available -= cores_claimed(config.stages[i]);
     const int max_segments = std::max(1, available / cores_per_segment(stage));
-    segments = choose_auto_split(graph, node_cost_ms, max_segments);
+    // The segments' items are shared by the stage's workers; compare with the others per worker of it.
+    const double floor_ms = slowest_other_stage_ms(config, index, options) * stage.workers;
+    segments = choose_auto_split(graph, node_cost_ms, max_segments, floor_ms);
   }
   PartitionOptions partition_options;  // the default, fixed copy bandwidth keeps the cut deterministic
   partition_options.stages = segments;
@@ -182,9 +234,9 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
                            " segments: " + error.what());
   }
 
-  const fs::path dir =
-      cache_dir / (hex16(fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material)) + "-k" +
-                   std::to_string(segments));
+  // The costs are part of the key: segments cut from other costs live in another directory.
+  std::string cost_bytes(reinterpret_cast<const char*>(node_cost_ms.data()), node_cost_ms.size() * sizeof(double));
+  const fs::path dir = cache_dir / (hex16(fnv1a(model_hash, cost_bytes)) + "-k" + std::to_string(segments));
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) site.fail("split", "cannot create the segment cache '" + dir.string() + "': " + error.message());
@@ -227,14 +279,15 @@ fs::path default_segment_cache_dir() {
   return "/tmp/conveyor/segments";
 }
 
-int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments) {
+int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
+                      double floor_ms) {
   const int limit = std::max(1, std::min<int>(max_segments, static_cast<int>(graph.nodes.size())));
   PartitionOptions options;
   options.stages = 1;
-  double bottleneck = partition_graph(graph, node_cost_ms, options).bottleneck_ms;
+  double bottleneck = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
   for (int k = 1; k < limit; ++k) {
     options.stages = k + 1;
-    const double next = partition_graph(graph, node_cost_ms, options).bottleneck_ms;
+    const double next = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
     if (next >= (1.0 - kAutoMinGain) * bottleneck) return k;
     bottleneck = next;
   }

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 
 #include "model_impl.hpp"
@@ -47,8 +49,10 @@ std::string CompiledModel::describe() const {
   return out.str();
 }
 
-std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs) {
-  Impl& m = *impl_;
+namespace {
+
+// Points the input and output storages at the caller's tensors; returns the fresh output tensors.
+std::vector<Tensor> bind(CompiledModel::Impl& m, const std::vector<Tensor>& inputs) {
   if (inputs.size() != m.inputs.size())
     throw EngineError("run: " + std::to_string(inputs.size()) + " inputs given, the model takes " +
                       std::to_string(m.inputs.size()));
@@ -67,15 +71,60 @@ std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs) {
   }
   for (auto& [mem, storage] : m.external_memories) mem.set_data_handle(m.ptrs[static_cast<std::size_t>(storage)]);
   if (omp_get_max_threads() != m.threads) omp_set_num_threads(m.threads);
+  return outputs;
+}
+
+// Runs every step; `step_seconds`, when given, receives each step's wall time.
+void run_steps(CompiledModel::Impl& m, std::vector<double>* step_seconds) {
   try {
-    for (auto& step : m.steps) step->run(m.ptrs.data(), m.stream);
-    m.stream.wait();
+    if (!step_seconds) {
+      for (auto& step : m.steps) step->run(m.ptrs.data(), m.stream);
+      m.stream.wait();
+      return;
+    }
+    step_seconds->assign(m.steps.size(), 0.0);
+    for (std::size_t s = 0; s < m.steps.size(); ++s) {
+      const auto start = std::chrono::steady_clock::now();
+      m.steps[s]->run(m.ptrs.data(), m.stream);
+      m.stream.wait();
+      (*step_seconds)[s] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
   } catch (const dnnl::error& e) {
     throw EngineError(std::string("run: oneDNN: ") + e.what());
   } catch (const GraphError& e) {
     throw EngineError(std::string("run: ") + e.what());
   }
+}
+
+}  // namespace
+
+std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> outputs = bind(*impl_, inputs);
+  run_steps(*impl_, nullptr);
   return outputs;
+}
+
+std::vector<double> CompiledModel::profile_nodes(const std::vector<Tensor>& inputs, int runs) {
+  if (runs < 1) throw EngineError("profile_nodes: runs must be >= 1, got " + std::to_string(runs));
+  Impl& m = *impl_;
+  const std::vector<Tensor> outputs = bind(m, inputs);  // the steps write into these: keep them alive
+  run_steps(m, nullptr);  // warm-up: first-touch page faults, oneDNN's lazily generated kernels
+  std::vector<std::vector<double>> node_runs(m.graph_nodes, std::vector<double>(static_cast<std::size_t>(runs), 0.0));
+  std::vector<double> step_seconds;
+  for (int r = 0; r < runs; ++r) {
+    run_steps(m, &step_seconds);
+    for (std::size_t s = 0; s < m.steps.size(); ++s)
+      if (m.steps[s]->node >= 0)
+        node_runs[static_cast<std::size_t>(m.steps[s]->node)][static_cast<std::size_t>(r)] += step_seconds[s];
+  }
+  std::vector<double> median_ms;
+  median_ms.reserve(m.graph_nodes);
+  for (auto& times : node_runs) {
+    const auto middle = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
+    std::nth_element(times.begin(), middle, times.end());
+    median_ms.push_back(*middle * 1e3);
+  }
+  return median_ms;
 }
 
 std::map<std::string, Tensor> CompiledModel::run(const std::map<std::string, Tensor>& inputs) {

@@ -257,8 +257,10 @@ void Compiler::compile() {
   for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
     current_ = static_cast<int>(n);
     const Node& node = graph_.nodes[n];
+    const std::size_t first_step = impl_.steps.size();
     try {
       if (!emit(node)) emit_reference(node);
+      for (std::size_t s = first_step; s < impl_.steps.size(); ++s) impl_.steps[s]->node = current_;
     } catch (const dnnl::error& e) {
       throw EngineError(node.where() + ": oneDNN refused it: " + e.what());
     } catch (const EngineError&) {
@@ -277,6 +279,7 @@ void Compiler::compile() {
     }
     const int id = graph_.outputs[i];
     const Value& v = value(id);
+    const std::size_t first_step = impl_.steps.size();
     const md_t md = plain_md(v.shape, v.dtype);
     const int storage = new_storage(Storage::Kind::kOutput, md.get_size(), v.name);
     impl_.storages[static_cast<std::size_t>(storage)].index = static_cast<int>(i);
@@ -284,7 +287,9 @@ void Compiler::compile() {
     const Slot& s = slot(id);
     if (s.plain) add_copy(s.storage, storage, md.get_size(), "copy output '" + v.name + "'");
     else add_reorder(s.storage, s.md, storage, md, "reorder output '" + v.name + "'");
+    for (std::size_t k = first_step; k < impl_.steps.size(); ++k) impl_.steps[k]->node = v.producer;
   }
+  impl_.graph_nodes = graph_.nodes.size();
 
   // Memory plan over step indices.
   const std::size_t ns = impl_.storages.size();

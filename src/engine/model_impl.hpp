@@ -29,6 +29,7 @@ class Step {
   virtual void run(void* const* ptrs, dnnl::stream& stream) = 0;
   std::string label;
   std::vector<int> storages;  // every storage the step touches (liveness)
+  int node = -1;              // the graph node whose work it does (-1: none, e.g. copying out an input)
 };
 
 // A oneDNN primitive with its argument memories, created once; their handles point into storages.
@@ -76,6 +77,7 @@ struct CompiledModel::Impl {
   std::vector<Tensor> owned;  // constants and compiled weights
   Tensor arena, scratchpad;
   std::vector<void*> ptrs;    // per storage, refreshed for inputs/outputs on every run
+  std::size_t graph_nodes = 0;
   std::vector<std::pair<dnnl::memory, int>> external_memories;
   EngineStats stats;
 };

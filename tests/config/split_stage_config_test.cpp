@@ -5,6 +5,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "config/config_test_support.hpp"
@@ -259,6 +261,55 @@ TEST_F(SplitStage, AutoStopsWhenTheBottleneckGainsFivePercentOrLess) {
     EXPECT_GE(bottleneck(k + 1), 0.95 * bottleneck(k));
   }
   EXPECT_EQ(choose_auto_split(graph, cost, 1), 1);
+}
+
+TEST_F(SplitStage, AutoCutsNoFinerThanTheSlowestOtherStage) {
+  const Graph graph = load_onnx(model("resnet18").string());
+  const std::vector<double> cost = analytic_node_cost_ms(graph);
+  PartitionOptions whole;
+  const double one_stage_ms = partition_graph(graph, cost, whole).bottleneck_ms;
+  EXPECT_EQ(choose_auto_split(graph, cost, 8, 2 * one_stage_ms), 1);  // the rest is slower already
+  EXPECT_EQ(choose_auto_split(graph, cost, 8, 0), choose_auto_split(graph, cost, 8));
+  // A floor between the 1- and 2-segment bottlenecks: the second segment helps, a third cannot.
+  whole.stages = 2;
+  const double two_stage_ms = partition_graph(graph, cost, whole).bottleneck_ms;
+  ASSERT_LT(two_stage_ms, 0.95 * one_stage_ms);
+  EXPECT_EQ(choose_auto_split(graph, cost, 8, two_stage_ms * 1.01), 2);
+
+  // Through a pipeline file: the other stage's known time per item sets the floor.
+  const std::string yaml = "stages:\n"
+                           "  - {name: m, op: onnx, cores: 1, split: auto, args: {path: " +
+                           model("resnet18").string() + "}}\n"
+                           "  - {name: slow, op: post.softmax, cores: 1}\n";
+  const Topology eight = Topology::from_cpus({0, 1, 2, 3, 4, 5, 6, 7});
+  options_.topology = &eight;
+  options_.costs = SplitOptions::Costs::kAnalytic;
+  options_.stage_ms["slow"] = 2 * one_stage_ms;
+  EXPECT_EQ(expand_splits(parse(yaml), options_).stages.size(), 2u);  // one segment + slow
+}
+
+TEST_F(SplitStage, MeasuredNodeCostsAreKeptAndReused) {
+  const fs::path path = model("tinycnn");
+  const std::string yaml = pipeline_yaml(path, "    split: 2\n");
+  expand_splits(parse(yaml), options_);
+  fs::path costs_file;
+  for (const auto& entry : fs::directory_iterator(options_.cache_dir))
+    if (entry.path().string().ends_with("-costs.json")) costs_file = entry.path();
+  ASSERT_FALSE(costs_file.empty()) << "no measured costs kept in " << options_.cache_dir;
+  const Graph graph = load_onnx(path.string());
+  nlohmann::json stored = nlohmann::json::parse(std::ifstream(costs_file));
+  ASSERT_EQ(stored["node_cost_ms"].size(), graph.nodes.size());
+  for (const auto& ms : stored["node_cost_ms"]) EXPECT_GE(ms.get<double>(), 0.0);
+
+  // Costs that put all the work in the first node: the kept file is what the cut follows.
+  std::vector<double> skewed(graph.nodes.size(), 0.001);
+  skewed[0] = 1000;
+  stored["node_cost_ms"] = skewed;
+  std::ofstream(costs_file) << stored.dump();
+  const PipelineConfig expanded = expand_splits(parse(yaml), options_);
+  ASSERT_EQ(expanded.stages.size(), 2u);
+  const Graph first = load_onnx(expanded.stages[0].args.at("path").get<std::string>());
+  EXPECT_EQ(first.nodes.size(), 1u);
 }
 
 void expect_bitwise_equal(const Tensor& split, const Tensor& whole, const std::string& what) {

@@ -9,18 +9,28 @@
 // output is written to the one its `outputs` maps it to (whichever segment reads or produces it); the
 // tensors crossing a cut keep their names in the model.
 //
+// Node costs: each node timed inside the compiled executor on the stage's threads per worker (median of
+// a few runs, on the calling thread), once per model, `dims`, threads and CPU model; the times are kept in
+// <cache>/<model key>-costs.json and reused, so the cut stays where it was. SplitOptions can ask for the
+// analytic FLOP/byte estimate instead (no compilation).
+//
 // Segment files are written once, into <cache>/<hash>-k<K>/stage_<i>.onnx, where <hash> is a 64-bit
-// FNV-1a hash of the model bytes and of what shapes the cut (`dims`, the threads the costs assume). The
-// partition is deterministic (analytic node costs, a fixed copy bandwidth of 10 GB/s), so a cached
+// FNV-1a hash of the model bytes, of what shapes the cut (`dims`, the threads, the CPU model) and of the
+// node costs. With a fixed copy bandwidth of 10 GB/s the partition is a function of those, so a cached
 // directory always matches the stages built from it. Files are written under a temporary name and renamed.
 //
-// `split: auto` picks K as follows (analytic costs on the stage's threads per worker):
+// `split: auto` picks K as follows (node costs on the stage's threads per worker):
 //   K_max = the cores left for the stage — the machine's cores (Topology::detect()) minus those claimed by
 //           every other stage that does not set share_cores (workers x cores) — divided by the cores one
 //           segment stage needs (workers x cores per worker), at least 1 and at most the number of nodes;
-//   K     = the smallest K in 1..K_max such that going to K+1 segments lowers the partition's bottleneck
-//           by 5% or less (K_max when every step still gains more than 5%).
+//   B(K)  = max(the partition's bottleneck at K, the slowest other stage's time per item over its
+//           workers (SplitOptions::stage_ms, when known) x the stage's workers): cutting the model finer
+//           than the rest of the pipeline can follow gains nothing;
+//   K     = the smallest K in 1..K_max such that going to K+1 segments lowers B by 5% or less (K_max when
+//           every step still gains more than 5%).
 #include <filesystem>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "conveyor/config/pipeline_config.hpp"
@@ -31,7 +41,13 @@ namespace conveyor {
 
 struct SplitOptions {
   std::filesystem::path cache_dir;     // empty: default_segment_cache_dir()
-  const Topology* topology = nullptr;  // cores split: auto may use; null: Topology::detect()
+  const Topology* topology = nullptr;  // cores split: auto may use, CPU model; null: Topology::detect()
+  enum class Costs { kMeasured, kAnalytic };
+  Costs costs = Costs::kMeasured;  // node costs the cut balances (see above)
+  int cost_runs = 5;               // timed runs per measured node cost (median)
+  // Known time per item of other stages, by stage name: mean service time / workers, in ms (from stored
+  // profiles). split: auto uses the slowest.
+  std::map<std::string, double> stage_ms;
 };
 
 // $XDG_CACHE_HOME/conveyor/segments, else ~/.cache/conveyor/segments, else /tmp/conveyor/segments.
@@ -43,7 +59,9 @@ std::filesystem::path default_segment_cache_dir();
 // split, a generated stage name taken by another stage at name.
 PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& options = {});
 
-// The `split: auto` rule above for a graph whose nodes cost `node_cost_ms`, with at most `max_segments`.
-int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments);
+// The `split: auto` rule above for a graph whose nodes cost `node_cost_ms`, with at most `max_segments`;
+// `floor_ms`: the bottleneck the rest of the pipeline sets (0: none).
+int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
+                      double floor_ms = 0);
 
 }  // namespace conveyor
