@@ -34,7 +34,7 @@ void run(const BenchCommand& o) {
   planned_load.rate_rps = o.bench.rate_rps;
   if (o.bench.concurrency > 0) planned_load.concurrency = o.bench.concurrency;
   const std::optional<plan::Plan> chosen = apply_auto_plan(config, inputs, o.input_tensor, planned_load);
-  RunHistory history(config.stages.size());  // before the pipeline: outlives its callbacks
+  RunHistory history;  // before the pipeline: outlives its callbacks
   LoadedPipeline loaded = start_pipeline(std::move(config));
 
   BenchOptions bench = o.bench;

@@ -19,6 +19,7 @@ struct PlanOptions {
   std::optional<int> concurrency;
   std::string objective = "throughput";
   uint64_t sim_requests = 20000;
+  bool no_fusion = false;
   bool json = false;
 };
 
@@ -35,6 +36,7 @@ nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& s : p.stages)
     stages.push_back({{"name", s.name},
+                      {"members", s.members},
                       {"workers", s.workers},
                       {"threads", s.threads},
                       {"cores", s.cores()},
@@ -90,9 +92,11 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
   for (const auto& n : p.notes) out += "  - " + n + "\n";
   out += fmt::format("\nto apply, set in {}:\n", config.file.string());
   for (const auto& s : p.stages) {
-    out += fmt::format("  - name: {}\n    workers: {}\n    cores: [{}]\n    threads: {}\n", s.name, s.workers,
-                       fmt::join(s.cores(), ", "), s.threads);
+    out += fmt::format("  - name: {}\n    workers: {}\n    cores: [{}]\n    threads: {}\n", s.members.front(),
+                       s.workers, fmt::join(s.cores(), ", "), s.threads);
     if (s.share_cores) out += "    share_cores: true\n";
+    for (std::size_t m = 1; m < s.members.size(); ++m)
+      out += fmt::format("  - name: {}\n    with_previous: true\n", s.members[m]);
   }
   return out;
 }
@@ -110,6 +114,7 @@ void run(const PlanOptions& o) {
   request.max_in_flight = config.options.max_in_flight;
   request.queue_capacity = config.options.queue_capacity;
   request.sim_requests = o.sim_requests;
+  request.fuse = !o.no_fusion;
   const plan::Plan p = plan::make_plan(request);
   if (o.json)
     std::printf("%s\n", plan_json(config, p).dump(2).c_str());
@@ -142,6 +147,9 @@ void add_plan_command(CLI::App& app) {
       ->check(CLI::IsMember({"throughput", "latency"}));
   cmd->add_option("--sim-requests", o->sim_requests, "Requests per confirming simulation (0: analytic only)")
       ->capture_default_str();
+  cmd->add_flag("--no-fusion", o->no_fusion,
+                "Keep every stage separate (by default runs of consecutive stages may be fused onto the same "
+                "workers when that plans more throughput)");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the text");
   cmd->footer(
       "Examples:\n  conveyor plan examples/image_classify.yaml\n"

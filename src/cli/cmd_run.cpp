@@ -60,7 +60,7 @@ int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
   PipelineConfig config = load_pipeline_config(o.pipeline);
   if (config.plan == PlanMode::kAuto) apply_auto_plan(config, profiling_inputs(files), o.input_tensor, {});
-  RunHistory history(config.stages.size());  // before the pipeline: outlives its callbacks
+  RunHistory history;  // before the pipeline: outlives its callbacks
   LoadedPipeline loaded = start_pipeline(std::move(config));
   std::ofstream out(o.output);
   if (!out) throw std::runtime_error("cannot write '" + o.output + "'");

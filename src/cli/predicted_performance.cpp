@@ -1,6 +1,7 @@
 #include "cli/predicted_performance.hpp"
 
 #include "cli/stage_profiles.hpp"
+#include "conveyor/config/stage_runs.hpp"
 #include "conveyor/plan/performance_model.hpp"
 #include "conveyor/plan/simulator.hpp"
 
@@ -10,17 +11,22 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
                                                  const plan::ProfileStore& store, const std::string& cpu_model,
                                                  const plan::Workload& workload,
                                                  const std::optional<plan::Plan>& chosen) {
-  if (metrics.stages.size() != config.stages.size()) return std::nullopt;
+  const auto runs = stage_runs(config);
+  if (metrics.stages.size() != runs.size()) return std::nullopt;
   std::vector<plan::ModelStage> stages;
   const std::vector<plan::ModelStage> planned = chosen ? chosen->model_stages() : std::vector<plan::ModelStage>{};
-  for (std::size_t s = 0; s < config.stages.size(); ++s) {
+  for (std::size_t s = 0; s < runs.size(); ++s) {
     plan::ModelStage m;
-    m.name = config.stages[s].name;
+    m.name = metrics.stages[s].name;
     m.workers = std::max(1, metrics.stages[s].workers);
     m.threads = std::max(1, metrics.stages[s].threads_per_worker);
-    const auto entry = store.lookup(stage_identity(config, config.stages[s]), m.threads, cpu_model);
-    if (!entry || entry->count() == 0) return std::nullopt;
-    m.service = entry->service_time();
+    std::vector<plan::ServiceTime> parts;  // a fused run: its members' times add
+    for (std::size_t i : runs[s]) {
+      const auto entry = store.lookup(stage_identity(config, config.stages[i]), m.threads, cpu_model);
+      if (!entry || entry->count() == 0) return std::nullopt;
+      parts.push_back(entry->service_time());
+    }
+    m.service = parts.size() == 1 ? parts[0] : plan::ServiceTime::sum(parts);
     if (s < planned.size()) m.shared_group = planned[s].shared_group;
     stages.push_back(std::move(m));
   }
@@ -34,7 +40,7 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
   sim.in_order = config.options.ordering == Ordering::kInOrder;
   std::vector<plan::SimStage> sim_stages = plan::sim_stages(stages, config.options.queue_capacity);
   for (std::size_t s = 0; s < sim_stages.size(); ++s)
-    if (config.stages[s].queue_capacity) sim_stages[s].queue_capacity = config.stages[s].queue_capacity;
+    if (const std::size_t q = config.stages[runs[s][0]].queue_capacity) sim_stages[s].queue_capacity = q;
   const plan::SimResult r = plan::simulate(sim_stages, sim);
   p.simulated = {r.throughput_rps, r.latency.p50 * 1e3, r.latency.p99 * 1e3};
   return p;

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include "cli/stage_profiles.hpp"
+#include "conveyor/config/stage_runs.hpp"
 
 namespace conveyor::cli {
 
-RunHistory::RunHistory(std::size_t stages)
-    : service_s_(stages),
-      steady_origin_(Clock::now()),
+RunHistory::RunHistory()
+    : steady_origin_(Clock::now()),
       unix_origin_s_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
 
 void RunHistory::add(const Result& result) {
@@ -17,7 +17,8 @@ void RunHistory::add(const Result& result) {
   const double arrival = unix_origin_s_ + std::chrono::duration<double>(result.sample.submitted - steady_origin_).count();
   std::lock_guard lock(mutex_);
   arrivals_unix_s_.push_back(arrival);
-  for (std::size_t s = 0; s < times.size() && s < service_s_.size(); ++s)
+  if (service_s_.size() < times.size()) service_s_.resize(times.size());  // one per stage as it runs
+  for (std::size_t s = 0; s < times.size(); ++s)
     if (times[s].finished > times[s].started)
       service_s_[s].push_back(std::chrono::duration<double>(times[s].finished - times[s].started).count());
 }
@@ -27,11 +28,13 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
   std::lock_guard lock(mutex_);
   std::size_t recorded = 0, samples = 0;
   try {
-    for (std::size_t s = 0; s < service_s_.size() && s < config.stages.size(); ++s) {
-      if (service_s_[s].empty()) continue;
+    const auto runs = stage_runs(config);
+    for (std::size_t s = 0; s < service_s_.size() && s < runs.size(); ++s) {
+      // A fused run's time is its members' together: it says nothing of each member alone.
+      if (service_s_[s].empty() || runs[s].size() != 1) continue;
+      const StageConfig& stage = config.stages[runs[s][0]];
       const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
-      store.record(stage_identity(config, config.stages[s]), config.stages[s].name, threads, service_s_[s],
-                   cpu_model);
+      store.record(stage_identity(config, stage), stage.name, threads, service_s_[s], cpu_model);
       ++recorded;
       samples += service_s_[s].size();
     }

@@ -13,7 +13,7 @@ namespace conveyor::cli {
 // every request's arrival time. add() is called from result callbacks, so it only copies a few numbers.
 class RunHistory {
  public:
-  explicit RunHistory(std::size_t stages);
+  RunHistory();
 
   void add(const Result& result);  // thread-safe; failed requests are skipped
 

@@ -177,18 +177,24 @@ PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::Pr
 }
 
 void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
-  if (plan.stages.size() != config.stages.size())
-    throw std::logic_error(fmt::format("the plan has {} stages, '{}' has {}", plan.stages.size(), config.name,
-                                       config.stages.size()));
-  for (std::size_t s = 0; s < plan.stages.size(); ++s) {
-    StageConfig& stage = config.stages[s];
-    const plan::StagePlan& chosen = plan.stages[s];
-    stage.workers = chosen.workers;
-    stage.threads = chosen.threads;
-    stage.cores.kind = CoreSpec::Kind::kIds;
-    stage.cores.ids = chosen.cores();
-    stage.cores.shared = chosen.share_cores;
+  std::size_t next = 0;  // the file's stages, taken in order by the planned stages' members
+  for (const plan::StagePlan& chosen : plan.stages) {
+    for (std::size_t m = 0; m < chosen.members.size(); ++m, ++next) {
+      if (next >= config.stages.size() || config.stages[next].name != chosen.members[m])
+        throw std::logic_error(fmt::format("the plan's stage '{}' does not match stage {} of '{}'",
+                                           chosen.members[m], next, config.name));
+      StageConfig& stage = config.stages[next];
+      stage.with_previous = m > 0;
+      stage.workers = chosen.workers;
+      stage.threads = chosen.threads;
+      stage.cores.kind = CoreSpec::Kind::kIds;
+      stage.cores.ids = chosen.cores();
+      stage.cores.shared = chosen.share_cores;
+    }
   }
+  if (next != config.stages.size())
+    throw std::logic_error(fmt::format("the plan covers {} stages, '{}' has {}", next, config.name,
+                                       config.stages.size()));
 }
 
 }  // namespace conveyor::cli

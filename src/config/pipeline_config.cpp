@@ -24,6 +24,10 @@
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
 //                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
 //                            #   (see conveyor/config/expand_splits.hpp)
+//       with_previous: true  # optional: fused with the stage before it — run by that stage's workers
+//                            #   right after it, with no queue between them (then workers, cores,
+//                            #   share_cores, threads, queue_capacity and split are the run's first
+//                            #   stage's, and setting them here is an error)
 //
 // The format is strict: an unknown or duplicate key anywhere outside `args` is an error, as is a value of
 // the wrong type or range; every error names the file, the line and the key ("stages[1].workers").
@@ -54,7 +58,7 @@ const std::vector<std::string> kPipelineKeys = {"name",     "max_in_flight", "qu
                                                 "plan"};
 const std::vector<std::string> kStageKeys = {"name",    "op",          "workers",        "cores",
                                              "threads", "share_cores", "queue_capacity", "args",
-                                             "split"};
+                                             "split",   "with_previous"};
 
 int int_at_least(const MappingReader& reader, const std::string& key, int minimum) {
   return static_cast<int>(reader.integer_at_least(key, minimum, INT_MAX));
@@ -159,6 +163,16 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
                             " workers (the count must be a multiple of workers)");
   }
   if (stage.has("split")) config.split = read_split(stage, config);
+  if (stage.has("with_previous")) {
+    config.with_previous = stage.boolean("with_previous");
+    if (config.with_previous && index == 0)
+      stage.fail("with_previous", "the first stage has no previous stage to run with");
+    if (config.with_previous)
+      for (const char* key : {"workers", "cores", "share_cores", "threads", "queue_capacity", "split"})
+        if (stage.has(key))
+          stage.fail(key, std::string("a stage fused with the previous one (with_previous: true) runs on that "
+                                      "stage's workers; set ") + key + " there");
+  }
   if (stage.has("args")) {
     const YAML::Node& args = stage.value("args");
     if (!args.IsNull() && !args.IsMap()) {

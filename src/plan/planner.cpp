@@ -7,6 +7,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <set>
 #include <stdexcept>
 
 #include "conveyor/runtime/topology.hpp"
@@ -25,9 +27,12 @@ struct Option {
   int cores() const { return workers * threads; }
 };
 
-// One configuration: an option per stage, or (fewer cores than stages) one worker per stage with a
-// core group per stage.
+// One configuration: the pipeline's stages as planned stages (each a run of consecutive stages, fused when
+// longer than one), an option per planned stage, or (fewer cores than planned stages) one worker per planned
+// stage with a core group each.
 struct Candidate {
+  std::vector<const StageProfile*> stages;  // planned stages: fused profiles for runs of several
+  std::vector<int> first;                   // per planned stage: index of its first pipeline stage
   std::vector<Option> options;
   std::vector<int> group;  // per stage: index of its core; empty when each stage owns its cores
   Workload workload;
@@ -75,7 +80,7 @@ int cores_of(const Candidate& c) {
   return n;
 }
 
-std::vector<ModelStage> to_model(const PlanRequest& request, const Candidate& c) {
+std::vector<ModelStage> to_model(const Candidate& c) {
   std::vector<int> group_size;
   for (int g : c.group) {
     if (g >= static_cast<int>(group_size.size())) group_size.resize(static_cast<std::size_t>(g) + 1, 0);
@@ -84,7 +89,7 @@ std::vector<ModelStage> to_model(const PlanRequest& request, const Candidate& c)
   std::vector<ModelStage> stages;
   for (std::size_t i = 0; i < c.options.size(); ++i) {
     ModelStage s;
-    s.name = request.stages[i].name;
+    s.name = c.stages[i]->name;
     s.workers = c.options[i].workers;
     s.threads = c.options[i].threads;
     s.service = *c.options[i].service;
@@ -94,6 +99,31 @@ std::vector<ModelStage> to_model(const PlanRequest& request, const Candidate& c)
   return stages;
 }
 
+// Stages [begin, end) run one after the other by the same worker: times add at each thread count (a stage
+// profiled at fewer threads, or not parallel, takes its time at the most threads it has a profile for).
+StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end) {
+  if (end - begin == 1) return stages[begin];
+  StageProfile fused;
+  fused.parallel = false;
+  std::set<int> counts;
+  for (std::size_t i = begin; i < end; ++i) {
+    fused.name += (i > begin ? "+" : "") + stages[i].name;
+    fused.parallel = fused.parallel || stages[i].parallel;
+    for (const auto& [t, time] : stages[i].by_threads)
+      if (stages[i].parallel || t == 1) counts.insert(t);
+  }
+  for (int t : counts) {
+    std::vector<ServiceTime> parts;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto& by = stages[i].by_threads;
+      auto at = by.upper_bound(stages[i].parallel ? t : 1);
+      parts.push_back(std::prev(at)->second);
+    }
+    fused.by_threads[t] = ServiceTime::sum(parts);
+  }
+  return fused;
+}
+
 class Search {
  public:
   explicit Search(const PlanRequest& request) : r_(request) {}
@@ -101,11 +131,19 @@ class Search {
   Plan run() {
     validate();
     const int budget = static_cast<int>(r_.cores.size());
-    const int k = static_cast<int>(r_.stages.size());
-    if (budget >= k)
-      search_owned(budget);
-    else
-      search_shared(budget);
+    for (const auto& runs : fusions()) {
+      Candidate base;
+      std::size_t begin = 0;
+      for (std::size_t length : runs) {
+        base.stages.push_back(&fused(begin, begin + length));
+        base.first.push_back(static_cast<int>(begin));
+        begin += length;
+      }
+      if (budget >= static_cast<int>(runs.size()))
+        search_owned(budget, base);
+      else
+        search_shared(budget, base);
+    }
     if (top_.empty()) throw std::logic_error("planner found no configuration");
     Candidate best = confirm();
     return describe(best);
@@ -132,6 +170,36 @@ class Search {
     if (r_.concurrency && *r_.concurrency < 1) throw std::invalid_argument("plan: concurrency must be >= 1");
     if (r_.slo_p99_s && !(*r_.slo_p99_s > 0)) throw std::invalid_argument("plan: the SLO must be > 0");
     if (r_.max_in_flight < 1) throw std::invalid_argument("plan: max_in_flight must be >= 1");
+  }
+
+  // Ways to run the pipeline's stages as runs of consecutive stages (lengths, in order): first none fused,
+  // so that it wins ties, then every other way for up to kMaxFusedStages stages; beyond that only all
+  // stages fused into one.
+  std::vector<std::vector<std::size_t>> fusions() const {
+    constexpr std::size_t kMaxFusedStages = 10;
+    const std::size_t k = r_.stages.size();
+    std::vector<std::vector<std::size_t>> all{std::vector<std::size_t>(k, 1)};
+    if (k == 1 || !r_.fuse) return all;
+    if (k > kMaxFusedStages) {
+      all.push_back({k});
+      return all;
+    }
+    const unsigned every_cut = (1u << (k - 1)) - 1;
+    for (unsigned cuts = 0; cuts < every_cut; ++cuts) {  // bit i: a stage boundary after stage i
+      std::vector<std::size_t> runs{1};
+      for (std::size_t i = 0; i + 1 < k; ++i) {
+        if (cuts & (1u << i)) runs.push_back(1);
+        else ++runs.back();
+      }
+      all.push_back(std::move(runs));
+    }
+    return all;
+  }
+
+  const StageProfile& fused(std::size_t begin, std::size_t end) {
+    auto [it, added] = fused_.try_emplace({begin, end});
+    if (added) it->second = fuse_profiles(r_.stages, begin, end);
+    return it->second;
   }
 
   Workload workload_for(const Candidate& c) const {
@@ -166,7 +234,9 @@ class Search {
   void consider(Candidate c) {
     ++evaluated_;
     c.workload = workload_for(c);
-    c.analytic = predict(to_model(r_, c), c.workload);
+    c.analytic = predict(to_model(c), c.workload);
+    if (c.stages.size() == r_.stages.size())
+      best_unfused_capacity_ = std::max(best_unfused_capacity_, c.analytic.capacity_rps);
     const Score score = analytic_score(c);
     auto at = std::find_if(top_.begin(), top_.end(), [&](const Candidate& other) {
       return better(score, analytic_score(other), r_.objective, 1e-9);
@@ -223,17 +293,17 @@ class Search {
     return o.service->mean + wait;
   }
 
-  void search_owned(int budget) {
-    const int k = static_cast<int>(r_.stages.size());
+  void search_owned(int budget, const Candidate& base) {
+    const int k = static_cast<int>(base.stages.size());
     std::vector<std::vector<Option>> options;
-    for (const auto& s : r_.stages) options.push_back(stage_options(s, budget - (k - 1)));
+    for (const StageProfile* s : base.stages) options.push_back(stage_options(*s, budget - (k - 1)));
     std::vector<double> floor_after(static_cast<std::size_t>(k) + 1, 0);  // sum of the stages' best floors
     for (int i = k - 1; i >= 0; --i) {
       double best = kInf;
       for (const auto& o : options[static_cast<std::size_t>(i)]) best = std::min(best, latency_floor(o));
       floor_after[static_cast<std::size_t>(i)] = floor_after[static_cast<std::size_t>(i) + 1] + best;
     }
-    Candidate current;
+    Candidate current = base;
     std::function<void(int, int, double, double)> dfs = [&](int i, int left, double min_capacity,
                                                             double floor) {
       if (i == k) return consider(current);
@@ -257,11 +327,11 @@ class Search {
   }
 
   // Fewer cores than stages: every way to put the stages into `budget` non-empty groups, one core each.
-  void search_shared(int budget) {
-    const int k = static_cast<int>(r_.stages.size());
-    Candidate current;
-    for (const auto& s : r_.stages)
-      current.options.push_back({1, 1, &s.by_threads.at(1), 1 / s.by_threads.at(1).mean});
+  void search_shared(int budget, const Candidate& base) {
+    const int k = static_cast<int>(base.stages.size());
+    Candidate current = base;
+    for (const StageProfile* s : base.stages)
+      current.options.push_back({1, 1, &s->by_threads.at(1), 1 / s->by_threads.at(1).mean});
     current.group.assign(static_cast<std::size_t>(k), 0);
     // Restricted growth strings: stage i joins an existing group or opens the next one.
     std::function<void(int, int)> assign = [&](int i, int groups) {
@@ -283,7 +353,7 @@ class Search {
     sim.seed = r_.seed;
     for (auto& c : top_) {
       sim.workload = c.workload;
-      c.simulated = simulate(sim_stages(to_model(r_, c), r_.queue_capacity), sim);
+      c.simulated = simulate(sim_stages(to_model(c), r_.queue_capacity), sim);
     }
     std::size_t best = 0;
     for (std::size_t i = 1; i < top_.size(); ++i)
@@ -295,8 +365,10 @@ class Search {
   Plan describe(const Candidate& c) const;
 
   const PlanRequest& r_;
+  std::map<std::pair<std::size_t, std::size_t>, StageProfile> fused_;  // by [begin, end); stable addresses
   std::vector<Candidate> top_;
   uint64_t evaluated_ = 0;
+  double best_unfused_capacity_ = 0;
   bool sim_reranked_ = false;
 };
 
@@ -318,7 +390,7 @@ Plan Search::describe(const Candidate& c) const {
   plan.throughput_rps = c.simulated ? c.simulated->throughput_rps : c.analytic.throughput_rps;
   plan.p50_s = c.simulated ? c.simulated->latency.p50 : c.analytic.latency_p50_s;
   plan.p99_s = c.simulated ? c.simulated->latency.p99 : c.analytic.latency_p99_s;
-  plan.bottleneck = r_.stages[c.analytic.bottleneck].name;
+  plan.bottleneck = c.stages[c.analytic.bottleneck]->name;
   double sum_t1 = 0;
   for (const auto& s : r_.stages) sum_t1 += s.by_threads.at(1).mean;
   plan.bound_rps = static_cast<double>(r_.cores.size()) / sum_t1;
@@ -330,7 +402,9 @@ Plan Search::describe(const Candidate& c) const {
   for (int g : c.group) ++group_size[static_cast<std::size_t>(g)];
   for (std::size_t i = 0; i < c.options.size(); ++i) {
     StagePlan s;
-    s.name = r_.stages[i].name;
+    s.name = c.stages[i]->name;
+    const std::size_t end = i + 1 < c.first.size() ? static_cast<std::size_t>(c.first[i + 1]) : r_.stages.size();
+    for (auto m = static_cast<std::size_t>(c.first[i]); m < end; ++m) s.members.push_back(r_.stages[m].name);
     s.workers = c.options[i].workers;
     s.threads = c.options[i].threads;
     s.service = *c.options[i].service;
@@ -354,18 +428,26 @@ Plan Search::describe(const Candidate& c) const {
                               r_.cores.size() > 1 ? "s" : "", format_cpu_list(r_.cores),
                               c.workload.describe(), objective_name(r_.objective),
                               r_.slo_p99_s ? fmt::format(", p99 <= {}", ms(*r_.slo_p99_s)) : ""));
+  for (const auto& s : plan.stages)
+    if (s.members.size() > 1)
+      notes.push_back(fmt::format(
+          "fused {}: each worker runs these stages one after the other on its cores (no queue between "
+          "them), so replicas of the run need no core per stage; the best plan without fusing reaches {:.1f} "
+          "req/s (analytic){}",
+          fmt::join(s.members, " + "), best_unfused_capacity_,
+          r_.stages.size() <= 10 ? "; every way of fusing consecutive stages was tried" : ""));
   if (!c.group.empty()) {
     notes.push_back(fmt::format(
         "{} stages on {} core{}: stages must share cores. Every grouping of stages onto the cores was tried; "
         "the chosen one balances the summed service time per core. Stages on one core time-slice it (marked "
         "share_cores), so each of them slows down by the core's load.",
-        r_.stages.size(), r_.cores.size(), r_.cores.size() > 1 ? "s" : ""));
+        c.stages.size(), r_.cores.size(), r_.cores.size() > 1 ? "s" : ""));
     for (std::size_t g = 0; g < r_.cores.size(); ++g) {
       std::vector<std::string> names;
       double sum = 0;
       for (std::size_t i = 0; i < c.group.size(); ++i)
         if (static_cast<std::size_t>(c.group[i]) == g) {
-          names.push_back("'" + r_.stages[i].name + "'");
+          names.push_back("'" + c.stages[i]->name + "'");
           sum += c.options[i].service->mean;
         }
       notes.push_back(
@@ -376,7 +458,7 @@ Plan Search::describe(const Candidate& c) const {
     const auto& o = c.options[i];
     const auto& sp = c.analytic.stages[i];
     std::string why;
-    const auto& profile = r_.stages[i].by_threads;
+    const auto& profile = c.stages[i]->by_threads;
     if (o.threads > 1)
       why = fmt::format("; {} threads cut T from {} to {}", o.threads, ms(profile.at(1).mean),
                         ms(o.service->mean));
@@ -385,10 +467,10 @@ Plan Search::describe(const Candidate& c) const {
           "; replicas rather than threads: {} threads give T = {} vs {} on 1, not worth {}x the cores",
           profile.rbegin()->first, ms(profile.rbegin()->second.mean), ms(profile.at(1).mean),
           profile.rbegin()->first);
-    else if (!r_.stages[i].parallel)
+    else if (!c.stages[i]->parallel)
       why = "; not parallelisable: one thread";
     notes.push_back(fmt::format("{}: {} worker{} x {} thread{}, T = {} -> {:.1f} req/s, {:.0f}% busy{}{}",
-                                r_.stages[i].name, o.workers, o.workers > 1 ? "s" : "", o.threads,
+                                c.stages[i]->name, o.workers, o.workers > 1 ? "s" : "", o.threads,
                                 o.threads > 1 ? "s" : "", ms(o.service->mean), sp.capacity_rps,
                                 std::min(sp.utilization, 1.0) * 100,
                                 i == c.analytic.bottleneck ? " (bottleneck)" : "", why));

@@ -76,11 +76,12 @@ TEST_F(PlanCli, ProfileStoresEveryStageAndShowListsThem) {
 
 TEST_F(PlanCli, PlanJsonHasTheDocumentedShape) {
   profile();
-  const Output out = conveyor("plan " + example() + " --cores 2 --sim-requests 2000 --json", false);
+  const Output out = conveyor("plan " + example() + " --cores 2 --sim-requests 2000 --no-fusion --json", false);
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text);
   const auto& stages = j.at("plan").at("stages");
   ASSERT_EQ(stages.size(), 2u);
+  EXPECT_EQ(stages[1].at("members"), nlohmann::json::array({"preprocess"}));
   std::set<int> cores;
   for (const auto& s : stages) {
     EXPECT_GE(s.at("workers").get<int>(), 1);
@@ -96,14 +97,25 @@ TEST_F(PlanCli, PlanJsonHasTheDocumentedShape) {
   EXPECT_GT(j.at("bound_rps").get<double>(), 0);
 }
 
-TEST_F(PlanCli, OneCoreMakesTheStagesShareIt) {
+TEST_F(PlanCli, OneCoreMakesTheStagesShareItOrRunFused) {
   profile();
-  const Output out = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --json", false);
+  const Output out = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-fusion --json", false);
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text);
   for (const auto& s : j.at("plan").at("stages")) EXPECT_TRUE(s.at("share_cores").get<bool>()) << s.dump();
-  const Output text = conveyor("plan " + example() + " --cores 1 --sim-requests 0");
+  const Output text = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-fusion");
   EXPECT_NE(text.text.find("share_cores: true"), std::string::npos) << text.text;
+
+  // With fusion (the default) one worker runs both stages in turn: no core is time-sliced.
+  const Output fused = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --json", false);
+  ASSERT_EQ(fused.status, 0) << fused.text;
+  const nlohmann::json plan = nlohmann::json::parse(fused.text);
+  const auto& stages = plan.at("plan").at("stages");
+  ASSERT_EQ(stages.size(), 1u);
+  EXPECT_EQ(stages[0].at("name"), "decode+preprocess");
+  EXPECT_FALSE(stages[0].at("share_cores").get<bool>());
+  const Output apply = conveyor("plan " + example() + " --cores 1 --sim-requests 0");
+  EXPECT_NE(apply.text.find("  - name: preprocess\n    with_previous: true\n"), std::string::npos) << apply.text;
 }
 
 TEST_F(PlanCli, SimulateReportsThroughputLatencyAndStages) {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
 #include <random>
 #include <set>
 
@@ -109,6 +112,7 @@ TEST(Planner, ThreadsThatGainLessThanTheNoiseAreNotUsed) {
 
 TEST(Planner, FewerCoresThanStagesShareCoresAndSaySo) {
   PlanRequest r;
+  r.fuse = false;
   r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
   r.cores = {6, 7};
   const Plan plan = make_plan(r);
@@ -139,10 +143,33 @@ TEST(Planner, UsesTheGivenCoreIds) {
 }
 
 // The pruned search must find the same best capacity as trying everything.
+// Every configuration, by brute force: each way of fusing consecutive stages (when `fuse`), then every
+// workers x threads per planned stage. A fused run's time at t threads is the sum of its members'.
+double brute_force_capacity(const std::vector<StageProfile>& stages, int cores, bool fuse) {
+  const int k = static_cast<int>(stages.size());
+  double best = 0;
+  const unsigned every_cut = (1u << (k - 1)) - 1;
+  for (unsigned cuts = every_cut;; --cuts) {
+    std::vector<std::map<int, double>> planned(1);
+    for (int i = 0; i < k; ++i) {
+      if (i > 0 && (cuts & (1u << (i - 1)))) planned.emplace_back();
+      for (const auto& [t, time] : stages[static_cast<std::size_t>(i)].by_threads) planned.back()[t] += time.mean;
+    }
+    std::function<void(std::size_t, int, double)> all = [&](std::size_t i, int left, double capacity) {
+      if (i == planned.size()) return void(best = std::max(best, capacity));
+      for (const auto& [t, mean] : planned[i])
+        for (int w = 1; w * t <= left; ++w) all(i + 1, left - w * t, std::min(capacity, w / mean));
+    };
+    all(0, cores, 1e300);
+    if (!fuse || cuts == 0) break;
+  }
+  return best;
+}
+
 TEST(Planner, MatchesBruteForceOnRandomProfiles) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> ms(0.5, 6), exponent(0.3, 1.0);
-  for (int trial = 0; trial < 25; ++trial) {
+  for (int trial = 0; trial < 40; ++trial) {
     PlanRequest r;
     const int k = 2 + trial % 3;
     const int cores = k + static_cast<int>(rng() % 7);
@@ -153,19 +180,39 @@ TEST(Planner, MatchesBruteForceOnRandomProfiles) {
     }
     r.cores = iota_cores(cores);
     r.sim_requests = 0;
+    r.fuse = trial % 2 == 0;
     const Plan plan = make_plan(r);
-    double best = 0;
-    std::function<void(int, int, double)> all = [&](int i, int left, double capacity) {
-      if (i == k) return void(best = std::max(best, capacity));
-      for (const auto& [t, time] : r.stages[static_cast<std::size_t>(i)].by_threads)
-        for (int w = 1; w * t <= left; ++w) all(i + 1, left - w * t, std::min(capacity, w / time.mean));
-    };
-    all(0, cores, 1e300);
-    EXPECT_NEAR(plan.capacity_rps, best, 1e-9 * best) << "trial " << trial;
+    const double best = brute_force_capacity(r.stages, cores, r.fuse);
+    EXPECT_NEAR(plan.capacity_rps, best, 1e-9 * best) << "trial " << trial << (r.fuse ? " (fusing)" : "");
     int used = 0;
-    for (const auto& s : plan.stages) used += s.workers * s.threads;
+    std::size_t members = 0;
+    for (const auto& s : plan.stages) {
+      used += s.workers * s.threads;
+      members += s.members.size();
+      if (!r.fuse) EXPECT_EQ(s.members.size(), 1u);
+    }
     EXPECT_LE(used, cores);
+    EXPECT_EQ(members, r.stages.size());
   }
+}
+
+TEST(Planner, FusesThePipelineWhenReplicasOfTheWholeBeatStagesSharingCores) {
+  PlanRequest r;
+  r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
+  r.cores = {6, 7};
+  const Plan plan = make_plan(r);
+  // Separate stages on 2 cores: at best 1 / 3 ms (model alone on a core). The whole pipeline fused and
+  // replicated on both cores: 2 / 5 ms.
+  ASSERT_EQ(plan.stages.size(), 1u);
+  EXPECT_EQ(plan.stages[0].name, "decode+model+post");
+  EXPECT_EQ(plan.stages[0].members, (std::vector<std::string>{"decode", "model", "post"}));
+  EXPECT_EQ(plan.stages[0].workers, 2);
+  EXPECT_EQ(plan.stages[0].threads, 1);
+  EXPECT_NEAR(plan.capacity_rps, 400, 1e-6);
+  const bool explained = std::any_of(plan.notes.begin(), plan.notes.end(), [](const std::string& n) {
+    return n.find("fused decode + model + post") != std::string::npos && n.find("333.3 req/s") != std::string::npos;
+  });
+  EXPECT_TRUE(explained);
 }
 
 TEST(Planner, SameRequestSamePlan) {

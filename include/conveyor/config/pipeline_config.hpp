@@ -38,6 +38,8 @@ struct StageConfig {
   // expand_splits choose); empty = run the model whole. See expand_splits.hpp.
   std::optional<int> split;
   static constexpr int kSplitAuto = 0;
+  // Fused with the stage before it: run by that stage's workers right after it (no queue between them).
+  bool with_previous = false;
   int line = 0;                          // where the stage starts in the file
   std::map<std::string, int> key_lines;  // line of each key the stage sets (name, op, cores, ...)
   std::map<std::string, int> arg_lines;  // line of each key under args

@@ -29,6 +29,7 @@ struct PlanRequest {
   std::optional<int> concurrency;   // closed-loop load; default 2 x workers (throughput) or 1 (latency)
   std::optional<double> slo_p99_s;  // p99 latency at that load must not exceed this
   Objective objective = Objective::kThroughput;
+  bool fuse = true;                 // may run consecutive stages fused on the same workers
   std::size_t max_in_flight = 64;   // the pipeline's admission tokens
   std::size_t queue_capacity = 16;  // each stage's input queue
   int finalists = 5;                // best analytic candidates confirmed by simulation
@@ -36,8 +37,11 @@ struct PlanRequest {
   uint64_t seed = 1;
 };
 
+// One planned stage: a pipeline stage, or a run of consecutive ones fused (named "a+b+c") whose workers
+// run each member's operator in turn.
 struct StagePlan {
   std::string name;
+  std::vector<std::string> members;  // the pipeline stages it runs, in order (one unless fused)
   int workers = 1;
   int threads = 1;
   std::vector<std::vector<int>> worker_cores;  // per worker: its cores (contiguous in the budget's order)
@@ -71,8 +75,11 @@ struct Plan {
 
 // Searches every configuration (workers r_i >= 1, threads t_i >= 1 from the profiled counts,
 // sum r_i x t_i <= cores) with the analytic model, pruning branches that cannot beat the best found,
-// confirms the best `finalists` with the simulator and returns the winner with its predictions. With fewer
-// cores than stages, stages are grouped onto cores (every grouping is tried) and share them.
+// confirms the best `finalists` with the simulator and returns the winner with its predictions. Runs of
+// consecutive stages may be fused into one planned stage (service times add): every way of fusing is tried
+// for up to 10 stages (beyond that: none, or all into one), so "whole-pipeline replicas" and "one worker on
+// every core" are candidates too; with no gain, stages stay separate. With fewer cores than planned stages,
+// they are grouped onto cores (every grouping is tried) and share them.
 Plan make_plan(const PlanRequest& request);
 
 }  // namespace conveyor::plan
