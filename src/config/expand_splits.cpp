@@ -91,7 +91,7 @@ void write_atomically(const onnx::ModelProto& model, const fs::path& path) {
 }
 
 int cores_claimed(const StageConfig& stage) {
-  if (stage.cores.shared) return 0;
+  if (stage.cores.shared || stage.with_previous) return 0;  // fused: runs on the previous stage's cores
   switch (stage.cores.kind) {
     case CoreSpec::Kind::kCount:
       return stage.workers * stage.cores.per_worker;
