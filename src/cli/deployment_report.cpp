@@ -61,9 +61,10 @@ std::string stage_table(const plan::Plan& p) {
 }  // namespace
 
 std::string deployment_text(const DeploymentConfig& config, const plan::Deployment& d) {
-  std::string out = fmt::format("deployment '{}': {} pipelines on {} cores [{}], strategy {}\n", config.name,
-                                d.pipelines.size(), d.cores_budget.size(), format_cpu_list(d.cores_budget),
-                                plan::strategy_name(d.strategy));
+  std::string out = fmt::format("deployment '{}': {} pipeline{} on {} core{} [{}], strategy {}\n",
+                                config.name, d.pipelines.size(), d.pipelines.size() == 1 ? "" : "s",
+                                d.cores_budget.size(), d.cores_budget.size() == 1 ? "" : "s",
+                                format_cpu_list(d.cores_budget), plan::strategy_name(d.strategy));
   double rate = 0, served = 0;
   for (const auto& a : d.pipelines) {
     rate += a.rate_rps;
