@@ -43,10 +43,13 @@ plan::PipelineDemand demand(const DeploymentPipelineConfig& entry, const plan::P
 
   const std::string history = entry.arrivals ? entry.arrivals->string() : "the profile store";
   d.arrivals = entry.arrivals ? plan::read_arrivals_csv(*entry.arrivals) : store.arrivals(pipeline.name);
-  if (entry.rate_rps) {
-    d.rate_rps = entry.rate_rps;
+  d.rate_rps = entry.rate_rps;
+  if (strategy == plan::AllocationStrategy::kForecast && !d.arrivals.empty()) {
+    d.notes.push_back(fmt::format("arrival history: {} arrivals from {}{}", d.arrivals.size(), history,
+                                  entry.rate_rps ? "; rate_rps is not used: the forecast peak is" : ""));
+  } else if (entry.rate_rps) {
     d.notes.push_back(fmt::format("rate: {:g} req/s expected (rate_rps)", *entry.rate_rps));
-  } else if (strategy != plan::AllocationStrategy::kForecast || d.arrivals.empty()) {
+  } else {
     if (d.arrivals.empty())
       throw std::invalid_argument(fmt::format(
           "pipeline '{}' ({}) has no rate: set rate_rps in the deployment file, give it an arrivals CSV, or "
@@ -61,8 +64,6 @@ plan::PipelineDemand demand(const DeploymentPipelineConfig& entry, const plan::P
                                   *d.rate_rps, d.arrivals.size(), plan::split_runs(d.arrivals).size(),
                                   history));
   }
-  if (strategy == plan::AllocationStrategy::kForecast && !d.arrivals.empty())
-    d.notes.push_back(fmt::format("arrival history: {} arrivals from {}", d.arrivals.size(), history));
   return d;
 }
 
