@@ -5,7 +5,10 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/deployment_plan.hpp"
+#include "cli/deployment_report.hpp"
 #include "cli/stage_profiles.hpp"
+#include "conveyor/config/expand_splits.hpp"
 #include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
@@ -20,6 +23,7 @@ struct PlanOptions {
   std::string objective = "throughput";
   uint64_t sim_requests = 20000;
   bool no_fusion = false;
+  std::string strategy;  // deployment files only; default: see default_strategy
   bool json = false;
 };
 
@@ -101,7 +105,32 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
   return out;
 }
 
-void run(const PlanOptions& o) {
+// Several pipelines sharing the machine: divide the cores among them, then plan each on its share.
+void run_deployment(const PlanOptions& o, const CLI::App& cmd) {
+  for (const char* single : {"--rate", "--concurrency", "--slo-p99-ms", "--objective"})
+    if (cmd.count(single) > 0)
+      throw std::invalid_argument(std::string(single) + " applies to a pipeline file; " + o.pipeline +
+                                  " is a deployment file: set rate_rps and slo_p99_ms per pipeline in it");
+  const DeploymentConfig config = load_deployment_config(o.pipeline);
+  const plan::AllocationStrategy strategy =
+      o.strategy.empty() ? default_strategy(config) : plan::parse_strategy(o.strategy);
+  const plan::ProfileStore store;
+  plan::DeploymentRequest request =
+      deployment_request(config, store, Topology::detect().cpu_model(), strategy);
+  request.cores = deployment_cores(config, o.cores);
+  request.sim_requests = o.sim_requests;
+  const plan::Deployment deployment = plan::allocate_deployment(request);
+  if (o.json)
+    std::printf("%s\n", deployment_json(config, deployment).dump(2).c_str());
+  else
+    std::printf("%s", deployment_text(config, deployment).c_str());
+}
+
+void run(const PlanOptions& o, const CLI::App& cmd) {
+  if (is_deployment_file(o.pipeline)) return run_deployment(o, cmd);
+  if (!o.strategy.empty())
+    throw std::invalid_argument("--strategy applies to a deployment file (one with a 'pipelines:' list); " +
+                                o.pipeline + " is a pipeline file");
   const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
   const plan::ProfileStore store;
   plan::PlanRequest request;
@@ -129,7 +158,9 @@ void add_plan_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "plan",
       "Choose workers, threads and cores per stage from stored profiles; predict throughput and latency");
-  cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("file", o->pipeline, "Pipeline file, or deployment file (YAML with a 'pipelines:' list)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--cores", o->cores,
                   "Core budget: a count (4) or core ids (0-3,6); default: this machine's");
   cmd->add_option("--slo-p99-ms", o->slo_p99_ms, "p99 latency the plan must meet at the load")
@@ -150,12 +181,20 @@ void add_plan_command(CLI::App& app) {
   cmd->add_flag("--no-fusion", o->no_fusion,
                 "Keep every stage separate (by default runs of consecutive stages may be fused onto the same "
                 "workers when that plans more throughput)");
+  cmd->add_option(
+         "--strategy", o->strategy,
+         "Deployment files: how the cores are divided among the pipelines: history (in proportion to "
+         "recorded demand), forecast (fewest cores meeting each SLO at the forecast peak rate, the "
+         "rest by demand) or priority (most important first); default: priority when the "
+         "priorities differ, else history")
+      ->check(CLI::IsMember({"history", "forecast", "priority"}));
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the text");
   cmd->footer(
       "Examples:\n  conveyor plan examples/image_classify.yaml\n"
       "  conveyor plan examples/image_classify.yaml --cores 0-7 --rate 400 --slo-p99-ms 20 --json\n"
+      "  conveyor plan examples/deployment.yaml --strategy priority\n"
       "Needs stored profiles: run 'conveyor profile PIPELINE.yaml --input FILES...' first.");
-  cmd->callback([o] { run(*o); });
+  cmd->callback([o, cmd] { run(*o, *cmd); });
 }
 
 }  // namespace conveyor::cli

@@ -1,6 +1,7 @@
 #include "config/mapping_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -9,6 +10,16 @@
 #include "conveyor/config/pipeline_config.hpp"
 
 namespace conveyor::config_detail {
+namespace {
+
+std::string describe_number(double value) {
+  std::string text = std::to_string(value);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+}  // namespace
 
 MappingReader::MappingReader(const YAML::Node& node, std::string file, std::string mapping_path, int line,
                              std::vector<std::string> allowed_keys)
@@ -90,6 +101,23 @@ std::int64_t MappingReader::integer_at_least(const std::string& key, std::int64_
     fail(key, "must be an integer <= " + std::to_string(maximum) + ", got " + describe_node(node));
   }
   return parsed.get<std::int64_t>();
+}
+
+double MappingReader::number_above(const std::string& key, double minimum) const {
+  const YAML::Node& node = value(key);
+  const std::string expected = "must be a number > " + describe_number(minimum);
+  nlohmann::json parsed;
+  if (node.IsScalar()) {
+    try {
+      parsed = scalar_value(node);
+    } catch (const std::invalid_argument& error) {
+      fail(key, error.what());
+    }
+  }
+  if (!parsed.is_number() || !std::isfinite(parsed.get<double>()) || !(parsed.get<double>() > minimum)) {
+    fail(key, expected + ", got " + describe_node(node));
+  }
+  return parsed.get<double>();
 }
 
 bool MappingReader::boolean(const std::string& key) const {

@@ -36,13 +36,10 @@
 // directory.
 #include "conveyor/config/pipeline_config.hpp"
 
-#include <yaml-cpp/depthguard.h>
-
 #include <climits>
-#include <fstream>
 #include <map>
-#include <sstream>
 
+#include "config/config_file.hpp"
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
 
@@ -53,12 +50,11 @@ using config_detail::describe_node;
 using config_detail::line_of;
 using config_detail::MappingReader;
 
-const std::vector<std::string> kPipelineKeys = {"name",     "max_in_flight", "queue_capacity",
-                                                "ordering", "on_full",       "stages",
-                                                "plan"};
-const std::vector<std::string> kStageKeys = {"name",    "op",          "workers",        "cores",
-                                             "threads", "share_cores", "queue_capacity", "args",
-                                             "split",   "with_previous"};
+const std::vector<std::string> kPipelineKeys = {
+    "name", "max_in_flight", "queue_capacity", "ordering", "on_full", "stages", "plan"};
+const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "cores",
+                                             "threads",     "share_cores", "queue_capacity",
+                                             "args",        "split", "with_previous"};
 
 int int_at_least(const MappingReader& reader, const std::string& key, int minimum) {
   return static_cast<int>(reader.integer_at_least(key, minimum, INT_MAX));
@@ -124,8 +120,9 @@ int read_split(const MappingReader& stage, const StageConfig& config) {
                             config.op + "'");
   }
   if (config.cores.kind == CoreSpec::Kind::kIds && !config.cores.shared) {
-    stage.fail("split", "a split stage takes cores as a count per worker (cores: N), not a list of core "
-                        "ids: every segment stage gets the same cores setting");
+    stage.fail("split",
+               "a split stage takes cores as a count per worker (cores: N), not a list of core "
+               "ids: every segment stage gets the same cores setting");
   }
   const YAML::Node& node = stage.value("split");
   if (node.IsScalar() && node.Scalar() == "auto") return StageConfig::kSplitAuto;
@@ -208,36 +205,12 @@ void check_core_ids_disjoint(const std::vector<StageConfig>& stages, const std::
   }
 }
 
-std::vector<YAML::Node> load_documents(const std::string& yaml_text, const std::string& file) {
-  try {
-    return YAML::LoadAll(yaml_text);
-  } catch (const YAML::DeepRecursion& error) {  // its message reads "bad file"
-    throw ConfigError(file, error.mark.line < 0 ? 0 : error.mark.line + 1, "",
-                      "invalid YAML: nested more than " + std::to_string(error.depth() - 1) + " levels deep");
-  } catch (const YAML::Exception& error) {
-    const int line = error.mark.is_null() || error.mark.line < 0 ? 0 : error.mark.line + 1;
-    throw ConfigError(file, line, "", "invalid YAML: " + error.msg);
-  }
-}
-
 }  // namespace
 
 PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin) {
   const std::string file = origin.empty() ? std::string("<string>") : origin.string();
-  const std::vector<YAML::Node> documents = load_documents(yaml_text, file);
-  if (documents.empty() || documents[0].IsNull()) {
-    throw ConfigError(file, 0, "", "the file is empty; expected a mapping with at least 'stages'");
-  }
-  if (documents.size() > 1) {
-    throw ConfigError(file, line_of(documents[1]), "",
-                      "holds more than one YAML document ('---'); a pipeline file holds one");
-  }
-  const YAML::Node& root = documents[0];
-  if (!root.IsMap()) {
-    throw ConfigError(
-        file, line_of(root), "",
-        "expected a mapping of pipeline settings (name, stages, ...), got " + describe_node(root));
-  }
+  const YAML::Node root = config_detail::load_config_mapping(
+      yaml_text, file, "pipeline file", "a mapping of pipeline settings with at least 'stages'");
   MappingReader top(root, file, "", line_of(root), kPipelineKeys);
 
   PipelineConfig config;
@@ -288,19 +261,7 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
 }
 
 PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
-  std::error_code error;
-  if (!std::filesystem::exists(file, error)) {
-    throw ConfigError(file.string(), 0, "", "pipeline file not found");
-  }
-  if (std::filesystem::is_directory(file, error)) {
-    throw ConfigError(file.string(), 0, "", "is a directory, not a pipeline file");
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(file.string(), 0, "", "cannot open the pipeline file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(file.string(), 0, "", "cannot read the pipeline file");
-  return parse_pipeline_config(text.str(), file);
+  return parse_pipeline_config(config_detail::read_config_file(file, "pipeline file"), file);
 }
 
 }  // namespace conveyor

@@ -1,10 +1,11 @@
-// The pipeline files shipped in examples/ parse, fit a 2-core machine, and pass arguments the operators
-// accept (checked against stand-ins that know each op's documented argument names).
+// The pipeline files shipped in examples/ parse (the deployment file too), fit a 2-core machine, and pass
+// arguments the operators accept (checked against stand-ins that know each op's documented argument names).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "conveyor/config/deployment_config.hpp"
 #include "conveyor/config/pipeline_config.hpp"
 
 namespace conveyor {
@@ -39,7 +40,8 @@ OperatorRegistry argument_checking_registry() {
 std::vector<std::filesystem::path> example_files() {
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(kExamples)) {
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+    if (entry.path().extension() == ".yaml" && !is_deployment_file(entry.path()))
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -86,6 +88,14 @@ TEST(Examples, TextTokenizeHasOneWordPieceStage) {
   EXPECT_EQ(config.stages[0].args.at("vocab"), "data/vocab.txt");
   EXPECT_EQ(config.stages[0].args.at("max_length"), 128);
   EXPECT_EQ(config.base_dir, std::filesystem::absolute(kExamples));
+}
+
+TEST(Examples, TheDeploymentFileNamesTheExamplePipelines) {
+  const DeploymentConfig config = load_deployment_config(kExamples / "deployment.yaml");
+  ASSERT_EQ(config.pipelines.size(), 2u);
+  EXPECT_EQ(config.pipelines[0].pipeline.name, "image-classify");
+  EXPECT_EQ(config.pipelines[1].pipeline.name, "text-tokenize");
+  EXPECT_GT(config.pipelines[0].priority, config.pipelines[1].priority);
 }
 
 }  // namespace
