@@ -7,10 +7,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <random>
 
+#include "bench_support.hpp"
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/plan/planner.hpp"
 #include "conveyor/plan/profile_stage.hpp"
@@ -20,50 +18,14 @@
 namespace {
 
 using namespace conveyor;
-
-// Photo-like 640x480 JPEGs: gradients, shapes and noise (seeded), encoded in memory.
-std::vector<Tensor> synthetic_jpegs(int count) {
-  std::vector<Tensor> out;
-  std::mt19937 rng(42);
-  for (int i = 0; i < count; ++i) {
-    cv::Mat image(480, 640, CV_8UC3);
-    for (int y = 0; y < image.rows; ++y)
-      for (int x = 0; x < image.cols; ++x)
-        image.at<cv::Vec3b>(y, x) =
-            cv::Vec3b(static_cast<uchar>((x + 13 * i) % 256), static_cast<uchar>((y * 2 + 7 * i) % 256),
-                      static_cast<uchar>((x + y + 31 * i) % 256));
-    for (int k = 0; k < 12; ++k)
-      cv::circle(image, {static_cast<int>(rng() % 640), static_cast<int>(rng() % 480)},
-                 static_cast<int>(10 + rng() % 80), cv::Scalar(rng() % 256, rng() % 256, rng() % 256), -1);
-    cv::Mat noise(image.size(), image.type());
-    cv::randu(noise, 0, 40);
-    image += noise;
-    std::vector<uchar> jpeg;
-    cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
-    out.push_back(Tensor::from<uint8_t>({static_cast<int64_t>(jpeg.size())}, std::span<const uint8_t>(jpeg)));
-  }
-  return out;
-}
+using bench::planned_specs;
+using bench::synthetic_jpegs;
 
 std::string describe(const plan::Plan& p) {
   std::vector<std::string> parts;
   for (const auto& s : p.stages)
     parts.push_back(fmt::format("{} {}x{}{}", s.name, s.workers, s.threads, s.share_cores ? "s" : ""));
   return fmt::format("{}", fmt::join(parts, ", "));
-}
-
-// The pipeline's specs with the plan's workers, threads and cores.
-std::vector<StageSpec> planned_specs(std::vector<StageSpec> specs, const plan::Plan& p) {
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    const auto& s = p.stages[i];
-    specs[i].workers = s.workers;
-    specs[i].threads = s.threads;
-    specs[i].cores = CoreSpec{};
-    specs[i].cores.kind = CoreSpec::Kind::kIds;
-    specs[i].cores.ids = s.cores();
-    specs[i].cores.shared = s.share_cores;
-  }
-  return specs;
 }
 
 }  // namespace
