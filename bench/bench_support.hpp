@@ -2,12 +2,14 @@
 // Inputs and plan application shared by the benchmarks.
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <cstdio>
 #include <random>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "conveyor/plan/planner.hpp"
+#include "conveyor/plan/profile_stage.hpp"
 #include "conveyor/runtime/fused_stage.hpp"
 #include "conveyor/runtime/pipeline_spec.hpp"
 #include "conveyor/tensor/tensor.hpp"
@@ -57,6 +59,29 @@ inline std::vector<StageSpec> planned_specs(const std::vector<StageSpec>& specs,
     out.push_back(std::move(spec));
   }
   return out;
+}
+
+// Profiles each stage at 1..max_threads threads, one request at a time, each on the previous stage's
+// outputs, printing a row per stage and thread count.
+inline std::vector<plan::StageProfile> profile_stages(const std::vector<StageSpec>& specs, std::vector<Sample> inputs,
+                                                     int max_threads, const plan::ProfileRunOptions& run) {
+  std::vector<plan::StageProfile> profiles;
+  std::printf("%-14s %7s %9s %7s\n", "stage", "threads", "mean ms", "cv^2");
+  for (const auto& spec : specs) {
+    plan::StageProfile profile;
+    profile.name = spec.name;
+    std::vector<Sample> next;
+    for (int t = 1; t <= max_threads; ++t) {
+      auto m = plan::profile_stage(spec, t, inputs, run);
+      profile.by_threads[t] = plan::ServiceTime::from_samples(m.service);
+      std::printf("%-14s %7d %9.3f %7.3f\n", spec.name.c_str(), t, profile.by_threads[t].mean * 1e3,
+                  profile.by_threads[t].cv2);
+      if (next.empty()) next = std::move(m.outputs);
+    }
+    inputs = std::move(next);
+    profiles.push_back(std::move(profile));
+  }
+  return profiles;
 }
 
 }  // namespace conveyor::bench

@@ -99,25 +99,10 @@ void validate(const Case& c) {
     s.tensors[c.input_tensor] = t;
     inputs.push_back(std::move(s));
   }
-  std::vector<plan::StageProfile> profiles;
   plan::ProfileRunOptions run;
   run.requests = std::max<uint64_t>(20, c.requests / 4);
   run.warmup = 3;
-  std::printf("%-12s %7s %9s %7s\n", "stage", "threads", "mean ms", "cv^2");
-  for (const auto& spec : specs) {
-    plan::StageProfile profile;
-    profile.name = spec.name;
-    std::vector<Sample> next;
-    for (int t = 1; t <= cores; ++t) {
-      auto m = plan::profile_stage(spec, t, inputs, run);
-      profile.by_threads[t] = plan::ServiceTime::from_samples(m.service);
-      std::printf("%-12s %7d %9.3f %7.3f\n", spec.name.c_str(), t, profile.by_threads[t].mean * 1e3,
-                  profile.by_threads[t].cv2);
-      if (next.empty()) next = std::move(m.outputs);
-    }
-    inputs = std::move(next);
-    profiles.push_back(std::move(profile));
-  }
+  const std::vector<plan::StageProfile> profiles = bench::profile_stages(specs, std::move(inputs), cores, run);
 
   // 2. The plan for this machine, and the alternatives, each run for real under the same closed loop.
   plan::PlanRequest request;

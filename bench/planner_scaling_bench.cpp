@@ -45,25 +45,11 @@ int main(int argc, char** argv) {
     s.tensors["bytes"] = t;
     inputs.push_back(std::move(s));
   }
-  std::vector<plan::StageProfile> profiles;
   plan::ProfileRunOptions run;
   run.requests = 300;
   run.warmup = 20;
-  std::printf("%-14s %7s %9s %7s\n", "stage", "threads", "mean ms", "cv^2");
-  for (std::size_t s = 0; s < specs.size(); ++s) {
-    plan::StageProfile profile;
-    profile.name = specs[s].name;
-    std::vector<Sample> next;
-    for (int t = 1; t <= machine.size(); ++t) {
-      auto m = plan::profile_stage(specs[s], t, inputs, run);
-      profile.by_threads[t] = plan::ServiceTime::from_samples(m.service);
-      std::printf("%-14s %7d %9.3f %7.3f\n", profile.name.c_str(), t, profile.by_threads[t].mean * 1e3,
-                  profile.by_threads[t].cv2);
-      if (next.empty()) next = std::move(m.outputs);
-    }
-    inputs = std::move(next);
-    profiles.push_back(std::move(profile));
-  }
+  const std::vector<plan::StageProfile> profiles =
+      bench::profile_stages(specs, std::move(inputs), machine.size(), run);
 
   // 2. Plans for growing core budgets (thread counts beyond this machine's are not profiled: replicas only).
   std::printf("\n%5s  %-38s %10s %10s %8s %8s %10s %6s %8s %9s\n", "cores", "plan (workers x threads)",
