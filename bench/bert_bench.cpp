@@ -27,7 +27,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int usage(const char* program) {
-  std::fprintf(stderr, "usage: %s [--iters N] [--layers L] [--hidden H] [--heads A] [--seq S] [--batch B] [--seed K]\n", program);
+  std::fprintf(
+      stderr,
+      "usage: %s [--iters N] [--layers L] [--hidden H] [--heads A] [--seq S] [--batch B] [--seed K]\n",
+      program);
   return 2;
 }
 
@@ -46,14 +49,22 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) return usage(argv[0]);
     const int value = std::atoi(argv[++i]);
-    if (arg == "--iters") iters = std::max(1, value);
-    else if (arg == "--layers") options.layers = value;
-    else if (arg == "--hidden") options.hidden = value;
-    else if (arg == "--heads") options.heads = value;
-    else if (arg == "--seq") options.seq_len = value;
-    else if (arg == "--seed") options.seed = static_cast<uint64_t>(value);
-    else if (arg == "--batch") options.batch = value;
-    else return usage(argv[0]);
+    if (arg == "--iters")
+      iters = std::max(1, value);
+    else if (arg == "--layers")
+      options.layers = value;
+    else if (arg == "--hidden")
+      options.hidden = value;
+    else if (arg == "--heads")
+      options.heads = value;
+    else if (arg == "--seq")
+      options.seq_len = value;
+    else if (arg == "--seed")
+      options.seed = static_cast<uint64_t>(value);
+    else if (arg == "--batch")
+      options.batch = value;
+    else
+      return usage(argv[0]);
   }
   try {
     const std::string bytes = conveyor::zoo::serialize("bert_encoder", options);  // checker + shape inference
@@ -82,15 +93,16 @@ int main(int argc, char** argv) {
       net = cv::dnn::Net();
     }
     const bool have_opencv = !net.empty();
-    std::printf("bert_encoder: %d layers, hidden %d, %d heads, seq %d, batch %d: %.3f GFLOP, %zu nodes after "
-                "optimisation\n",
-                options.layers, options.hidden, options.heads, options.seq_len, options.batch, gflop,
-                graph.nodes.size());
+    std::printf(
+        "bert_encoder: %d layers, hidden %d, %d heads, seq %d, batch %d: %.3f GFLOP, %zu nodes after "
+        "optimisation\n",
+        options.layers, options.hidden, options.heads, options.seq_len, options.batch, gflop,
+        graph.nodes.size());
 
     conveyor::CompiledModel one = conveyor::CompiledModel::compile(graph, conveyor::EngineOptions{1});
     conveyor::CompiledModel two = conveyor::CompiledModel::compile(graph, conveyor::EngineOptions{2});
-    std::printf("engine: %zu steps (%zu oneDNN, %zu reference, %zu reorders), arena %.1f MiB\n", one.stats().steps,
-                one.stats().dnnl_steps, one.stats().reference_steps, one.stats().reorders,
+    std::printf("engine: %zu steps (%zu oneDNN, %zu reference, %zu reorders), arena %.1f MiB\n",
+                one.stats().steps, one.stats().dnnl_steps, one.stats().reference_steps, one.stats().reorders,
                 static_cast<double>(one.stats().arena_bytes) / 1048576.0);
 
     std::vector<conveyor::Tensor> out;
@@ -118,7 +130,7 @@ int main(int argc, char** argv) {
     };
     // Both engines at both thread counts in interleaved rounds, so drift from other load on the machine
     // hits all four alike; medians over the rounds.
-    std::vector<double> samples[4];  // conveyor 1, conveyor 2, OpenCV 1, OpenCV 2
+    std::vector<double> samples[4];                 // conveyor 1, conveyor 2, OpenCV 1, OpenCV 2
     for (int round = -2; round < iters; ++round) {  // two warm-up rounds
       const double c1 = time_ms(0, [&] { out = one.run({input}); });
       const double c2 = time_ms(1, [&] { out = two.run({input}); });
@@ -136,8 +148,8 @@ int main(int argc, char** argv) {
     double max_diff = 0, max_magnitude = 0;
     if (have_opencv) {
       if (static_cast<int64_t>(cv_out.total()) != out[0].numel())
-        throw std::runtime_error("OpenCV's output has " + std::to_string(cv_out.total()) + " values, conveyor's " +
-                                 std::to_string(out[0].numel()));
+        throw std::runtime_error("OpenCV's output has " + std::to_string(cv_out.total()) +
+                                 " values, conveyor's " + std::to_string(out[0].numel()));
       const float* a = out[0].data<float>();
       const auto* b = reinterpret_cast<const float*>(cv_out.data);
       for (int64_t i = 0; i < out[0].numel(); ++i) {
@@ -146,11 +158,12 @@ int main(int argc, char** argv) {
       }
     }
     for (int t = 0; t < 2; ++t) {
-      std::printf("threads %d: conveyor %.2f ms (%.1f GFLOP/s, %.2f cores busy)", t + 1, med[t], gflop / med[t] * 1e3,
-                  cpu_ms[t] / wall_ms[t]);
+      std::printf("threads %d: conveyor %.2f ms (%.1f GFLOP/s, %.2f cores busy)", t + 1, med[t],
+                  gflop / med[t] * 1e3, cpu_ms[t] / wall_ms[t]);
       if (have_opencv)
-        std::printf(" | OpenCV DNN %.2f ms (%.1f GFLOP/s, %.2f cores busy) | OpenCV/conveyor %.2fx", med[2 + t],
-                    gflop / med[2 + t] * 1e3, cpu_ms[2 + t] / wall_ms[2 + t], med[2 + t] / med[t]);
+        std::printf(" | OpenCV DNN %.2f ms (%.1f GFLOP/s, %.2f cores busy) | OpenCV/conveyor %.2fx",
+                    med[2 + t], gflop / med[2 + t] * 1e3, cpu_ms[2 + t] / wall_ms[2 + t],
+                    med[2 + t] / med[t]);
       std::printf("\n");
     }
     std::printf("2-thread speedup: conveyor %.2fx", med[0] / med[1]);

@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <ostream>
 #include <opencv2/core.hpp>
+#include <ostream>
 
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
@@ -59,12 +59,12 @@ struct EncoderCase {
 };
 
 void PrintTo(const EncoderCase& c, std::ostream* os) {
-  *os << c.name << " (" << c.layers << " layers, hidden " << c.hidden << ", " << c.heads << " heads, seq " << c.seq_len
-      << ", batch " << c.batch << ")";
+  *os << c.name << " (" << c.layers << " layers, hidden " << c.hidden << ", " << c.heads << " heads, seq "
+      << c.seq_len << ", batch " << c.batch << ")";
 }
 
-// Batch 1 only: OpenCV 4.6 cannot broadcast the LayerNorm statistics [batch, seq, 1] over [batch, seq, hidden]
-// when batch > 1 (conveyor can; the other engine tests cover batches).
+// Batch 1 only: OpenCV 4.6 cannot broadcast the LayerNorm statistics [batch, seq, 1] over [batch, seq,
+// hidden] when batch > 1 (conveyor can; the other engine tests cover batches).
 class BertEncoderMatchesOpenCv : public ::testing::TestWithParam<EncoderCase> {};
 
 TEST_P(BertEncoderMatchesOpenCv, SameHiddenStatesOnRandomInputs) {
@@ -100,13 +100,16 @@ TEST_P(BertEncoderMatchesOpenCv, SameHiddenStatesOnRandomInputs) {
   }
   // LayerNorm outputs: O(1) values, so the tolerance is absolute and relative at once.
   EXPECT_GT(max_magnitude, 0.5) << "degenerate hidden states would make the comparison meaningless";
-  EXPECT_LE(max_error, 1e-4 * std::max(1.0, max_magnitude)) << c.name << ": max |conveyor - OpenCV| = " << max_error;
+  EXPECT_LE(max_error, 1e-4 * std::max(1.0, max_magnitude))
+      << c.name << ": max |conveyor - OpenCV| = " << max_error;
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, BertEncoderMatchesOpenCv,
                          ::testing::Values(EncoderCase{"small", 2, 64, 4, 16, 1},
                                            EncoderCase{"bench_size", 4, 256, 4, 128, 1}),
-                         [](const ::testing::TestParamInfo<EncoderCase>& c) { return std::string(c.param.name); });
+                         [](const ::testing::TestParamInfo<EncoderCase>& c) {
+                           return std::string(c.param.name);
+                         });
 
 }  // namespace
 }  // namespace conveyor

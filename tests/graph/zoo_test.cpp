@@ -102,7 +102,8 @@ std::string read_file(const std::filesystem::path& path) {
 
 TEST(Zoo, NamesListsEveryModel) {
   const auto names = conveyor::zoo::names();
-  for (const char* expected : {"resnet18", "resnet50", "mobilenet_v2", "bert", "bert_encoder", "mlp", "tinycnn"})
+  for (const char* expected :
+       {"resnet18", "resnet50", "mobilenet_v2", "bert", "bert_encoder", "mlp", "tinycnn"})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
 }
 

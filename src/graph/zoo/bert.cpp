@@ -143,7 +143,8 @@ class BertWriter {
           b_.add_node("Reshape", {normalized, b_.add_constant_int64s({2}, {batch_ * seq_, hidden_})});
       tokens = b_.add_node("Mul", {tokens, gamma});
       tokens = b_.add_node("Add", {tokens, beta});
-      return b_.add_node("Reshape", {tokens, b_.add_constant_int64s({3}, {batch_, seq_, hidden_})}, {}, output);
+      return b_.add_node("Reshape", {tokens, b_.add_constant_int64s({3}, {batch_, seq_, hidden_})}, {},
+                         output);
     }
     const std::string scaled = b_.add_node("Mul", {normalized, gamma});
     return b_.add_node("Add", {scaled, beta}, {}, output);
