@@ -29,14 +29,18 @@ void add_zoo_command(CLI::App& app) {
   cmd->add_option("--batch", o->options.batch, "Batch size")->capture_default_str();
   cmd->add_option("--opset", o->options.opset, "ONNX opset (13..17)")->capture_default_str();
   cmd->add_option("--image-size", o->options.image_size, "CNN input height and width")->capture_default_str();
-  cmd->add_option("--layers", o->options.layers, "bert: encoder layers")->capture_default_str();
-  cmd->add_option("--hidden", o->options.hidden, "bert: width")->capture_default_str();
-  cmd->add_option("--heads", o->options.heads, "bert: attention heads")->capture_default_str();
-  cmd->add_option("--seq-len", o->options.seq_len, "bert: sequence length")->capture_default_str();
+  cmd->add_option("--layers", o->options.layers, "bert, bert_encoder: encoder layers")->capture_default_str();
+  cmd->add_option("--hidden", o->options.hidden, "bert, bert_encoder: width")->capture_default_str();
+  cmd->add_option("--heads", o->options.heads, "bert, bert_encoder: attention heads")->capture_default_str();
+  cmd->add_option("--seq-len", o->options.seq_len, "bert, bert_encoder: sequence length")
+      ->capture_default_str();
   cmd->add_option("--vocab", o->options.vocab, "bert: vocabulary size")->capture_default_str();
   cmd->add_option("--classes", o->options.classes, "bert: classifier outputs")->capture_default_str();
-  cmd->footer("Examples:\n  conveyor zoo resnet50 -o resnet50.onnx --seed 1\n"
-              "  conveyor zoo bert -o bert.onnx --layers 4 --hidden 256 --seq-len 128");
+  cmd->footer(
+      "Examples:\n  conveyor zoo resnet50 -o resnet50.onnx --seed 1\n"
+      "  conveyor zoo bert -o bert.onnx --layers 4 --hidden 256 --seq-len 128\n"
+      "  conveyor zoo bert_encoder -o encoder.onnx   # encoder layers only: float32 hidden_states\n"
+      "                                              # [batch, seq, hidden] -> last_hidden_state");
   cmd->callback([o] {
     zoo::write(o->name, o->options, o->output);
     std::printf("wrote %s (%s, seed %llu)\n", o->output.c_str(), o->name.c_str(),

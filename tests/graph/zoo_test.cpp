@@ -35,7 +35,7 @@ ZooOptions small_bert_options() {
 }
 
 ZooOptions options_for(const std::string& name) {
-  return name == "bert" ? small_bert_options() : ZooOptions{};
+  return name.starts_with("bert") ? small_bert_options() : ZooOptions{};
 }
 
 Dims dims_of(const onnx::TypeProto& type) {
@@ -102,7 +102,8 @@ std::string read_file(const std::filesystem::path& path) {
 
 TEST(Zoo, NamesListsEveryModel) {
   const auto names = conveyor::zoo::names();
-  for (const char* expected : {"resnet18", "resnet50", "mobilenet_v2", "bert", "mlp", "tinycnn"})
+  for (const char* expected :
+       {"resnet18", "resnet50", "mobilenet_v2", "bert", "bert_encoder", "mlp", "tinycnn"})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
 }
 
@@ -151,6 +152,7 @@ std::map<std::string, std::map<std::string, Dims>> expected_outputs(int batch) {
       {"mobilenet_v2", {{"logits", {batch, 1000}}}},
       {"bert",
        {{"logits", {batch, bert.classes}}, {"last_hidden_state", {batch, bert.seq_len, bert.hidden}}}},
+      {"bert_encoder", {{"last_hidden_state", {batch, bert.seq_len, bert.hidden}}}},
       {"mlp", {{"logits", {batch, 10}}}},
       {"tinycnn", {{"logits", {batch, 10}}}},
   };
@@ -277,6 +279,30 @@ TEST(ZooStructure, BertAttentionAndLayerNormAsExported) {
   EXPECT_EQ(model.graph().input_size(), 3);
   for (const auto& input : model.graph().input())
     EXPECT_EQ(input.type().tensor_type().elem_type(), onnx::TensorProto::INT64) << input.name();
+}
+
+TEST(ZooStructure, BertEncoderIsTheEncoderLayersAlone) {
+  ZooOptions options = small_bert_options();
+  options.intermediate = 100;
+  const onnx::ModelProto model = conveyor::zoo::build("bert_encoder", options);
+  const int layer_norms = 2 * options.layers;
+  EXPECT_EQ(count_ops(model, "ReduceMean"), 2 * layer_norms);
+  EXPECT_EQ(count_ops(model, "Sqrt"), layer_norms);
+  EXPECT_EQ(count_ops(model, "Softmax"), options.layers);
+  EXPECT_EQ(count_ops(model, "Erf"), options.layers);
+  EXPECT_EQ(count_ops(model, "MatMul"), 8 * options.layers);
+  EXPECT_EQ(count_ops(model, "Gather"), 0);
+  EXPECT_EQ(count_ops(model, "Gemm"), 0);
+  EXPECT_EQ(count_ops(model, "Cast"), 0);  // no attention mask
+  ASSERT_EQ(model.graph().input_size(), 1);
+  EXPECT_EQ(model.graph().input(0).name(), "hidden_states");
+  EXPECT_EQ(model.graph().input(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
+  EXPECT_EQ(dims_of(model.graph().input(0).type()), (Dims{1, options.seq_len, options.hidden}));
+  // The same layers as bert's: its parameters are bert's minus embeddings, pooler and classifier.
+  const int64_t h = options.hidden, i = options.intermediate;
+  const int64_t layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+  EXPECT_EQ(learnable_parameters(model), options.layers * layer);
+  EXPECT_NO_THROW(conveyor::zoo::check(model));
 }
 
 TEST(ZooStructure, BertAtOpset17UsesFusedLayerNormalization) {

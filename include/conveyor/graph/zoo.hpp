@@ -16,7 +16,7 @@ struct ZooOptions {
   int batch = 1;         // static batch dimension of every input and output
   int opset = 13;        // 13..17; at 17 bert uses the fused LayerNormalization op
   int image_size = 224;  // CNNs: input height = width (>= 32)
-  // bert
+  // bert, bert_encoder
   int layers = 4;
   int hidden = 256;
   int heads = 4;
@@ -26,7 +26,9 @@ struct ZooOptions {
   int classes = 2;
 };
 
-// Known model names: "resnet18", "resnet50", "mobilenet_v2", "bert", "mlp", "tinycnn".
+// Known model names: "resnet18", "resnet50", "mobilenet_v2", "bert", "bert_encoder" (bert's encoder layers
+// alone: float32 hidden_states [batch, seq_len, hidden] -> last_hidden_state, no embeddings, mask or
+// heads), "mlp", "tinycnn".
 std::vector<std::string> names();
 
 // Builds the model. Throws std::invalid_argument for an unknown name (the message lists the known ones)

@@ -11,6 +11,7 @@ namespace conveyor::zoo::detail {
 void build_resnet(onnx::GraphProto& graph, const ZooOptions& options, int depth);  // depth 18 or 50
 void build_mobilenet_v2(onnx::GraphProto& graph, const ZooOptions& options);
 void build_bert(onnx::GraphProto& graph, const ZooOptions& options);
+void build_bert_encoder(onnx::GraphProto& graph, const ZooOptions& options);  // no embeddings, no heads
 void build_mlp(onnx::GraphProto& graph, const ZooOptions& options);
 void build_tinycnn(onnx::GraphProto& graph, const ZooOptions& options);
 

@@ -3,6 +3,14 @@
 // fused LayerNormalization op from opset 17), attention mask (1 - mask) * -10000 computed in the graph,
 // per-head Reshape/Transpose attention, Erf GELU, Linear layers on 3-D inputs as MatMul + Add, on 2-D
 // inputs as Gemm(transB=1), scalars and shapes as Constant nodes.
+//
+// "bert_encoder" is the same encoder body without the embedding lookup and the heads: float32 hidden
+// states [batch, seq, hidden] in, the L transformer layers, last_hidden_state out. Every token attends to
+// every other (no mask input), so the model is a plain float-in float-out graph that OpenCV DNN 4.6 can
+// import, which makes it an independent oracle for the attention, LayerNorm and GELU kernels. One change
+// for OpenCV: OpenCV 4.6 cannot multiply a 3-D tensor by a constant [hidden] vector (its Scale layer looks
+// for the vector's length from axis 1), so each LayerNorm applies its weight and bias to the tokens viewed
+// as [batch * seq, hidden] (Reshape, Mul, Add, Reshape back). The arithmetic is unchanged.
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -18,9 +26,9 @@ constexpr int64_t kTokenTypes = 2;
 constexpr float kLayerNormEpsilon = 1e-12f;
 constexpr float kMaskedScore = -10000.0f;
 
-void validate(const ZooOptions& options) {
-  auto require = [](bool ok, const std::string& what) {
-    if (!ok) throw std::invalid_argument("zoo: model 'bert': " + what);
+void validate(const ZooOptions& options, const std::string& name) {
+  auto require = [&](bool ok, const std::string& what) {
+    if (!ok) throw std::invalid_argument("zoo: model '" + name + "': " + what);
   };
   require(options.layers >= 1, "layers must be >= 1, got " + std::to_string(options.layers));
   require(options.hidden >= 1, "hidden must be >= 1, got " + std::to_string(options.hidden));
@@ -64,6 +72,18 @@ class BertWriter {
 
     b_.add_output("last_hidden_state", onnx::TensorProto::FLOAT, {batch_, seq_, hidden_});
     b_.add_output("logits", onnx::TensorProto::FLOAT, {batch_, classes_});
+  }
+
+  // The encoder body alone: hidden_states -> L layers (no attention mask) -> last_hidden_state.
+  void write_encoder(int layers) {
+    b_.add_input("hidden_states", onnx::TensorProto::FLOAT, {batch_, seq_, hidden_});
+    affine_on_tokens_ = true;
+    std::string x = "hidden_states";
+    for (int layer = 0; layer < layers; ++layer) {
+      const std::string output = layer + 1 == layers ? "last_hidden_state" : "";
+      x = encoder_layer(x, "", "encoder.layer." + std::to_string(layer), output);
+    }
+    b_.add_output("last_hidden_state", onnx::TensorProto::FLOAT, {batch_, seq_, hidden_});
   }
 
  private:
@@ -118,6 +138,14 @@ class BertWriter {
     const std::string shifted = b_.add_node("Add", {variance, scalar(kLayerNormEpsilon)});
     const std::string stddev = b_.add_node("Sqrt", {shifted});
     const std::string normalized = b_.add_node("Div", {centered, stddev});
+    if (affine_on_tokens_) {  // weight and bias on the [batch * seq, hidden] view (see the file comment)
+      std::string tokens =
+          b_.add_node("Reshape", {normalized, b_.add_constant_int64s({2}, {batch_ * seq_, hidden_})});
+      tokens = b_.add_node("Mul", {tokens, gamma});
+      tokens = b_.add_node("Add", {tokens, beta});
+      return b_.add_node("Reshape", {tokens, b_.add_constant_int64s({3}, {batch_, seq_, hidden_})}, {},
+                         output);
+    }
     const std::string scaled = b_.add_node("Mul", {normalized, gamma});
     return b_.add_node("Add", {scaled, beta}, {}, output);
   }
@@ -153,7 +181,7 @@ class BertWriter {
     std::string scores = b_.add_node("MatMul", {query, key});
     scores =
         b_.add_node("Div", {scores, scalar(static_cast<float>(std::sqrt(static_cast<double>(head_dim_))))});
-    scores = b_.add_node("Add", {scores, mask});
+    if (!mask.empty()) scores = b_.add_node("Add", {scores, mask});
     const std::string probabilities = b_.add_node("Softmax", {scores}, {attr_int("axis", -1)});
     std::string context = b_.add_node("MatMul", {probabilities, value});
     context = b_.add_node("Transpose", {context}, {attr_ints("perm", {0, 2, 1, 3})});
@@ -213,15 +241,23 @@ class BertWriter {
   GraphBuilder& b_;
   const int64_t batch_, seq_, hidden_, heads_, head_dim_, intermediate_, vocab_, classes_;
   const bool fused_layer_norm_;
+  bool affine_on_tokens_ = false;  // bert_encoder: LayerNorm weight and bias on [batch * seq, hidden]
 };
 
 }  // namespace
 
 void build_bert(onnx::GraphProto& graph, const ZooOptions& options) {
-  validate(options);
+  validate(options, "bert");
   graph.set_name("bert");
   GraphBuilder builder(graph, options.seed);
   BertWriter(builder, options).write(options.layers);
+}
+
+void build_bert_encoder(onnx::GraphProto& graph, const ZooOptions& options) {
+  validate(options, "bert_encoder");
+  graph.set_name("bert_encoder");
+  GraphBuilder builder(graph, options.seed);
+  BertWriter(builder, options).write_encoder(options.layers);
 }
 
 }  // namespace conveyor::zoo::detail

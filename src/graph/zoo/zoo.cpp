@@ -28,6 +28,7 @@ const std::vector<Entry>& registry() {
       {"resnet50", true, [](onnx::GraphProto& g, const ZooOptions& o) { detail::build_resnet(g, o, 50); }},
       {"mobilenet_v2", true, detail::build_mobilenet_v2},
       {"bert", false, detail::build_bert},
+      {"bert_encoder", false, detail::build_bert_encoder},
       {"mlp", false, detail::build_mlp},
       {"tinycnn", true, detail::build_tinycnn},
   };
