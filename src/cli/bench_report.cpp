@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "conveyor/runtime/topology.hpp"
@@ -51,17 +52,20 @@ std::string format_prediction_comparison(const Predictions& p, const LoadResult&
 std::string format_bench_report(const BenchContext& context, const LoadResult& r,
                                 const std::optional<Predictions>& predicted) {
   std::string out;
-  out += fmt::format("pipeline {}: {} stages on {}\n", context.pipeline, r.pipeline.stages.size(),
+  const std::size_t stages = r.pipeline.stages.size();
+  out += fmt::format("pipeline {}: {} stage{} on {}\n", context.pipeline, stages, stages == 1 ? "" : "s",
                      Topology::detect().describe());
   out += fmt::format("requests {} (+{} warmup), {}, errors {}\n", r.requests, context.warmup, context.load, r.errors);
   if (r.errors) out += fmt::format("first error: {}\n", r.first_error);
   out += fmt::format("throughput  {:.1f} req/s\n", r.throughput_rps);
   out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}\n\n", r.latency.p50_ms,
                      r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms);
-  out += fmt::format("{:<14} {:>7} {:>8} {:>7} {:>6} {:>12} {:>10} {:>10} {:>7} {:>6}\n", "stage", "workers", "cores",
-                     "threads", "util", "service ms", "p99 ms", "queue ms", "items", "errors");
+  std::size_t name_width = 14;  // fused stages ("decode+preprocess") widen the column
+  for (const auto& s : r.pipeline.stages) name_width = std::max(name_width, s.name.size());
+  out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>6} {:>12} {:>10} {:>10} {:>7} {:>6}\n", "stage", name_width,
+                     "workers", "cores", "threads", "util", "service ms", "p99 ms", "queue ms", "items", "errors");
   for (const auto& s : r.pipeline.stages) {
-    out += fmt::format("{:<14} {:>7} {:>8} {:>7} {:>5.1f}% {:>12.3f} {:>10.3f} {:>10.3f} {:>7} {:>6}\n", s.name,
+    out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>5.1f}% {:>12.3f} {:>10.3f} {:>10.3f} {:>7} {:>6}\n", s.name, name_width,
                        s.workers, s.cores.empty() ? std::string("-") : format_cpu_list(s.cores), s.threads_per_worker,
                        100 * s.utilization, s.service.mean_ms, s.service.p99_ms, s.queue_wait.mean_ms, s.items,
                        s.errors);

@@ -75,11 +75,12 @@ nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
 std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
   std::string out = fmt::format("plan for '{}' on {} cores, objective {}, {}\n\n", config.name,
                                 p.cores_budget, plan::objective_name(p.objective), p.workload.describe());
-  out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", "workers", "threads", "cores",
+  const std::size_t width = stage_name_width(p);
+  out += fmt::format("  {:<{}} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", width, "workers", "threads", "cores",
                      "T ms", "busy");
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
-    out += fmt::format("  {:<16} {:>7} {:>7}  {:<14} {:>9.3f} {:>5.0f}%\n", s.name, s.workers, s.threads,
+    out += fmt::format("  {:<{}} {:>7} {:>7}  {:<14} {:>9.3f} {:>5.0f}%\n", s.name, width, s.workers, s.threads,
                        format_cpu_list(s.cores()) + (s.share_cores ? " shared" : ""), s.service.mean * 1e3,
                        std::min(1.0, p.analytic.stages[i].utilization) * 100);
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -50,15 +51,22 @@ std::string slo_text(const plan::PipelineAllocation& a, std::optional<double> sl
 }
 
 std::string stage_table(const plan::Plan& p) {
-  std::string out =
-      fmt::format("    {:<16} {:>7} {:>7}  {:<14} {:>9}\n", "stage", "workers", "threads", "cores", "T ms");
+  const std::size_t width = stage_name_width(p);
+  std::string out = fmt::format("    {:<{}} {:>7} {:>7}  {:<14} {:>9}\n", "stage", width, "workers", "threads",
+                                "cores", "T ms");
   for (const auto& s : p.stages)
-    out += fmt::format("    {:<16} {:>7} {:>7}  {:<14} {:>9.3f}\n", s.name, s.workers, s.threads,
+    out += fmt::format("    {:<{}} {:>7} {:>7}  {:<14} {:>9.3f}\n", s.name, width, s.workers, s.threads,
                        format_cpu_list(s.cores()) + (s.share_cores ? " shared" : ""), s.service.mean * 1e3);
   return out;
 }
 
 }  // namespace
+
+std::size_t stage_name_width(const plan::Plan& plan) {
+  std::size_t width = 16;
+  for (const auto& s : plan.stages) width = std::max(width, s.name.size());
+  return width;
+}
 
 std::string deployment_text(const DeploymentConfig& config, const plan::Deployment& d) {
   std::string out = fmt::format("deployment '{}': {} pipeline{} on {} core{} [{}], strategy {}\n",

@@ -26,11 +26,12 @@ void RunHistory::add(const Result& result) {
 std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics& metrics,
                              plan::ProfileStore& store, const std::string& cpu_model) {
   std::lock_guard lock(mutex_);
-  std::size_t recorded = 0, samples = 0;
+  std::size_t recorded = 0, samples = 0, fused = 0;
   try {
     const auto runs = stage_runs(config);
     for (std::size_t s = 0; s < service_s_.size() && s < runs.size(); ++s) {
       // A fused run's time is its members' together: it says nothing of each member alone.
+      if (runs[s].size() != 1) ++fused;
       if (service_s_[s].empty() || runs[s].size() != 1) continue;
       const StageConfig& stage = config.stages[runs[s][0]];
       const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
@@ -42,8 +43,10 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
   } catch (const std::exception& error) {
     return fmt::format("warning: could not add this run to the profile history: {}", error.what());
   }
-  return fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}", samples, recorded,
-                     arrivals_unix_s_.size(), store.dir().string());
+  return fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}{}", samples, recorded,
+                     arrivals_unix_s_.size(), store.dir().string(),
+                     fused ? fmt::format(" ({} fused stage(s) not recorded: their time is not one stage's)", fused)
+                           : "");
 }
 
 }  // namespace conveyor::cli
