@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ inline std::vector<StageSpec> planned_specs(const std::vector<StageSpec>& specs,
   std::vector<StageSpec> out;
   std::size_t next = 0;
   for (const auto& s : plan.stages) {
+    if (next + s.members.size() > specs.size() || specs[next].name != s.members.front())
+      throw std::logic_error("planned_specs: the plan's stage '" + s.name + "' does not match the pipeline");
     std::vector<StageSpec> members(specs.begin() + static_cast<std::ptrdiff_t>(next),
                                    specs.begin() + static_cast<std::ptrdiff_t>(next + s.members.size()));
     next += s.members.size();

@@ -15,6 +15,8 @@ std::optional<plan::Plan> apply_auto_plan(PipelineConfig& config, const std::vec
   if (config.plan != PlanMode::kAuto) return std::nullopt;
   const Topology& machine = Topology::detect();
   plan::ProfileStore store;
+  // Plan the stages that will run: split stages become their segments first.
+  config = expand_with_profiles(config, store, machine.cpu_model());
 
   std::vector<Sample> samples;
   for (const auto& tensor : inputs) {

@@ -120,6 +120,7 @@ void run_deployment(const PlanOptions& o, const CLI::App& cmd) {
       deployment_request(config, store, Topology::detect().cpu_model(), strategy);
   request.cores = deployment_cores(config, o.cores);
   request.sim_requests = o.sim_requests;
+  request.fuse = !o.no_fusion;
   const plan::Deployment deployment = plan::allocate_deployment(request);
   if (o.json)
     std::printf("%s\n", deployment_json(config, deployment).dump(2).c_str());

@@ -107,6 +107,7 @@ void measure(const ProfileOptions& o) {
     inputs.push_back(std::move(s));
   }
   if (inputs.empty()) throw std::invalid_argument("profile: no input files");
+  const std::vector<Sample> file_inputs = inputs;
   plan::ProfileStore store;
   plan::ProfileRunOptions run;
   run.requests = o.requests;
@@ -148,6 +149,17 @@ void measure(const ProfileOptions& o) {
     }
     inputs = std::move(next);
   }
+  // split: auto may cut differently now that the other stages' times are stored: measure those segments
+  // too, so that plan and run (which expand with what is stored) find profiles for every stage.
+  const PipelineConfig again = expand_with_profiles(load_pipeline_config(o.pipeline));
+  profile_missing_stages(
+      again, file_inputs, threads, store, run,
+      [&](const std::string& stage) {
+        if (!o.json)
+          std::printf("%-16s (split: auto cuts the model differently now that the other stages are known)\n",
+                      stage.c_str());
+      },
+      machine);
   if (o.json) {
     std::printf("%s\n", nlohmann::json{{"pipeline", config.name},
                                        {"cpu_model", machine.cpu_model()},

@@ -108,6 +108,7 @@ nlohmann::json deployment_json(const DeploymentConfig& config, const plan::Deplo
     if (a.plan) {
       for (const auto& s : a.plan->stages)
         stages.push_back({{"name", s.name},
+                          {"members", s.members},
                           {"workers", s.workers},
                           {"threads", s.threads},
                           {"cores", s.cores()},

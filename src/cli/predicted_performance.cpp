@@ -1,5 +1,7 @@
 #include "cli/predicted_performance.hpp"
 
+#include <iterator>
+
 #include "cli/stage_profiles.hpp"
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/plan/performance_model.hpp"
@@ -20,13 +22,23 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
     m.name = metrics.stages[s].name;
     m.workers = std::max(1, metrics.stages[s].workers);
     m.threads = std::max(1, metrics.stages[s].threads_per_worker);
-    std::vector<plan::ServiceTime> parts;  // a fused run: its members' times add
-    for (std::size_t i : runs[s]) {
-      const auto entry = store.lookup(stage_identity(config, config.stages[i]), m.threads, cpu_model);
+    if (runs[s].size() == 1) {
+      const auto entry = store.lookup(stage_identity(config, config.stages[runs[s][0]]), m.threads, cpu_model);
       if (!entry || entry->count() == 0) return std::nullopt;
-      parts.push_back(entry->service_time());
+      m.service = entry->service_time();
+    } else {  // a fused run: its members' times add, as the planner adds them
+      std::vector<plan::StageProfile> members;
+      for (std::size_t i : runs[s]) {
+        plan::StageProfile member;
+        member.name = config.stages[i].name;
+        for (const auto& entry : store.lookup_all_threads(stage_identity(config, config.stages[i]), cpu_model))
+          if (entry.count() > 0) member.by_threads[entry.threads] = entry.service_time();
+        if (!member.by_threads.count(1)) return std::nullopt;
+        members.push_back(std::move(member));
+      }
+      const plan::StageProfile fused = plan::fuse_profiles(members, 0, members.size());
+      m.service = std::prev(fused.by_threads.upper_bound(m.threads))->second;
     }
-    m.service = parts.size() == 1 ? parts[0] : plan::ServiceTime::sum(parts);
     if (s < planned.size()) m.shared_group = planned[s].shared_group;
     stages.push_back(std::move(m));
   }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "conveyor/config/expand_splits.hpp"
+#include "conveyor/config/stage_runs.hpp"
 
 
 namespace conveyor::cli {
@@ -102,6 +103,8 @@ std::vector<int> parse_core_budget(const std::string& text) {
     const int first = parse_int(part.substr(0, dash), "--cores");
     const int last = dash == std::string::npos ? first : parse_int(part.substr(dash + 1), "--cores");
     if (first < 0 || last < first) throw std::invalid_argument("--cores: bad range '" + part + "'");
+    if (last >= 4096)
+      throw std::invalid_argument("--cores: core " + std::to_string(last) + " is beyond what the planner handles (ids < 4096)");
     for (int id = first; id <= last; ++id) {
       if (!seen.insert(id).second)
         throw std::invalid_argument("--cores: core " + std::to_string(id) + " given twice");
@@ -168,10 +171,18 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
                                     const std::string& cpu_model) {
   SplitOptions options;
-  for (const auto& stage : config.stages) {
-    if (stage.split) continue;
-    if (const auto entry = store.lookup(stage_identity(config, stage), configured_threads(stage), cpu_model))
-      options.stage_ms[stage.name] = entry->mean() * 1e3 / stage.workers;
+  for (const auto& run : stage_runs(config)) {  // a fused run: its members' times add, on its head's workers
+    const StageConfig& head = config.stages[run.front()];
+    double run_ms = 0;
+    bool known = true;
+    for (std::size_t i : run) {
+      const auto entry = config.stages[i].split ? std::nullopt
+                                                : store.lookup(stage_identity(config, config.stages[i]),
+                                                               configured_threads(head), cpu_model);
+      known = known && entry.has_value();
+      if (entry) run_ms += entry->mean() * 1e3;
+    }
+    if (known) options.stage_ms[head.name] = run_ms / head.workers;
   }
   return expand_splits(config, options);
 }

@@ -44,7 +44,8 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 
 // expand_splits with what `store` knows of the other stages (their mean time per item over their workers
 // at the configured threads), so `split: auto` cuts a model no finer than the rest of the pipeline can
-// follow. Every command expands a file through this, so they all see the same segment stages.
+// follow. Every command expands a file through this, so with the same stored profiles they all see the same
+// segment stages (`conveyor profile` measures the segments of a changed cut too).
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store = plan::ProfileStore(),
                                     const std::string& cpu_model = Topology::detect().cpu_model());
 

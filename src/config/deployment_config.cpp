@@ -61,6 +61,7 @@ std::vector<int> parse_cpu_list(const std::string& text, const Fail& fail) {
       fail("'" + part + "' is not a core id or a range like 0-7");
     }
     if (first < 0 || last < first) fail("bad range '" + part + "'");
+    if (last >= 4096) fail("core " + std::to_string(last) + " is beyond what the planner handles (ids < 4096)");
     for (int id = first; id <= last; ++id) ids.push_back(id);
   }
   if (ids.empty()) fail("no core ids in '" + text + "'");

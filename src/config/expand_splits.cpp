@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -143,7 +144,9 @@ std::vector<double> node_costs(const Graph& graph, const std::string& cost_key, 
     try {
       const nlohmann::json stored = nlohmann::json::parse(read_bytes(file));
       auto costs = stored.at("node_cost_ms").get<std::vector<double>>();
-      if (costs.size() == graph.nodes.size()) return costs;
+      const bool valid = std::all_of(costs.begin(), costs.end(), [](double ms) { return std::isfinite(ms) && ms >= 0; });
+      if (valid && costs.size() == graph.nodes.size() && stored.at("runs").get<int>() == options.cost_runs)
+        return costs;
     } catch (const std::exception&) {
       // unreadable or stale: measure again and overwrite it
     }
@@ -256,6 +259,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
     }
     StageConfig segment = stage;
     segment.split.reset();
+    segment.with_previous = s == 0 && stage.with_previous;  // the segments themselves run one after another
     segment.name = stage.name + "." + std::to_string(s);
     segment.args = nlohmann::json::object();
     for (const auto& [key, value] : stage.args.items())

@@ -44,7 +44,9 @@ std::string CompiledModel::describe() const {
     out << i << ": " << s.label << " [";
     for (std::size_t k = 0; k < s.storages.size(); ++k)
       out << (k ? ", " : "") << impl_->storages[static_cast<std::size_t>(s.storages[k])].name;
-    out << "]\n";
+    out << "]";
+    if (s.node >= 0) out << " -> node " << s.node;
+    out << "\n";
   }
   return out.str();
 }

@@ -1,5 +1,7 @@
 #include "conveyor/engine/node_timing.hpp"
 
+#include <omp.h>
+
 #include "conveyor/engine/compiled_model.hpp"
 
 namespace conveyor {
@@ -22,8 +24,16 @@ std::vector<double> measure_node_cost_ms(const Graph& graph, int threads, int ru
   if (threads < 1) throw EngineError("measure_node_cost_ms: threads must be >= 1, got " + std::to_string(threads));
   EngineOptions options;
   options.threads = threads;
-  CompiledModel model = CompiledModel::compile(graph, options);
-  return model.profile_nodes(synthetic_inputs(graph), runs);
+  const int callers_threads = omp_get_max_threads();  // compile() and runs set the calling thread's count
+  try {
+    CompiledModel model = CompiledModel::compile(graph, options);
+    std::vector<double> cost = model.profile_nodes(synthetic_inputs(graph), runs);
+    omp_set_num_threads(callers_threads);
+    return cost;
+  } catch (...) {
+    omp_set_num_threads(callers_threads);
+    throw;
+  }
 }
 
 }  // namespace conveyor

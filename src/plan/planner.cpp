@@ -99,14 +99,16 @@ std::vector<ModelStage> to_model(const Candidate& c) {
   return stages;
 }
 
-// Stages [begin, end) run one after the other by the same worker: times add at each thread count (a stage
-// profiled at fewer threads, or not parallel, takes its time at the most threads it has a profile for).
+}  // namespace
+
 StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end) {
   if (end - begin == 1) return stages[begin];
   StageProfile fused;
   fused.parallel = false;
   std::set<int> counts;
   for (std::size_t i = begin; i < end; ++i) {
+    if (!stages[i].by_threads.count(1))
+      throw std::invalid_argument("plan: stage '" + stages[i].name + "' has no 1-thread profile");
     fused.name += (i > begin ? "+" : "") + stages[i].name;
     fused.parallel = fused.parallel || stages[i].parallel;
     for (const auto& [t, time] : stages[i].by_threads)
@@ -123,6 +125,8 @@ StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t 
   }
   return fused;
 }
+
+namespace {
 
 class Search {
  public:

@@ -288,6 +288,19 @@ TEST_F(SplitStage, AutoCutsNoFinerThanTheSlowestOtherStage) {
   EXPECT_EQ(expand_splits(parse(yaml), options_).stages.size(), 2u);  // one segment + slow
 }
 
+TEST_F(SplitStage, OnlyTheFirstSegmentJoinsTheStageBefore) {
+  // A plan may fuse a split stage with the stage before it (apply_plan sets with_previous after parsing):
+  // the first segment runs with that stage, the others stay stages of their own.
+  PipelineConfig config = parse("stages:\n  - {name: pre, op: post.softmax, cores: none}\n" +
+                                pipeline_yaml(model("tinycnn"), "    split: 3\n").substr(std::string("stages:\n").size()));
+  config.stages[1].with_previous = true;
+  const PipelineConfig expanded = expand_splits(config, options_);
+  ASSERT_EQ(expanded.stages.size(), 4u);
+  EXPECT_TRUE(expanded.stages[1].with_previous);
+  EXPECT_FALSE(expanded.stages[2].with_previous);
+  EXPECT_FALSE(expanded.stages[3].with_previous);
+}
+
 TEST_F(SplitStage, MeasuredNodeCostsAreKeptAndReused) {
   const fs::path path = model("tinycnn");
   const std::string yaml = pipeline_yaml(path, "    split: 2\n");

@@ -66,8 +66,9 @@ TEST(StageRuns, TheFirstStageHasNothingToRunWith) {
 }
 
 TEST(StageRuns, AFusedStageCannotSetWhatItsRunDecides) {
-  for (const std::string key : {"workers: 2", "cores: 1", "share_cores: true", "threads: 2", "queue_capacity: 2"}) {
-    const std::string yaml = "stages:\n  - {name: a, op: x}\n  - name: b\n    op: x\n    with_previous: true\n    " +
+  for (const std::string key :
+       {"workers: 2", "cores: 1", "share_cores: true", "threads: 2", "queue_capacity: 2", "split: 2"}) {
+    const std::string yaml = "stages:\n  - {name: a, op: x}\n  - name: b\n    op: onnx\n    with_previous: true\n    " +
                              key + "\n";
     const ConfigError error = parse_error(yaml);
     EXPECT_EQ(error.line(), line_containing(yaml, key)) << key;

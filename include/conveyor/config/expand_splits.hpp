@@ -11,7 +11,7 @@
 //
 // Node costs: each node timed inside the compiled executor on the stage's threads per worker (median of
 // a few runs, on the calling thread), once per model, `dims`, threads and CPU model; the times are kept in
-// <cache>/<model key>-costs.json and reused, so the cut stays where it was. SplitOptions can ask for the
+// <cache>/<model key>-costs.json and reused, so a given K cuts where it did before. SplitOptions can ask for the
 // analytic FLOP/byte estimate instead (no compilation).
 //
 // Segment files are written once, into <cache>/<hash>-k<K>/stage_<i>.onnx, where <hash> is a 64-bit
@@ -46,7 +46,7 @@ struct SplitOptions {
   Costs costs = Costs::kMeasured;  // node costs the cut balances (see above)
   int cost_runs = 5;               // timed runs per measured node cost (median)
   // Known time per item of other stages, by stage name: mean service time / workers, in ms (from stored
-  // profiles). split: auto uses the slowest.
+  // profiles; a fused run under its first stage's name). split: auto uses the slowest.
   std::map<std::string, double> stage_ms;
 };
 

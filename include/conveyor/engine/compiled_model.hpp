@@ -58,7 +58,8 @@ class CompiledModel {
   const std::vector<TensorSpec>& outputs() const;
   int threads() const;
   const EngineStats& stats() const;
-  // One line per step: kernel and the values it reads and writes.
+  // One line per step: kernel, the values it reads and writes, and "-> node N", the graph node whose time
+  // it counts as in profile_nodes (none for steps that belong to no node).
   std::string describe() const;
 
   // Inputs in the order of inputs(); dtypes and shapes must match exactly. Outputs are fresh tensors.

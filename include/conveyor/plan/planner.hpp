@@ -73,6 +73,11 @@ struct Plan {
   std::vector<ModelStage> model_stages() const;
 };
 
+// Stages [begin, end) run one after the other by the same worker, as one profile named "a+b+c": times add
+// at each thread count (a stage profiled at fewer threads, or not parallel, takes its time at the most
+// threads it has a profile for).
+StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end);
+
 // Searches every configuration (workers r_i >= 1, threads t_i >= 1 from the profiled counts,
 // sum r_i x t_i <= cores) with the analytic model, pruning branches that cannot beat the best found,
 // confirms the best `finalists` with the simulator and returns the winner with its predictions. Runs of

@@ -7,7 +7,7 @@
 // "bert_encoder" is the same encoder body without the embedding lookup and the heads: float32 hidden
 // states [batch, seq, hidden] in, the L transformer layers, last_hidden_state out. Every token attends to
 // every other (no mask input), so the model is a plain float-in float-out graph that OpenCV DNN 4.6 can
-// import, which makes it an independent oracle for the attention, LayerNorm and GELU kernels. One change
+// import at batch 1 (at batch > 1 OpenCV fails on the LayerNorm mean), which makes it an independent oracle for the attention, LayerNorm and GELU kernels. One change
 // for OpenCV: OpenCV 4.6 cannot multiply a 3-D tensor by a constant [hidden] vector (its Scale layer looks
 // for the vector's length from axis 1), so each LayerNorm applies its weight and bias to the tokens viewed
 // as [batch * seq, hidden] (Reshape, Mul, Add, Reshape back). The arithmetic is unchanged.
