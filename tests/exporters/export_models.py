@@ -3,7 +3,8 @@
 
 Usage: export_models.py OUTPUT_DIR [CASE...]
 
-For each model and opset (case "<model>_opset<N>"; all of them unless CASEs are named) it writes
+For each model and export (case "<model>_opset<N>", or "<model>_opset13_nofold" for an export without the
+exporter's constant folding; all of them unless CASEs are named) it writes
 OUTPUT_DIR/<case>/model.onnx, one input_<name>.npy per graph input and one output_<name>.npy per graph output
 (PyTorch's result on those inputs), and appends a line to OUTPUT_DIR/cases.txt:
 "<case> <input names> <output names> <symbolic dims>", names comma-separated, dims as "batch=2,seq=16"
@@ -20,26 +21,32 @@ import torch
 import torchvision
 
 OPSETS = (11, 13, 17)
+# (opset, do_constant_folding, case suffix): the exporter's default (folding on) at every opset, and one
+# export with folding off, which leaves the shape arithmetic (Shape, Gather, Concat, ...) to conveyor.
+EXPORTS = [(opset, True, f"_opset{opset}") for opset in OPSETS] + [(13, False, "_opset13_nofold")]
 
 
 class TextClassifier(torch.nn.Module):
-    """BERT-style classifier: token + learned position embeddings, a transformer encoder, mean pool, Linear."""
+    """BERT-style classifier: token + learned position embeddings, a transformer encoder (GELU, padding mask
+    from attention_mask), masked mean pool, Linear head."""
 
     def __init__(self, vocab=100, max_len=32, d_model=64, nhead=4, layers=2, ffn=128, classes=3):
         super().__init__()
         self.tokens = torch.nn.Embedding(vocab, d_model)
         self.positions = torch.nn.Parameter(torch.randn(1, max_len, d_model) * 0.02)
         layer = torch.nn.TransformerEncoderLayer(
-            d_model, nhead, dim_feedforward=ffn, dropout=0.0, batch_first=True)
+            d_model, nhead, dim_feedforward=ffn, dropout=0.0, activation="gelu", batch_first=True)
         self.encoder = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = torch.nn.LayerNorm(d_model)
         self.head = torch.nn.Linear(d_model, classes)
 
-    def forward(self, input_ids):
+    def forward(self, input_ids, attention_mask):
         seq = input_ids.shape[1]
         x = self.tokens(input_ids) + self.positions[:, :seq]
-        x = self.encoder(x)
-        return self.head(self.norm(x).mean(dim=1))
+        x = self.encoder(x, src_key_padding_mask=attention_mask == 0)
+        keep = attention_mask.unsqueeze(-1).to(x.dtype)
+        pooled = (self.norm(x) * keep).sum(dim=1) / keep.sum(dim=1)
+        return self.head(pooled)
 
 
 def calibrate_batchnorm(model, images):
@@ -75,14 +82,17 @@ def models():
     image = torch.randn(1, 3, 64, 64)
     image2 = torch.randn(2, 3, 64, 64)
     ids = torch.randint(0, 100, (2, 16), dtype=torch.int64)
+    mask = torch.ones(2, 16, dtype=torch.int64)
+    mask[1, 11:] = 0  # the second sequence is padded
     return [
         ("resnet18", resnet, {"input": image}, ["logits"], None),
         # Symbolic batch: the test fixes it with ImportOptions::dims.
         ("mobilenet_v2", mobilenet, {"input": image2}, ["logits"],
          {"input": {0: "batch"}, "logits": {0: "batch"}}),
         # Symbolic batch and sequence length (the positions are sliced to the input's length).
-        ("text_classifier", text, {"input_ids": ids}, ["logits"],
-         {"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch"}}),
+        ("text_classifier", text, {"input_ids": ids, "attention_mask": mask}, ["logits"],
+         {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+          "logits": {0: "batch"}}),
     ]
 
 
@@ -96,8 +106,8 @@ def main():
 
     lines = []
     for name, module, inputs, output_names, dynamic_axes in models():
-        cases = [(opset, f"{name}_opset{opset}") for opset in OPSETS]
-        cases = [(opset, case) for opset, case in cases if not wanted or case in wanted]
+        cases = [(opset, fold, name + suffix) for opset, fold, suffix in EXPORTS]
+        cases = [(opset, fold, case) for opset, fold, case in cases if not wanted or case in wanted]
         if not cases:
             continue
         with torch.no_grad():
@@ -108,12 +118,13 @@ def main():
                 for input_name, axes in (dynamic_axes or {}).items() if input_name in inputs
                 for axis, dim in axes.items()}
         dims_text = ",".join(f"{dim}={size}" for dim, size in dims.items()) or "-"
-        for opset, case in cases:
+        for opset, fold, case in cases:
             case_dir = os.path.join(out_dir, case)
             os.makedirs(case_dir, exist_ok=True)
             torch.onnx.export(module, tuple(inputs.values()), os.path.join(case_dir, "model.onnx"),
                               input_names=list(inputs), output_names=output_names,
-                              dynamic_axes=dynamic_axes, opset_version=opset)
+                              dynamic_axes=dynamic_axes, opset_version=opset,
+                              do_constant_folding=fold)
             for input_name, value in inputs.items():
                 np.save(os.path.join(case_dir, f"input_{input_name}.npy"), value.numpy())
             for output_name, value in zip(output_names, outputs):
