@@ -2,6 +2,8 @@
 // torchvision resnet18 and mobilenet_v2 and a BERT-style transformer classifier (nn.TransformerEncoder),
 // exported by Debian's PyTorch at opsets 11, 13 and 17, run by load_onnx + CompiledModel on one thread and
 // compared with PyTorch's own outputs within 1e-4 absolute. Prints the max difference per model.
+#include "support/torch_exports.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,7 +15,6 @@
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/tensor/npy.hpp"
-#include "support/torch_exports.hpp"
 
 namespace conveyor {
 namespace {
@@ -23,7 +24,8 @@ namespace fs = std::filesystem;
 constexpr double kTolerance = 1e-4;
 
 TEST(TorchExports, EveryModelMatchesPyTorch) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("conveyor_torch_exports_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("conveyor_torch_exports_" + std::to_string(::getpid()));
   const std::vector<testing::TorchExport> exports = testing::export_torch_models(dir);
   ASSERT_FALSE(exports.empty());
 
@@ -49,16 +51,17 @@ TEST(TorchExports, EveryModelMatchesPyTorch) {
         }
         const Tensor want = read_npy(e.output_file(name));
         const double diff = testing::max_abs_difference(got->second, want);
-        EXPECT_LE(diff, kTolerance) << e.name << " output '" << name << "': conveyor " << got->second.describe()
-                                    << ", PyTorch " << want.describe() << ", max abs difference " << diff;
+        EXPECT_LE(diff, kTolerance) << e.name << " output '" << name << "': conveyor "
+                                    << got->second.describe() << ", PyTorch " << want.describe()
+                                    << ", max abs difference " << diff;
         worst = std::max(worst, diff);
       }
     } catch (const std::exception& error) {
       ADD_FAILURE() << e.name << ": " << error.what();
       worst = INFINITY;
     }
-    report << "  " << std::left << std::setw(32) << e.name << " " << std::scientific << std::setprecision(2) << worst
-           << "\n";
+    report << "  " << std::left << std::setw(32) << e.name << " " << std::scientific << std::setprecision(2)
+           << worst << "\n";
     ::testing::Test::RecordProperty(e.name + "_max_abs_diff", std::to_string(worst));
   }
   std::cout << report.str();

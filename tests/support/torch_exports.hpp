@@ -26,7 +26,9 @@ struct TorchExport {
   std::map<std::string, int64_t> dims;  // symbolic dimension -> the size of the saved inputs
 
   std::string model() const { return (dir / "model.onnx").string(); }
-  std::string input_file(const std::string& input) const { return (dir / ("input_" + input + ".npy")).string(); }
+  std::string input_file(const std::string& input) const {
+    return (dir / ("input_" + input + ".npy")).string();
+  }
   std::string output_file(const std::string& output) const {
     return (dir / ("output_" + output + ".npy")).string();
   }
@@ -65,10 +67,12 @@ inline std::vector<TorchExport> export_torch_models(const std::filesystem::path&
   const CommandOutput probe = run_command(python + " -c 'import numpy, torch, torchvision' 2>&1");
   if (probe.status != 0) {
     ADD_FAILURE() << python << " cannot import numpy, torch and torchvision (run scripts/setup.sh, which "
-                  << "installs python3-torch, python3-torchvision and python3-numpy):\n" << probe.text;
+                  << "installs python3-torch, python3-torchvision and python3-numpy):\n"
+                  << probe.text;
     return {};
   }
-  std::string command = python + " " + CONVEYOR_SOURCE_DIR + "/tests/exporters/export_models.py " + dir.string();
+  std::string command =
+      python + " " + CONVEYOR_SOURCE_DIR + "/tests/exporters/export_models.py " + dir.string();
   for (const std::string& c : cases) command += " " + c;
   const fs::path stderr_file = dir / "export_stderr.txt";
   const CommandOutput run = run_command(command + " 2>" + stderr_file.string());
