@@ -1,6 +1,6 @@
 // ResNet-50 (or any single-input CNN .onnx) on conveyor's engine vs OpenCV DNN, at 1 and 2 threads, in
 // one process. Prints median ms, GFLOP/s and the ratios.
-//   resnet50_bench [model.onnx] [--iters N]
+//   resnet50_bench [model.onnx] [--iters N] [--no-opencv]
 // Without a model path it writes ResNet-50 with the zoo (when the zoo is built in) to a temporary file.
 #include <omp.h>
 
@@ -31,9 +31,11 @@ using Clock = std::chrono::steady_clock;
 int main(int argc, char** argv) {
   std::string path;
   int iters = 20;
+  bool with_opencv = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--iters" && i + 1 < argc) iters = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--no-opencv") with_opencv = false;
     else path = arg;
   }
   if (path.empty()) {
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
     path = (std::filesystem::temp_directory_path() / "conveyor_bench_resnet50.onnx").string();
     conveyor::zoo::write("resnet50", {}, path);
 #else
-    std::fprintf(stderr, "usage: %s model.onnx [--iters N]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s model.onnx [--iters N] [--no-opencv]\n", argv[0]);
     return 2;
 #endif
   }
@@ -58,9 +60,10 @@ int main(int argc, char** argv) {
     }
     cv::Mat blob(static_cast<int>(in.shape.size()), std::vector<int>(in.shape.begin(), in.shape.end()).data(), CV_32F,
                  input.raw());
+    // --no-opencv: conveyor's thread scaling alone, with no other engine's threads in the process.
     cv::dnn::Net net;
     try {
-      net = cv::dnn::readNetFromONNX(path);
+      if (with_opencv) net = cv::dnn::readNetFromONNX(path);
     } catch (const cv::Exception& e) {
       std::printf("OpenCV DNN cannot load the model (%s); timing conveyor only\n", e.what());
     }
