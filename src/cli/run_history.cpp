@@ -21,32 +21,43 @@ void RunHistory::add(const Result& result) {
   for (std::size_t s = 0; s < times.size(); ++s)
     if (times[s].finished > times[s].started)
       service_s_[s].push_back(std::chrono::duration<double>(times[s].finished - times[s].started).count());
+  for (const auto& [stage, seconds] : result.sample.member_seconds) {
+    auto& members = member_s_[stage];
+    if (members.size() < seconds.size()) members.resize(seconds.size());
+    for (std::size_t m = 0; m < seconds.size(); ++m) members[m].push_back(seconds[m]);
+  }
 }
 
 std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics& metrics,
                              plan::ProfileStore& store, const std::string& cpu_model) {
   std::lock_guard lock(mutex_);
-  std::size_t recorded = 0, samples = 0, fused = 0;
+  std::size_t recorded = 0, samples = 0;
   try {
     const auto runs = stage_runs(config);
     for (std::size_t s = 0; s < service_s_.size() && s < runs.size(); ++s) {
-      // A fused run's time is its members' together: it says nothing of each member alone.
-      if (runs[s].size() != 1) ++fused;
-      if (service_s_[s].empty() || runs[s].size() != 1) continue;
-      const StageConfig& stage = config.stages[runs[s][0]];
       const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
-      store.record(stage_identity(config, stage), stage.name, threads, service_s_[s], cpu_model);
-      ++recorded;
-      samples += service_s_[s].size();
+      // A fused run: each member's own times, as its operator recorded them.
+      std::vector<const std::vector<double>*> times{&service_s_[s]};
+      if (runs[s].size() > 1) {
+        const auto members = s < metrics.stages.size() ? member_s_.find(metrics.stages[s].name) : member_s_.end();
+        if (members == member_s_.end() || members->second.size() != runs[s].size()) continue;
+        times.clear();
+        for (const auto& member : members->second) times.push_back(&member);
+      }
+      for (std::size_t m = 0; m < runs[s].size(); ++m) {
+        if (times[m]->empty()) continue;
+        const StageConfig& stage = config.stages[runs[s][m]];
+        store.record(stage_identity(config, stage), stage.name, threads, *times[m], cpu_model);
+        ++recorded;
+        samples += times[m]->size();
+      }
     }
     if (!arrivals_unix_s_.empty()) store.record_arrivals(config.name, arrivals_unix_s_);
   } catch (const std::exception& error) {
     return fmt::format("warning: could not add this run to the profile history: {}", error.what());
   }
-  return fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}{}", samples, recorded,
-                     arrivals_unix_s_.size(), store.dir().string(),
-                     fused ? fmt::format(" ({} fused stage(s) not recorded: their time is not one stage's)", fused)
-                           : "");
+  return fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}", samples, recorded,
+                     arrivals_unix_s_.size(), store.dir().string());
 }
 
 }  // namespace conveyor::cli

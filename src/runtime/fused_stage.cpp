@@ -5,14 +5,23 @@
 namespace conveyor {
 namespace {
 
+// Runs its operators in turn and records each one's time in sample.member_seconds[name].
 class SequenceOperator final : public Operator {
  public:
-  explicit SequenceOperator(std::vector<std::unique_ptr<Operator>> ops) : ops_(std::move(ops)) {}
+  SequenceOperator(std::string name, std::vector<std::unique_ptr<Operator>> ops)
+      : name_(std::move(name)), ops_(std::move(ops)) {}
   void process(Sample& sample) override {
-    for (auto& op : ops_) op->process(sample);
+    std::vector<double> seconds(ops_.size(), 0.0);
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
+      const auto start = Clock::now();
+      ops_[i]->process(sample);
+      seconds[i] = std::chrono::duration<double>(Clock::now() - start).count();
+    }
+    sample.member_seconds[name_] = std::move(seconds);
   }
 
  private:
+  std::string name_;
   std::vector<std::unique_ptr<Operator>> ops_;
 };
 
@@ -23,10 +32,10 @@ StageSpec fuse_stages(const std::vector<StageSpec>& stages, std::string name) {
   for (const auto& stage : stages) factories.push_back(stage.factory);
   StageSpec fused;
   fused.name = std::move(name);
-  fused.factory = [factories](const WorkerContext& context) -> std::unique_ptr<Operator> {
+  fused.factory = [factories, name = fused.name](const WorkerContext& context) -> std::unique_ptr<Operator> {
     std::vector<std::unique_ptr<Operator>> ops;
     for (const auto& factory : factories) ops.push_back(factory(context));
-    return std::make_unique<SequenceOperator>(std::move(ops));
+    return std::make_unique<SequenceOperator>(name, std::move(ops));
   };
   return fused;
 }

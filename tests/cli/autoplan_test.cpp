@@ -111,6 +111,13 @@ TEST_F(AutoPlan, BenchProfilesMissingStagesPrintsThePlanAndPredictedVsMeasured) 
         << first.err;
   const auto plan = printed_plan(first.err);
   EXPECT_EQ(planned_stages(plan), kExampleStages) << first.err;
+  // Profiled at 1 and 2 threads (50 requests each), then the bench's 30 measured requests added to each
+  // stage's history at the thread count it ran with, fused or not.
+  for (const auto& [stage, by_threads] : stored_profiles()) {
+    int samples = 0;
+    for (const auto& [threads, count] : by_threads) samples += count;
+    EXPECT_EQ(samples, 2 * 50 + 30) << stage << "\n" << first.err;
+  }
   EXPECT_NE(first.out.find("predicted (stored profiles"), std::string::npos) << first.out;
   // Each row: label, analytic, simulated, measured, two ratios; the numbers are positive.
   for (const char* row : {"req/s", "p50 ms", "p99 ms"}) {
