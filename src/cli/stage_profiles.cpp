@@ -95,24 +95,11 @@ std::vector<int> parse_core_budget(const std::string& text) {
     for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i;
     return ids;
   }
-  std::vector<int> ids;
-  std::set<int> seen;
-  for (const auto& part : split(text, ',')) {
-    if (part.empty()) continue;  // "5," names the single core 5
-    const auto dash = part.find('-');
-    const int first = parse_int(part.substr(0, dash), "--cores");
-    const int last = dash == std::string::npos ? first : parse_int(part.substr(dash + 1), "--cores");
-    if (first < 0 || last < first) throw std::invalid_argument("--cores: bad range '" + part + "'");
-    if (last >= 4096)
-      throw std::invalid_argument("--cores: core " + std::to_string(last) + " is beyond what the planner handles (ids < 4096)");
-    for (int id = first; id <= last; ++id) {
-      if (!seen.insert(id).second)
-        throw std::invalid_argument("--cores: core " + std::to_string(id) + " given twice");
-      ids.push_back(id);
-    }
+  try {
+    return parse_cpu_list(text);
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(std::string("--cores: ") + error.what());
   }
-  if (ids.empty()) throw std::invalid_argument("--cores: no core ids in '" + text + "'");
-  return ids;
 }
 
 std::vector<int> parse_thread_counts(const std::string& text) {
@@ -170,6 +157,8 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
                                     const std::string& cpu_model) {
+  if (std::none_of(config.stages.begin(), config.stages.end(), [](const StageConfig& s) { return s.split.has_value(); }))
+    return config;  // nothing to cut (or already expanded): no profile lookups
   SplitOptions options;
   for (const auto& run : stage_runs(config)) {  // a fused run: its members' times add, on its head's workers
     const StageConfig& head = config.stages[run.front()];

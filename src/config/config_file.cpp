@@ -47,4 +47,14 @@ YAML::Node load_config_mapping(const std::string& text, const std::string& file,
   return documents[0];
 }
 
+ConfigOrigin config_origin(const std::filesystem::path& origin, const std::string& fallback_name) {
+  ConfigOrigin o;
+  o.path = origin.empty() ? std::filesystem::path("<string>") : origin;
+  o.file = o.path.string();
+  o.base_dir =
+      std::filesystem::absolute(origin.has_parent_path() ? origin.parent_path() : std::filesystem::current_path());
+  o.default_name = origin.empty() ? fallback_name : origin.stem().string();
+  return o;
+}
+
 }  // namespace conveyor::config_detail

@@ -17,4 +17,13 @@ std::string read_config_file(const std::filesystem::path& file, const std::strin
 YAML::Node load_config_mapping(const std::string& text, const std::string& file, const std::string& kind,
                                const std::string& expected);
 
+// Where a config's text came from: `origin`, or "<string>" when it has none.
+struct ConfigOrigin {
+  std::string file;                // for errors
+  std::filesystem::path path;      // the file, or "<string>"
+  std::filesystem::path base_dir;  // relative paths resolve against it: the file's directory, else the current one
+  std::string default_name;        // the file's stem, or `fallback_name` without a file
+};
+ConfigOrigin config_origin(const std::filesystem::path& origin, const std::string& fallback_name);
+
 }  // namespace conveyor::config_detail

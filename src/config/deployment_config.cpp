@@ -24,6 +24,7 @@
 #include "config/config_file.hpp"
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
+#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor {
 namespace {
@@ -35,38 +36,6 @@ using config_detail::MappingReader;
 const std::vector<std::string> kDeploymentKeys = {"deployment", "cores", "pipelines"};
 const std::vector<std::string> kEntryKeys = {"pipeline", "priority", "slo_p99_ms", "rate_rps", "arrivals"};
 const std::string kExpected = "a mapping with 'pipelines' (a list of pipeline files with their load)";
-
-// "0-7,12" -> 0..7, 12; `fail` reports a bad part.
-template <typename Fail>
-std::vector<int> parse_cpu_list(const std::string& text, const Fail& fail) {
-  std::vector<int> ids;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string part = text.substr(start, comma - start);
-    start = comma + 1;
-    if (part.empty()) continue;
-    const std::size_t dash = part.find('-');
-    int first = 0, last = 0;
-    try {
-      std::size_t used = 0;
-      first = std::stoi(part.substr(0, dash), &used);
-      if (used != (dash == std::string::npos ? part.size() : dash)) throw std::invalid_argument(part);
-      last = first;
-      if (dash != std::string::npos) {
-        last = std::stoi(part.substr(dash + 1), &used);
-        if (used != part.size() - dash - 1) throw std::invalid_argument(part);
-      }
-    } catch (const std::exception&) {
-      fail("'" + part + "' is not a core id or a range like 0-7");
-    }
-    if (first < 0 || last < first) fail("bad range '" + part + "'");
-    if (last >= 4096) fail("core " + std::to_string(last) + " is beyond what the planner handles (ids < 4096)");
-    for (int id = first; id <= last; ++id) ids.push_back(id);
-  }
-  if (ids.empty()) fail("no core ids in '" + text + "'");
-  return ids;
-}
 
 void read_cores(const MappingReader& top, DeploymentConfig& config) {
   const YAML::Node& node = top.value("cores");
@@ -85,7 +54,11 @@ void read_cores(const MappingReader& top, DeploymentConfig& config) {
       return;
     }
     if (!value.is_string()) fail(expected + ", got " + describe_node(node));
-    config.core_ids = parse_cpu_list(value.get<std::string>(), fail);
+    try {
+      config.core_ids = parse_cpu_list(value.get<std::string>());
+    } catch (const std::invalid_argument& error) {
+      fail(error.what());
+    }
   } else if (node.IsSequence()) {
     for (const auto& item : node) {
       nlohmann::json value;
@@ -136,16 +109,15 @@ DeploymentPipelineConfig read_entry(const YAML::Node& node, const std::string& f
 }  // namespace
 
 DeploymentConfig parse_deployment_config(const std::string& yaml_text, const std::filesystem::path& origin) {
-  const std::string file = origin.empty() ? std::string("<string>") : origin.string();
+  const config_detail::ConfigOrigin where = config_detail::config_origin(origin, "deployment");
+  const std::string& file = where.file;
   const YAML::Node root = config_detail::load_config_mapping(yaml_text, file, "deployment file", kExpected);
   MappingReader top(root, file, "", line_of(root), kDeploymentKeys);
 
   DeploymentConfig config;
-  config.file = origin.empty() ? std::filesystem::path("<string>") : origin;
-  config.base_dir = std::filesystem::absolute(origin.has_parent_path() ? origin.parent_path()
-                                                                       : std::filesystem::current_path());
-  config.name = top.has("deployment") ? top.text("deployment")
-                                      : (origin.empty() ? std::string("deployment") : origin.stem().string());
+  config.file = where.path;
+  config.base_dir = where.base_dir;
+  config.name = top.has("deployment") ? top.text("deployment") : where.default_name;
   if (top.has("cores")) read_cores(top, config);
 
   top.require("pipelines");

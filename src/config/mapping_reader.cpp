@@ -103,34 +103,27 @@ std::int64_t MappingReader::integer_at_least(const std::string& key, std::int64_
   return parsed.get<std::int64_t>();
 }
 
-double MappingReader::number_above(const std::string& key, double minimum) const {
+nlohmann::json MappingReader::scalar(const std::string& key) const {
   const YAML::Node& node = value(key);
-  const std::string expected = "must be a number > " + describe_number(minimum);
-  nlohmann::json parsed;
-  if (node.IsScalar()) {
-    try {
-      parsed = scalar_value(node);
-    } catch (const std::invalid_argument& error) {
-      fail(key, error.what());
-    }
+  if (!node.IsScalar()) return nullptr;
+  try {
+    return scalar_value(node);
+  } catch (const std::invalid_argument& error) {
+    fail(key, error.what());
   }
+}
+
+double MappingReader::number_above(const std::string& key, double minimum) const {
+  const nlohmann::json parsed = scalar(key);
   if (!parsed.is_number() || !std::isfinite(parsed.get<double>()) || !(parsed.get<double>() > minimum)) {
-    fail(key, expected + ", got " + describe_node(node));
+    fail(key, "must be a number > " + describe_number(minimum) + ", got " + describe_node(value(key)));
   }
   return parsed.get<double>();
 }
 
 bool MappingReader::boolean(const std::string& key) const {
-  const YAML::Node& node = value(key);
-  nlohmann::json parsed;
-  if (node.IsScalar()) {
-    try {
-      parsed = scalar_value(node);
-    } catch (const std::invalid_argument& error) {
-      fail(key, error.what());
-    }
-  }
-  if (!parsed.is_boolean()) fail(key, "must be true or false, got " + describe_node(node));
+  const nlohmann::json parsed = scalar(key);
+  if (!parsed.is_boolean()) fail(key, "must be true or false, got " + describe_node(value(key)));
   return parsed.get<bool>();
 }
 

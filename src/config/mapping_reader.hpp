@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ class MappingReader {
   std::string choice(const std::string& key, const std::vector<std::string>& allowed) const;
 
  private:
+  // The key's scalar value under the YAML 1.2 core schema (null for a non-scalar); fails on a bad scalar.
+  nlohmann::json scalar(const std::string& key) const;
   struct Entry {
     YAML::Node value;
     int line;

@@ -208,17 +208,16 @@ void check_core_ids_disjoint(const std::vector<StageConfig>& stages, const std::
 }  // namespace
 
 PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin) {
-  const std::string file = origin.empty() ? std::string("<string>") : origin.string();
+  const config_detail::ConfigOrigin where = config_detail::config_origin(origin, "pipeline");
+  const std::string& file = where.file;
   const YAML::Node root = config_detail::load_config_mapping(
       yaml_text, file, "pipeline file", "a mapping of pipeline settings with at least 'stages'");
   MappingReader top(root, file, "", line_of(root), kPipelineKeys);
 
   PipelineConfig config;
-  config.file = origin.empty() ? std::filesystem::path("<string>") : origin;
-  config.base_dir = std::filesystem::absolute(origin.has_parent_path() ? origin.parent_path()
-                                                                       : std::filesystem::current_path());
-  config.name = top.has("name") ? top.text("name")
-                                : (origin.empty() ? std::string("pipeline") : origin.stem().string());
+  config.file = where.path;
+  config.base_dir = where.base_dir;
+  config.name = top.has("name") ? top.text("name") : where.default_name;
   PipelineOptions& options = config.options;
   options.name = config.name;
   if (top.has("max_in_flight")) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 
 namespace conveyor {
@@ -68,6 +69,41 @@ bool Topology::contains(int cpu) const { return std::find(cpus_.begin(), cpus_.e
 
 std::string Topology::describe() const {
   return std::to_string(cpus_.size()) + " cpus [" + format_cpu_list(cpus_) + "], " + cpu_model_;
+}
+
+namespace {
+
+// A whole non-negative decimal number, or -1.
+int parse_id(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoi(text);
+}
+
+}  // namespace
+
+std::vector<int> parse_cpu_list(const std::string& text) {
+  std::vector<int> ids;
+  std::set<int> seen;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string part = text.substr(start, comma - start);
+    start = comma + 1;
+    if (part.empty()) continue;
+    const std::size_t dash = part.find('-');
+    const int first = parse_id(part.substr(0, dash));
+    const int last = dash == std::string::npos ? first : parse_id(part.substr(dash + 1));
+    if (first < 0 || last < 0) throw std::invalid_argument("'" + part + "' is not a core id or a range like 0-7");
+    if (last < first) throw std::invalid_argument("bad range '" + part + "'");
+    if (last >= 4096)
+      throw std::invalid_argument("core " + std::to_string(last) + " is beyond what the planner handles (ids < 4096)");
+    for (int id = first; id <= last; ++id) {
+      if (!seen.insert(id).second) throw std::invalid_argument("core " + std::to_string(id) + " is listed twice");
+      ids.push_back(id);
+    }
+  }
+  if (ids.empty()) throw std::invalid_argument("no core ids in '" + text + "'");
+  return ids;
 }
 
 std::string format_cpu_list(const std::vector<int>& unsorted) {
