@@ -1,0 +1,81 @@
+#pragma once
+// The machine's own limit on thread scaling, measured in the benchmark's process: a kernel that is
+// perfectly parallel (register-only FMAs, no memory traffic, no shared data, equal shares per thread),
+// run as the same number of OpenMP regions as the model has steps. Its 1-to-N thread speedup is what
+// this machine gives any compute-bound code right now (frequency drop with more active cores, a
+// hypervisor taking a vCPU away); an executor's speedup is judged against it.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace conveyor::bench {
+
+namespace detail {
+
+__attribute__((target("avx512f"))) inline float fma_chain_avx512(int64_t iterations) {
+  const __m512 a = _mm512_set1_ps(0.9999f);
+  const __m512 b = _mm512_set1_ps(1e-4f);
+  __m512 acc[8];
+  for (auto& x : acc) x = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < iterations; ++i)
+    for (auto& x : acc) x = _mm512_fmadd_ps(a, x, b);
+  alignas(64) float lanes[16];
+  float sum = 0;
+  for (auto& x : acc) {
+    _mm512_store_ps(lanes, x);
+    for (float v : lanes) sum += v;
+  }
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) inline float fma_chain_avx2(int64_t iterations) {
+  const __m256 a = _mm256_set1_ps(0.9999f);
+  const __m256 b = _mm256_set1_ps(1e-4f);
+  __m256 acc[8];
+  for (auto& x : acc) x = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < iterations; ++i)
+    for (auto& x : acc) x = _mm256_fmadd_ps(a, x, b);
+  alignas(32) float lanes[8];
+  float sum = 0;
+  for (auto& x : acc) {
+    _mm256_store_ps(lanes, x);
+    for (float v : lanes) sum += v;
+  }
+  return sum;
+}
+
+// Eight independent FMA chains in the widest vectors the CPU has (as oneDNN's JIT kernels use).
+inline float fma_chain(int64_t iterations) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 ? fma_chain_avx512(iterations) : fma_chain_avx2(iterations);
+}
+
+}  // namespace detail
+
+// Milliseconds for `regions` OpenMP regions on `threads` threads, each region splitting
+// `iterations_per_region` FMA-chain iterations evenly over the team.
+inline double ideal_parallel_ms(int threads, int regions, int64_t iterations_per_region) {
+  omp_set_num_threads(threads);
+  std::atomic<float> sink{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < regions; ++r) {
+#pragma omp parallel
+    {
+      const float v = detail::fma_chain(iterations_per_region / omp_get_num_threads());
+      if (v < 0) sink.store(v, std::memory_order_relaxed);  // never true: keeps the work from being optimised away
+    }
+  }
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// FMA-chain iterations per region that make `regions` regions take about `target_ms` on one thread.
+inline int64_t calibrate_ideal_iterations(int regions, double target_ms) {
+  int64_t iterations = 20000;
+  const double ms = ideal_parallel_ms(1, regions, iterations);
+  return static_cast<int64_t>(static_cast<double>(iterations) * target_ms / (ms > 0 ? ms : 1e-3));
+}
+
+}  // namespace conveyor::bench
