@@ -10,16 +10,12 @@
 #include <stdexcept>
 
 #include "conveyor/runtime/topology.hpp"
+#include "duration_text.hpp"
 
 namespace conveyor::plan {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string ms(double seconds) {
-  if (std::isinf(seconds)) return "inf ms";
-  return fmt::format("{:.3g} ms", seconds * 1e3);
-}
 
 std::string cores_text(int n) {
   return fmt::format("{} core{}", n, n == 1 ? "" : "s");

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "conveyor/runtime/topology.hpp"
+#include "duration_text.hpp"
 
 namespace conveyor::plan {
 namespace {
@@ -375,11 +376,6 @@ class Search {
   double best_unfused_capacity_ = 0;
   bool sim_reranked_ = false;
 };
-
-std::string ms(double seconds) {
-  if (std::isinf(seconds)) return "inf ms";
-  return fmt::format("{:.3g} ms", seconds * 1e3);
-}
 
 Plan Search::describe(const Candidate& c) const {
   Plan plan;
