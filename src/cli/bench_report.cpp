@@ -57,6 +57,9 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                      Topology::detect().describe());
   out += fmt::format("requests {} (+{} warmup), {}, errors {}\n", r.requests, context.warmup, context.load, r.errors);
   if (r.errors) out += fmt::format("first error: {}\n", r.first_error);
+  if (r.rejected)
+    out += fmt::format("rejected {} at admission (on_full: fail, max_in_flight reached): {}\n", r.rejected,
+                       r.first_rejection);
   out += fmt::format("throughput  {:.1f} req/s\n", r.throughput_rps);
   out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}\n\n", r.latency.p50_ms,
                      r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms);
@@ -109,6 +112,7 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                    {"requests", r.requests},
                    {"warmup", context.warmup},
                    {"errors", r.errors},
+                   {"rejected", r.rejected},
                    {"seconds", r.seconds},
                    {"stages", stages}};
   if (!r.pipeline.stages.empty()) j["bottleneck"] = r.pipeline.stages[bottleneck_stage(r.pipeline)].name;

@@ -3,6 +3,8 @@
 #include "cli/auto_plan.hpp"
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/json_text.hpp"
 #include "cli/pipeline_file.hpp"
 #include "cli/predicted_performance.hpp"
 #include "cli/run_history.hpp"
@@ -59,7 +61,7 @@ void run(const BenchCommand& o) {
   if (!o.bench.json) std::fprintf(stderr, "%s\n", saved.c_str());  // --json: nothing but the JSON object
 
   if (o.bench.json)
-    std::printf("%s\n", bench_report_json(context, result, predicted).dump(2).c_str());
+    std::printf("%s\n", json_text(bench_report_json(context, result, predicted), 2).c_str());
   else
     std::printf("%s", format_bench_report(context, result, predicted).c_str());
 }
@@ -72,13 +74,17 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("-i,--input", o->inputs, "Input files or directories; requests cycle through them")->required();
   cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")->capture_default_str();
-  cmd->add_option("-n,--requests", o->bench.requests, "Measured requests")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", o->bench.warmup, "Requests run first and not measured")->capture_default_str();
+  cmd->add_option("-n,--requests", o->bench.requests, "Measured requests")
+      ->capture_default_str()
+      ->check(whole_number(1, kMaxRequests));
+  cmd->add_option("--warmup", o->bench.warmup, "Requests run first and not measured")
+      ->capture_default_str()
+      ->check(whole_number(0, kMaxRequests));
   auto* concurrency = cmd->add_option("-c,--concurrency", o->bench.concurrency,
                                       "Closed loop: requests kept in flight (default 2 x workers)")
-                          ->check(CLI::PositiveNumber);
+                          ->check(whole_number(1, kMaxConcurrency));
   cmd->add_option("-r,--rate", o->bench.rate_rps, "Open loop: Poisson arrivals at this many requests/s")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->excludes(concurrency);
   cmd->add_flag("--json", o->bench.json, "Print one JSON object instead of the table");
   cmd->footer(

@@ -4,6 +4,7 @@
 
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/demo_assets.hpp"
 #include "cli/pipeline_file.hpp"
 #include "conveyor/runtime/fused_stage.hpp"
@@ -101,9 +102,15 @@ void add_demo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("demo", "Classify synthetic images with ResNet-50 through the pipeline on all cores, against one at a time");
   o->bench.requests = 100;
   o->bench.warmup = 10;
-  cmd->add_option("-n,--requests", o->bench.requests, "Measured requests")->capture_default_str();
-  cmd->add_option("--warmup", o->bench.warmup, "Unmeasured requests first")->capture_default_str();
-  cmd->add_option("--images", o->images, "Synthetic images to generate")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("-n,--requests", o->bench.requests, "Measured requests")
+      ->capture_default_str()
+      ->check(whole_number(1, kMaxRequests));
+  cmd->add_option("--warmup", o->bench.warmup, "Unmeasured requests first")
+      ->capture_default_str()
+      ->check(whole_number(0, kMaxRequests));
+  cmd->add_option("--images", o->images, "Synthetic images to generate")
+      ->capture_default_str()
+      ->check(whole_number(1, 10000));
   cmd->footer("Example:\n  conveyor demo --requests 300");
   cmd->callback([o] { run(*o); });
 }

@@ -10,6 +10,8 @@
 #include <tuple>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/json_text.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/cost.hpp"
 #include "conveyor/graph/onnx_import.hpp"
@@ -112,7 +114,7 @@ void print_info(const InferCommand& o, const Graph& graph) {
     for (const auto& s : outputs) j["outputs"].push_back(spec_json(s));
     j["ops"] = nlohmann::json::array();
     for (const auto& [op, count] : ops) j["ops"].push_back({{"op", op}, {"count", count}});
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j, 2).c_str());
     return;
   }
   std::printf("model    %s (opset %lld)\n", o.model.c_str(), static_cast<long long>(graph.opset));
@@ -144,6 +146,10 @@ std::vector<Tensor> read_inputs(const InferCommand& o, const std::vector<TensorS
       throw std::invalid_argument("--input " + arg + ": the model has no input '" + name + "'; its inputs are " +
                                   list_specs(specs));
     if (given.count(name)) throw std::invalid_argument("--input " + arg + ": input '" + name + "' is given twice");
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+      throw std::invalid_argument("--input " + arg + ": '" + file + "' is not a regular file" +
+                                  (std::filesystem::exists(file, ec) ? "" : " (it does not exist)"));
     Tensor tensor;
     try {
       tensor = read_npy(file);
@@ -216,7 +222,7 @@ void infer(const InferCommand& o, const Graph& graph) {
       if (!files[i].empty()) out["file"] = files[i];
       j["outputs"].push_back(out);
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j, 2).c_str());
     return;
   }
   std::printf("%s: %d threads, compile %.1f ms, run %.2f ms\n", o.model.c_str(), model.threads(), compile_ms, run_ms);
@@ -235,7 +241,7 @@ void add_infer_command(CLI::App& app) {
                                 "NAME=FILE.npy for each model input (FILE.npy alone when the model has one input)");
   cmd->add_option("-o,--output", o->output_dir, "Folder for the outputs, one <output name>.npy each (created)");
   cmd->add_option("--threads", o->threads, "Engine threads (default: every CPU this process may use)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, EngineOptions::kMaxThreads));
   cmd->add_option("--dim", o->dims, "NAME=VALUE: size of a symbolic input dimension (others default to 1)");
   cmd->add_flag("--info", o->info, "Print the model's inputs, outputs, op counts and GFLOPs; run nothing")
       ->excludes(input);

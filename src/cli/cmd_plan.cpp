@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/json_text.hpp"
 #include "cli/deployment_plan.hpp"
 #include "cli/deployment_report.hpp"
 #include "cli/stage_profiles.hpp"
@@ -123,7 +125,7 @@ void run_deployment(const PlanOptions& o, const CLI::App& cmd) {
   request.fuse = !o.no_fusion;
   const plan::Deployment deployment = plan::allocate_deployment(request);
   if (o.json)
-    std::printf("%s\n", deployment_json(config, deployment).dump(2).c_str());
+    std::printf("%s\n", json_text(deployment_json(config, deployment), 2).c_str());
   else
     std::printf("%s", deployment_text(config, deployment).c_str());
 }
@@ -148,7 +150,7 @@ void run(const PlanOptions& o, const CLI::App& cmd) {
   request.fuse = !o.no_fusion;
   const plan::Plan p = plan::make_plan(request);
   if (o.json)
-    std::printf("%s\n", plan_json(config, p).dump(2).c_str());
+    std::printf("%s\n", json_text(plan_json(config, p), 2).c_str());
   else
     std::printf("%s", plan_text(config, p).c_str());
 }
@@ -166,20 +168,21 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("--cores", o->cores,
                   "Core budget: a count (4) or core ids (0-3,6); default: this machine's");
   cmd->add_option("--slo-p99-ms", o->slo_p99_ms, "p99 latency the plan must meet at the load")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   auto* rate =
       cmd->add_option("-r,--rate", o->rate_rps, "Expected load: Poisson arrivals at this many requests/s")
-          ->check(CLI::PositiveNumber);
+          ->check(positive_number());
   cmd->add_option(
          "-c,--concurrency", o->concurrency,
          "Expected load: closed loop with this many in flight (default 2 x workers, or 1 for latency)")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number(1, kMaxConcurrency))
       ->excludes(rate);
   cmd->add_option("--objective", o->objective, "throughput | latency")
       ->capture_default_str()
       ->check(CLI::IsMember({"throughput", "latency"}));
   cmd->add_option("--sim-requests", o->sim_requests, "Requests per confirming simulation (0: analytic only)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, kMaxSimulatedRequests));
   cmd->add_flag("--no-fusion", o->no_fusion,
                 "Keep every stage separate (by default runs of consecutive stages may be fused onto the same "
                 "workers when that plans more throughput)");

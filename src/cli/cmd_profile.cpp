@@ -5,6 +5,8 @@
 
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/json_text.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/plan/profile_stage.hpp"
 
@@ -63,9 +65,8 @@ void show(const ProfileOptions& o) {
   if (o.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : entries) list.push_back(entry_summary(e));
-    std::printf("%s\n", nlohmann::json{{"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}}
-                            .dump(2)
-                            .c_str());
+    std::printf("%s\n",
+                json_text(nlohmann::json{{"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}}, 2).c_str());
     return;
   }
   std::printf("profiles in %s\n", store.dir().string().c_str());
@@ -161,12 +162,9 @@ void measure(const ProfileOptions& o) {
       },
       machine);
   if (o.json) {
-    std::printf("%s\n", nlohmann::json{{"pipeline", config.name},
-                                       {"cpu_model", machine.cpu_model()},
-                                       {"dir", store.dir().string()},
-                                       {"profiles", rows}}
-                            .dump(2)
-                            .c_str());
+    const nlohmann::json report{
+        {"pipeline", config.name}, {"cpu_model", machine.cpu_model()}, {"dir", store.dir().string()}, {"profiles", rows}};
+    std::printf("%s\n", json_text(report, 2).c_str());
     return;
   }
   std::printf("\nstored in %s\nnext: conveyor plan %s    (or: conveyor simulate %s)\n",
@@ -189,11 +187,13 @@ void add_profile_command(CLI::App& app) {
                   "(default 1..the machine's cores)");
   cmd->add_option("-n,--requests", o->requests, "Measured requests per stage and thread count")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", o->warmup, "Requests run first and not measured")->capture_default_str();
+      ->check(whole_number(1, kMaxRequests));
+  cmd->add_option("--warmup", o->warmup, "Requests run first and not measured")
+      ->capture_default_str()
+      ->check(whole_number(0, kMaxRequests));
   cmd->add_flag("--show", o->show, "List the stored profiles (of the pipeline's stages when one is given)");
   cmd->add_option("--age-out", o->age_out_days, "Drop measurements older than this many days")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_flag("--json", o->json, "Print JSON instead of tables");
   cmd->footer(
       "Examples:\n  conveyor profile examples/image_classify.yaml --input images/ --threads 1..2 --requests "

@@ -1,4 +1,6 @@
-#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -7,7 +9,9 @@
 
 #include "cli/auto_plan.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/inputs.hpp"
+#include "cli/json_text.hpp"
 #include "cli/pipeline_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "cli/run_history.hpp"
@@ -56,49 +60,100 @@ std::vector<Tensor> profiling_inputs(const std::vector<std::filesystem::path>& f
   return tensors;
 }
 
+nlohmann::json error_json(const std::string& input, const std::string& stage, const std::string& message) {
+  return {{"input", input}, {"ok", false}, {"error", {{"stage", stage}, {"message", message}}}};
+}
+
+// Overwriting an input with the results would destroy it before it is read.
+void check_output_is_not_an_input(const std::filesystem::path& output, const std::vector<std::filesystem::path>& files) {
+  std::error_code ec;
+  if (!std::filesystem::exists(output, ec)) return;
+  for (const auto& file : files)
+    if (std::filesystem::equivalent(output, file, ec))
+      throw std::runtime_error("--output '" + output.string() + "' is also an input ('" + file.string() +
+                               "'): write the results elsewhere");
+}
+
 int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
+  check_output_is_not_an_input(o.output, files);
   PipelineConfig config = load_pipeline_config(o.pipeline);
   if (config.plan == PlanMode::kAuto) apply_auto_plan(config, profiling_inputs(files), o.input_tensor, {});
   RunHistory history;  // before the pipeline: outlives its callbacks
   LoadedPipeline loaded = start_pipeline(std::move(config));
   std::ofstream out(o.output);
-  if (!out) throw std::runtime_error("cannot write '" + o.output + "'");
+  if (!out) throw std::runtime_error("cannot write '" + o.output + "': " + std::strerror(errno));
 
   // Results arrive in pipeline order (which may be completion order); the file is always in input order.
   std::mutex mutex;
+  std::condition_variable progressed;
   std::map<uint64_t, std::string> pending;
-  uint64_t next_to_write = 0;
-  std::atomic<uint64_t> done{0}, failed{0};
+  uint64_t next_to_write = 0, done = 0, failed = 0;
   auto write_in_order = [&](uint64_t id, std::string line, bool ok) {
-    if (!ok) ++failed;
-    std::lock_guard lock(mutex);
-    pending[id] = std::move(line);
-    for (auto it = pending.find(next_to_write); it != pending.end(); it = pending.find(next_to_write)) {
-      out << it->second << '\n';
-      pending.erase(it);
-      ++next_to_write;
+    {
+      std::lock_guard lock(mutex);
+      pending[id] = std::move(line);
+      for (auto it = pending.find(next_to_write); it != pending.end(); it = pending.find(next_to_write)) {
+        out << it->second << '\n';
+        pending.erase(it);
+        ++next_to_write;
+      }
+      ++done;
+      if (!ok) ++failed;
     }
-    ++done;
+    progressed.notify_all();
+  };
+  auto done_count = [&] {
+    std::lock_guard lock(mutex);
+    return done;
+  };
+  // Blocks until `count` results are written, or `timeout` passes.
+  auto wait_for_done = [&](uint64_t count, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex);
+    progressed.wait_for(lock, timeout, [&] { return done >= count; });
+  };
+  auto on_result = [&](Result&& r) {
+    const uint64_t id = r.sample.id;
+    try {
+      history.add(r);
+      write_in_order(id, json_text(result_json(r, o.input_tensor, o.max_values)), r.ok());
+    } catch (const std::exception& e) {  // the line must still be written, or run would wait for it forever
+      write_in_order(id, json_text(error_json(r.sample.source, "", std::string("writing the result: ") + e.what())),
+                     false);
+    }
   };
   ProgressBar progress("run");
-  for (uint64_t i = 0; i < files.size(); ++i) {
-    Sample sample;
-    try {
-      sample = sample_from_file(files[i], o.input_tensor, i);
-    } catch (const std::exception& e) {  // unreadable file: its own error line, the rest go on
-      write_in_order(i, nlohmann::json{{"input", files[i].string()}, {"ok", false}, {"error", {{"stage", ""}, {"message", e.what()}}}}.dump(), false);
-      continue;
+  uint64_t submitted = 0;
+  try {
+    for (uint64_t i = 0; i < files.size(); ++i) {
+      Sample sample;
+      try {
+        sample = sample_from_file(files[i], o.input_tensor, i);
+      } catch (const std::exception& e) {  // unreadable file: its own error line, the rest go on
+        ++submitted;
+        write_in_order(i, json_text(error_json(files[i].string(), "", e.what())), false);
+        continue;
+      }
+      // With on_full: fail the pipeline refuses work beyond max_in_flight; run is the only client, so it
+      // waits for a result and offers the input again rather than drop it.
+      for (;;) {
+        try {
+          loaded.pipeline->submit(Sample(sample), on_result);
+          break;
+        } catch (const PipelineFullError&) {
+          wait_for_done(done_count() + 1, std::chrono::milliseconds(20));
+        }
+      }
+      ++submitted;
+      progress.update(done_count(), files.size());
     }
-    loaded.pipeline->submit(std::move(sample), [&](Result&& r) {
-      history.add(r);
-      write_in_order(r.sample.id, result_json(r, o.input_tensor, o.max_values).dump(), r.ok());
-    });
-    progress.update(done, files.size());
+  } catch (...) {
+    wait_for_done(submitted, std::chrono::hours(24 * 365));  // the callbacks use this frame's state
+    throw;
   }
-  while (done < files.size()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    progress.update(done, files.size());
+  while (done_count() < files.size()) {
+    wait_for_done(files.size(), std::chrono::milliseconds(50));
+    progress.update(done_count(), files.size());
   }
   progress.finish();
   const PipelineMetrics metrics = loaded.pipeline->metrics();
@@ -106,8 +161,9 @@ int run(const RunOptions& o) {
   plan::ProfileStore store;
   std::fprintf(stderr, "%s\n", history.save(loaded.config, metrics, store, Topology::detect().cpu_model()).c_str());
   out.flush();
+  if (!out) throw std::runtime_error("writing '" + o.output + "' failed: " + std::strerror(errno));
   std::fprintf(stderr, "%zu inputs: %llu ok, %llu failed -> %s\n", files.size(),
-               static_cast<unsigned long long>(files.size() - failed), static_cast<unsigned long long>(failed.load()),
+               static_cast<unsigned long long>(files.size() - failed), static_cast<unsigned long long>(failed),
                o.output.c_str());
   return failed ? 3 : 0;
 }
@@ -122,7 +178,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "Results file, JSON lines in input order")->capture_default_str();
   cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")->capture_default_str();
   cmd->add_option("--max-values", o->max_values, "Write tensor data only up to this many elements")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, int64_t{1} << 40));
   cmd->footer(
       "Example:\n  conveyor run examples/image_classify.yaml --input images/ --output results.jsonl\n"
       "Exit status: 0 when every input succeeded, 3 when some failed (their lines hold the error), 1 on error.");

@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/json_text.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/plan/simulator.hpp"
 #include "conveyor/runtime/topology.hpp"
@@ -140,7 +142,7 @@ void run(const SimulateOptions& o) {
                                 {{"mean", number(a.latency_mean_s * 1e3)},
                                  {"p50", number(a.latency_p50_s * 1e3)},
                                  {"p99", number(a.latency_p99_s * 1e3)}}}}}};
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", json_text(out, 2).c_str());
     return;
   }
   std::printf("simulated '%s' (%s) on %zu cores, %s, %llu requests\n\n", config.name.c_str(),
@@ -172,14 +174,14 @@ void add_simulate_command(CLI::App& app) {
                   "Core budget: a count (4) or core ids (0-3,6); default: this machine's");
   auto* rate =
       cmd->add_option("-r,--rate", o->rate_rps, "Open loop: Poisson arrivals at this many requests/s")
-          ->check(CLI::PositiveNumber);
+          ->check(positive_number());
   cmd->add_option("-c,--concurrency", o->concurrency,
                   "Closed loop: requests kept in flight (default 2 x workers)")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number(1, kMaxConcurrency))
       ->excludes(rate);
   cmd->add_option("-n,--requests", o->requests, "Simulated requests")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, kMaxSimulatedRequests));
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_flag("--planned", o->planned, "Simulate the configuration `conveyor plan` picks for --cores");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/json_text.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/onnx_import.hpp"
@@ -250,7 +252,7 @@ void run_split(const SplitCommand& o) {
       o.measure_runs > 0 ? measure_stages_ms(original, graph, partition, o.threads, o.measure_runs)
                          : std::vector<double>{};
   if (o.json)
-    std::printf("%s\n", partition_json(o, partition, files, measured_ms).dump(2).c_str());
+    std::printf("%s\n", json_text(partition_json(o, partition, files, measured_ms), 2).c_str());
   else
     print_text(o, graph, partition, files, measured_ms);
 }
@@ -261,16 +263,17 @@ void add_split_command(CLI::App& app) {
   auto o = std::make_shared<SplitCommand>();
   CLI::App* cmd = app.add_subcommand("split", "Cut an ONNX model into K balanced pipeline stages");
   cmd->add_option("model", o->model, "ONNX model file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-k,--stages", o->stages, "Number of stages")->required()->check(CLI::PositiveNumber);
+  // Bounded far above any model: the split itself says when a model has fewer nodes than stages.
+  cmd->add_option("-k,--stages", o->stages, "Number of stages")->required()->check(whole_number(1, 1 << 20));
   cmd->add_option("--threads", o->threads, "Threads per stage the costs assume")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, EngineOptions::kMaxThreads));
   cmd->add_option("--pin", o->pins, "Node names a cut must fall right after (repeatable)");
   cmd->add_option("--order", o->orders,
                   "Node orders to try: file, dfs, dfs-reversed, min-live (default: all)");
   cmd->add_option("--bandwidth", o->bandwidth_gbps,
                   "Copy bandwidth in GB/s for cut transfers (default: measured)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--cost", o->cost,
                   "Per-node costs: measured (each node timed inside the compiled executor) or analytic "
                   "(FLOP/byte roofline estimate, no compilation)")
@@ -278,11 +281,11 @@ void add_split_command(CLI::App& app) {
       ->check(CLI::IsMember({"measured", "analytic"}));
   cmd->add_option("--cost-runs", o->cost_runs, "Timed runs per node cost (median) with --cost measured")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, 10000));
   cmd->add_option("--out", o->out_dir, "Write the stages as DIR/stage_<i>.onnx");
   cmd->add_option("--measure", o->measure_runs,
                   "Compile each stage with the engine and time it over N runs (median) to check the balance")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, 10000));
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
   cmd->footer(
       "A pinned node may be any node of the ONNX file; one fused into another (BatchNormalization, Relu)\n"

@@ -17,6 +17,14 @@ int main(int argc, char** argv) {
   conveyor::cli::add_simulate_command(app);
   conveyor::cli::add_split_command(app);
   conveyor::cli::add_infer_command(app);
+  if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "A subcommand is required"
+    bool known = false;
+    for (const CLI::App* command : app.get_subcommands({})) known = known || command->get_name() == argv[1];
+    if (!known) {
+      std::fprintf(stderr, "conveyor: unknown command '%s'; run 'conveyor --help' for the list\n", argv[1]);
+      return 106;  // CLI11's exit code for arguments it did not expect
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

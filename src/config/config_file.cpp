@@ -16,6 +16,8 @@ std::string read_config_file(const std::filesystem::path& file, const std::strin
   if (!std::filesystem::exists(file, error)) throw ConfigError(file.string(), 0, "", kind + " not found");
   if (std::filesystem::is_directory(file, error))
     throw ConfigError(file.string(), 0, "", "is a directory, not a " + kind);
+  if (!std::filesystem::is_regular_file(file, error))
+    throw ConfigError(file.string(), 0, "", "is not a regular file (a device?), not a " + kind);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(file.string(), 0, "", "cannot open the " + kind);
   std::ostringstream text;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <unordered_map>
 
 #include "conveyor/graph/passes.hpp"
@@ -19,7 +20,16 @@ constexpr int64_t kMinOpset = 1;  // tested: 11..17; older models load where the
 constexpr int64_t kMaxOpset = 17;
 constexpr int kMaxNodes = 1 << 20;
 
+std::string join_names(const std::set<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "'" : ", '") + name + "'";
+  return text;
+}
+
 std::string read_file(const std::string& path, std::size_t max_bytes) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw GraphError("'" + path + "' is not a regular file (a directory or a device?)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw GraphError("cannot open ONNX model '" + path + "'");
   in.seekg(0, std::ios::end);
@@ -85,6 +95,11 @@ class Importer {
     if (gp.node_size() > kMaxNodes) throw GraphError(origin_ + ": too many nodes");
     for (const auto& init : gp.initializer()) add_initializer(init);
     for (const auto& in : gp.input()) add_input(in);
+    for (const auto& [name, size] : options_.dims)
+      if (!dim_params_.count(name))
+        throw GraphError(origin_ + ": no graph input has a symbolic dimension '" + name + "'" +
+                         (dim_params_.empty() ? " (every input dimension is fixed)"
+                                              : "; the symbolic dimensions are " + join_names(dim_params_)));
     for (const auto& [name, tensor] : options_.frozen_inputs)
       if (!frozen_used_.count(name)) throw GraphError(origin_ + ": frozen input '" + name + "' is no graph input");
     // Outputs first, inputs second: a graph listed out of order (or with a cycle) reaches the sort.
@@ -171,8 +186,10 @@ class Importer {
         int64_t size = options_.default_dim;
         if (d.has_dim_value() && d.dim_value() > 0) size = d.dim_value();
         else if (d.has_dim_value() && d.dim_value() == 0) size = 0;
-        else if (d.has_dim_param())
+        else if (d.has_dim_param()) {
+          dim_params_.insert(d.dim_param());
           if (const auto it = options_.dims.find(d.dim_param()); it != options_.dims.end()) size = it->second;
+        }
         v.shape.push_back(size);
       }
     }
@@ -248,6 +265,7 @@ class Importer {
   Graph graph_;
   std::unordered_map<std::string, int> ids_;
   std::unordered_map<std::string, bool> frozen_used_;
+  std::set<std::string> dim_params_;  // the inputs' symbolic dimension names
 };
 
 }  // namespace

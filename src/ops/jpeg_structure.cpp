@@ -17,6 +17,11 @@ bool has_no_payload(uint8_t m) {
   return is_restart(m) || m == kSoi || m == 0x01;
 }
 
+// Start-of-frame markers: C0..CF except DHT (C4), JPG (C8) and DAC (CC).
+bool is_start_of_frame(uint8_t m) {
+  return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+}
+
 }  // namespace
 
 bool looks_like_jpeg(std::span<const uint8_t> bytes) {
@@ -52,6 +57,33 @@ bool jpeg_reaches_end(std::span<const uint8_t> bytes) {
     }
   }
   return false;
+}
+
+std::optional<JpegFrameSize> jpeg_frame_size(std::span<const uint8_t> bytes) {
+  const std::size_t n = bytes.size();
+  std::size_t pos = 2;  // after SOI
+  while (pos < n) {
+    if (bytes[pos] != kMarker) {
+      ++pos;
+      continue;
+    }
+    while (pos < n && bytes[pos] == kMarker) ++pos;
+    if (pos >= n) return std::nullopt;
+    const uint8_t marker = bytes[pos++];
+    if (marker == kEoi || marker == kSos) return std::nullopt;  // image data before any frame header
+    if (marker == 0x00 || has_no_payload(marker)) continue;
+    if (pos + 2 > n) return std::nullopt;
+    const std::size_t length = (std::size_t{bytes[pos]} << 8) | bytes[pos + 1];
+    if (length < 2 || pos + length > n) return std::nullopt;
+    if (is_start_of_frame(marker)) {
+      if (length < 7) return std::nullopt;  // length, precision, height, width
+      const int height = (bytes[pos + 3] << 8) | bytes[pos + 4];
+      const int width = (bytes[pos + 5] << 8) | bytes[pos + 6];
+      return JpegFrameSize{width, height};
+    }
+    pos += length;
+  }
+  return std::nullopt;
 }
 
 }  // namespace conveyor::ops

@@ -83,6 +83,9 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
     }
   }
   const int64_t threads = reader.integer("threads", 0, 0);  // 0: the worker's budget
+  if (threads > EngineOptions::kMaxThreads)
+    throw reader.error("threads", "must be at most " + std::to_string(EngineOptions::kMaxThreads) + " (got " +
+                                      std::to_string(threads) + ")");
   std::shared_ptr<const Graph> graph;
   try {
     graph = std::make_shared<const Graph>(load_onnx(path.string(), import));

@@ -8,6 +8,9 @@
 namespace conveyor::ops {
 
 std::vector<std::string> read_lines(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw std::runtime_error("'" + path.string() + "' is not a regular file (a directory or a device?)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open '" + path.string() + "': " + std::strerror(errno));
   std::vector<std::string> lines;

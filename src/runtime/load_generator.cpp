@@ -11,8 +11,8 @@ namespace {
 struct Tally {
   std::mutex mutex;
   std::condition_variable cv;
-  uint64_t outstanding = 0, finished = 0, errors = 0;
-  std::string first_error;
+  uint64_t outstanding = 0, finished = 0, errors = 0, rejected = 0;
+  std::string first_error, first_rejection;
   LatencyHistogram latency;
 };
 
@@ -37,18 +37,30 @@ void drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
       std::lock_guard lock(tally.mutex);
       ++tally.outstanding;
     }
-    pipeline.submit(make_sample(first + i), [&tally, &spec, scheduled, measured](Result&& result) {
-      const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count();
-      if (measured) tally.latency.record(static_cast<uint64_t>(nanos));
-      if (measured && spec.on_result) spec.on_result(result);
-      {
-        std::lock_guard lock(tally.mutex);
-        --tally.outstanding;
-        ++tally.finished;
-        if (!result.ok() && tally.errors++ == 0) tally.first_error = result.error->describe();
-      }
-      tally.cv.notify_all();
-    });
+    try {
+      pipeline.submit(make_sample(first + i), [&tally, &spec, scheduled, measured](Result&& result) {
+        const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count();
+        if (measured) tally.latency.record(static_cast<uint64_t>(nanos));
+        if (measured && spec.on_result) spec.on_result(result);
+        {
+          std::lock_guard lock(tally.mutex);
+          --tally.outstanding;
+          ++tally.finished;
+          if (!result.ok() && tally.errors++ == 0) tally.first_error = result.error->describe();
+        }
+        tally.cv.notify_all();
+      });
+    } catch (const PipelineFullError& e) {  // on_full: fail refused it: count it, keep offering load
+      std::lock_guard lock(tally.mutex);
+      --tally.outstanding;
+      if (tally.rejected++ == 0) tally.first_rejection = e.what();
+    } catch (...) {
+      // The admitted requests' callbacks hold references to this tally: let them finish first.
+      std::unique_lock lock(tally.mutex);
+      --tally.outstanding;
+      tally.cv.wait(lock, [&] { return tally.outstanding == 0; });
+      throw;
+    }
     if (spec.on_progress && measured && (i + 1) % progress_every == 0) spec.on_progress(i + 1, count);
   }
   pipeline.wait_idle();
@@ -73,6 +85,8 @@ LoadResult run_load(Pipeline& pipeline, const LoadSpec& spec, const std::functio
   result.requests = tally.finished;
   result.errors = tally.errors;
   result.first_error = tally.first_error;
+  result.rejected = tally.rejected;
+  result.first_rejection = tally.first_rejection;
   result.throughput_rps = result.seconds > 0 ? static_cast<double>(tally.finished) / result.seconds : 0;
   result.latency = tally.latency.summary();
   if (spec.on_progress) spec.on_progress(spec.requests, spec.requests);

@@ -141,6 +141,19 @@ TEST(OnnxImport, SymbolicDimsComeFromOptions) {
   EXPECT_EQ(g1.value(g1.outputs[0]).shape, (Shape{1, 3, 4, 4}));
 }
 
+// A misspelt dimension name would otherwise leave the real one at its default of 1 without a word.
+TEST(OnnxImport, ADimNoInputHasIsAnError) {
+  ModelBuilder b;
+  b.input("x", {-1, 3, 4, 4}).output("y");
+  b.node("Relu", {"x"}, {"y"});
+  ImportOptions options;
+  options.dims["bacth"] = 5;
+  const std::string error = error_of(b.bytes(), options);
+  EXPECT_NE(error.find("no graph input has a symbolic dimension 'bacth'; the symbolic dimensions are 'batch'"),
+            std::string::npos)
+      << error;
+}
+
 // Shape -> Gather -> Unsqueeze -> Concat -> Reshape, as exporters write flatten: folds to one Reshape.
 TEST(OnnxImport, ShapeArithmeticFoldsAway) {
   ModelBuilder b(13);

@@ -96,12 +96,32 @@ TEST(ImageDecode, NonImageBytesAreRejectedWithSizeAndName) {
 
 TEST(ImageDecode, CorruptPngHeaderIsRejected) {
   auto bytes = encode(".png", quadrants());
-  for (std::size_t i = 16; i < bytes.size(); ++i)
-    bytes[i] = static_cast<uint8_t>(i * 37);  // keep the signature
+  for (std::size_t i = 24; i < bytes.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(i * 37);  // keep the signature and the declared size
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
   EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"),
             std::string::npos);
+}
+
+// A small file declaring a huge image is refused from its header, before OpenCV allocates the pixels.
+TEST(ImageDecode, ImagesOverMaxPixelsAreRefusedFromTheirHeaders) {
+  for (const char* ext : {".png", ".jpg"}) {
+    Sample sample;
+    sample.tensors["bytes"] = bytes_tensor(encode(ext, quadrants()));  // 24 x 16 = 384 pixels
+    const std::string error = run_error("image.decode", {{"max_pixels", 383}}, sample);
+    EXPECT_NE(error.find("declares 384 pixels, over max_pixels 383"), std::string::npos) << ext << ": " << error;
+    EXPECT_EQ(run_error("image.decode", {{"max_pixels", 384}}, sample), "") << ext;
+  }
+}
+
+TEST(ImageDecode, PngDeclaringBillionsOfPixelsIsRefusedByDefault) {
+  auto bytes = encode(".png", quadrants());
+  for (std::size_t i = 16; i < 24; ++i) bytes[i] = 0xFF;  // IHDR width and height: 2^32 - 1 each
+  Sample sample;
+  sample.tensors["bytes"] = bytes_tensor(bytes);
+  const std::string error = run_error("image.decode", nlohmann::json::object(), sample);
+  EXPECT_NE(error.find("over max_pixels 67108864"), std::string::npos) << error;
 }
 
 TEST(ImageDecode, TruncatedJpegIsRejectedAsTruncated) {

@@ -17,8 +17,11 @@ class EngineError : public std::runtime_error {
 };
 
 struct EngineOptions {
-  // OpenMP team size of every primitive. 0: the calling thread's current budget (omp_get_max_threads()).
+  // OpenMP team size of every primitive, at most kMaxThreads. 0: the calling thread's current budget
+  // (omp_get_max_threads()).
   int threads = 0;
+  // libgomp fails (or crashes) creating teams of tens of thousands of threads; no machine needs more.
+  static constexpr int kMaxThreads = 1024;
 };
 
 struct TensorSpec {

@@ -22,8 +22,9 @@ struct LoadSpec {
 };
 
 struct LoadResult {
-  uint64_t requests = 0;
+  uint64_t requests = 0;            // finished, with or without an error
   uint64_t errors = 0;
+  uint64_t rejected = 0;            // refused at admission (on_full: fail with max_in_flight reached)
   double seconds = 0;
   double throughput_rps = 0;
   // Open loop: from each request's scheduled arrival (so a stalled submit counts against latency, no
@@ -31,6 +32,7 @@ struct LoadResult {
   LatencySummary latency;
   PipelineMetrics pipeline;         // stage metrics over the measured requests only
   std::string first_error;          // one example, for the report
+  std::string first_rejection;
 };
 
 // Runs warmup + requests through the pipeline; make_sample(i) builds request i.
