@@ -105,7 +105,7 @@ std::vector<int> parse_core_budget(const std::string& text) {
 std::vector<int> parse_thread_counts(const std::string& text) {
   std::set<int> counts;
   for (const auto& part : split(text, ',')) {
-    if (part.empty()) continue;
+    if (part.empty()) throw std::invalid_argument("--threads: empty entry in '" + text + "'");
     const auto dots = part.find("..");
     const int first = parse_int(part.substr(0, dots), "--threads");
     const int last = dots == std::string::npos ? first : parse_int(part.substr(dots + 2), "--threads");

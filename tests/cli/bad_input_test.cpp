@@ -112,6 +112,7 @@ TEST_F(BadInput, NumericOptionsSayWhatTheyWant) {
       {"run " + pipeline + inputs + " --max-values -1", "--max-values: must be a whole number from 0 to"},
       {"simulate " + pipeline + " --requests 99999999999999", "--requests: must be a whole number from 1 to 2000000"},
       {"infer " + pipeline + " --info --threads 100000", "--threads: must be a whole number from 1 to 1024"},
+      {"profile " + pipeline + inputs + " --threads 1,,2", "--threads: empty entry in '1,,2'"},
   };
   for (const auto& c : cases) {
     const Output out = conveyor(c.args);

@@ -25,7 +25,9 @@ TEST(NodeTiming, OneCostPerGraphNodeAndEveryKernelCounts) {
   ASSERT_EQ(cost.size(), graph.nodes.size());
   for (std::size_t n = 0; n < cost.size(); ++n) {
     EXPECT_GE(cost[n], 0.0) << graph.nodes[n].where();
-    if (graph.nodes[n].op_type == "Conv") EXPECT_GT(cost[n], 0.0) << graph.nodes[n].where();
+    if (graph.nodes[n].op_type == "Conv") {
+      EXPECT_GT(cost[n], 0.0) << graph.nodes[n].where();
+    }
   }
 }
 
@@ -43,12 +45,17 @@ TEST(NodeTiming, StepsMapToTheNodesTheyWereCompiledFor) {
     ASSERT_GE(node, 0);
     ASSERT_LT(node, static_cast<int>(graph.nodes.size())) << line;
     nodes_with_steps.insert(node);
-    for (std::size_t n = 0; n < graph.nodes.size(); ++n)
-      if (line.find(graph.nodes[n].where() + " [") != std::string::npos)
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+      if (line.find(graph.nodes[n].where() + " [") != std::string::npos) {
         EXPECT_EQ(node, static_cast<int>(n)) << line;
+      }
+    }
   }
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n)
-    if (graph.nodes[n].op_type == "Conv") EXPECT_TRUE(nodes_with_steps.count(static_cast<int>(n))) << graph.nodes[n].where();
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (graph.nodes[n].op_type == "Conv") {
+      EXPECT_TRUE(nodes_with_steps.count(static_cast<int>(n))) << graph.nodes[n].where();
+    }
+  }
 }
 
 TEST(NodeTiming, ProfilingLeavesTheResultsUnchanged) {

@@ -51,7 +51,7 @@ TEST_P(ZooCnnMatchesOpenCv, SameLogitsOnRandomImages) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, ZooCnnMatchesOpenCv, ::testing::Values("resnet18", "resnet50", "mobilenet_v2", "tinycnn"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_case) { return test_case.param; });
 
 struct EncoderCase {
   const char* name;
