@@ -1,6 +1,7 @@
 #include "cli/inputs.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -15,8 +16,15 @@ std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>&
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       std::vector<fs::path> in_dir;
-      for (const auto& entry : fs::directory_iterator(p))
+      std::size_t skipped = 0;
+      for (const auto& entry : fs::directory_iterator(p)) {
         if (entry.is_regular_file()) in_dir.push_back(entry.path());
+        else ++skipped;
+      }
+      if (skipped)
+        std::fprintf(stderr, "note: %zu entr%s of '%s' that %s not a file (a subdirectory?) skipped: inputs are "
+                     "the files directly in a directory\n",
+                     skipped, skipped == 1 ? "y" : "ies", p.c_str(), skipped == 1 ? "is" : "are");
       std::sort(in_dir.begin(), in_dir.end());
       if (in_dir.empty()) throw std::runtime_error("input directory '" + p + "' has no files");
       files.insert(files.end(), in_dir.begin(), in_dir.end());

@@ -89,7 +89,7 @@ std::vector<int> parse_cpu_list(const std::string& text) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
     const std::string part = text.substr(start, comma - start);
     start = comma + 1;
-    if (part.empty()) continue;
+    if (part.empty()) throw std::invalid_argument("empty entry in '" + text + "'");
     const std::size_t dash = part.find('-');
     const int first = parse_id(part.substr(0, dash));
     const int last = dash == std::string::npos ? first : parse_id(part.substr(dash + 1));
