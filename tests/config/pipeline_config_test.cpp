@@ -356,6 +356,36 @@ TEST(PipelineConfig, DeeplyNestedYamlIsAnErrorNotACrash) {
   EXPECT_THAT(error.what(), HasSubstr("nested more than"));
 }
 
+TEST(PipelineConfig, AliasBombInArgsIsAnErrorNotAnExplosion) {
+  // Each level lists the one before nine times: expanded, a9 alone is 9^10 (about 3.5 billion) values.
+  std::string yaml =
+      "stages:\n  - name: a\n    op: o\n    args:\n      a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level <= 9; ++level) {
+    const std::string previous = "*a" + std::to_string(level - 1);
+    yaml += "      a" + std::to_string(level) + ": &a" + std::to_string(level) + " [" + previous;
+    for (int i = 1; i < 9; ++i) yaml += ", " + previous;
+    yaml += "]\n";
+  }
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "args:"));
+  EXPECT_EQ(error.key(), "stages[0].args");
+  EXPECT_THAT(error.what(), HasSubstr("too large (more than 100000 values after expanding aliases)"));
+}
+
+TEST(PipelineConfig, ArgsWithinTheValueBudgetConvert) {
+  // 200 x 200 = 40000 values through one alias: large, but under the budget.
+  std::string row = "[0";
+  for (int i = 1; i < 200; ++i) row += ", " + std::to_string(i);
+  row += "]";
+  std::string yaml =
+      "stages:\n  - name: a\n    op: o\n    args:\n      row: &row " + row + "\n      rows: [*row";
+  for (int i = 1; i < 200; ++i) yaml += ", *row";
+  yaml += "]\n";
+  const nlohmann::json args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
+  ASSERT_EQ(args.at("rows").size(), 200u);
+  EXPECT_EQ(args.at("rows")[199][199].get<int>(), 199);
+}
+
 TEST(PipelineConfig, WholeFileShapeErrors) {
   EXPECT_THAT(parse_error("").what(), HasSubstr("empty"));
   EXPECT_THAT(parse_error("# nothing here\n").what(), HasSubstr("empty"));
