@@ -255,7 +255,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadValueCase{"DuplicateArgKey", "    args:\n      k: 1\n      k: 2\n", "k: 2", "stages[0].args.k",
                      "duplicate key"},
         BadValueCase{"UnknownTag", "    args:\n      k: !custom 1\n", "k: !custom", "stages[0].args.k",
-                     "unsupported tag"}),
+                     "unsupported tag"},
+        BadValueCase{"TooManyWorkers", "    workers: 4097\n", "workers", "stages[0].workers",
+                     "must be an integer <= 4096, got '4097'"},
+        BadValueCase{"WorkersBeyond64Bits", "    workers: 99999999999999999999\n", "workers",
+                     "stages[0].workers", "must be an integer <= 4096, got '99999999999999999999'"},
+        BadValueCase{"TooManyThreads", "    threads: 100000\n", "threads", "stages[0].threads",
+                     "must be an integer <= 1024, got '100000'"},
+        BadValueCase{"TooManyCoresPerWorker", "    cores: 4097\n", "cores", "stages[0].cores",
+                     "must be an integer <= 4096"},
+        BadValueCase{"HugeQueue", "    queue_capacity: 99999999999\n", "queue_capacity",
+                     "stages[0].queue_capacity", "must be an integer <= 1048576, got '99999999999'"}),
     [](const auto& test_case) { return test_case.param.label; });
 
 TEST(PipelineConfig, NegativeTopLevelValue) {
@@ -264,6 +274,27 @@ TEST(PipelineConfig, NegativeTopLevelValue) {
   EXPECT_EQ(error.line(), 1);
   EXPECT_EQ(error.key(), "max_in_flight");
   EXPECT_THAT(error.what(), HasSubstr("must be an integer >= 1, got '-3'"));
+}
+
+TEST(PipelineConfig, InFlightAndQueueCapacityHaveUpperBounds) {
+  for (const std::string key : {"max_in_flight", "queue_capacity"}) {
+    for (const std::string value : {"1048577", "99999999999", "18446744073709551615"}) {
+      const std::string yaml = "stages:\n  - {name: a, op: o}\n" + key + ": " + value + "\n";
+      const ConfigError error = parse_error(yaml);
+      EXPECT_EQ(error.line(), 3) << error.what();
+      EXPECT_EQ(error.key(), key);
+      EXPECT_THAT(error.what(), HasSubstr("must be an integer <= 1048576, got '" + value + "'"));
+    }
+  }
+  const PipelineConfig largest = parse_pipeline_config(
+      "max_in_flight: 1048576\nqueue_capacity: 1048576\nstages:\n"
+      "  - {name: a, op: o, workers: 4096, threads: 1024, cores: none, queue_capacity: 1048576}\n",
+      "p.yaml");
+  EXPECT_EQ(largest.options.max_in_flight, 1048576u);
+  EXPECT_EQ(largest.options.queue_capacity, 1048576u);
+  EXPECT_EQ(largest.stages.at(0).workers, 4096);
+  EXPECT_EQ(largest.stages.at(0).threads, 1024);
+  EXPECT_EQ(largest.stages.at(0).queue_capacity, 1048576u);
 }
 
 TEST(PipelineConfig, BadEnumListsAllowedValues) {
