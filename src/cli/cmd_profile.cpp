@@ -52,21 +52,29 @@ void show(const ProfileOptions& o) {
   const plan::ProfileStore store;
   const std::string cpu = Topology::detect().cpu_model();
   std::vector<plan::ProfileEntry> entries;
+  std::vector<std::string> unreadable;  // one corrupt file hides only its own profile
   if (!o.pipeline.empty()) {
     const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
-    for (const auto& stage : config.stages)
-      for (auto& e : store.lookup_all_threads(stage_identity(config, stage), cpu)) {
-        e.stage_name = stage.name;  // the file's name for it
-        entries.push_back(std::move(e));
+    for (const auto& stage : config.stages) {
+      try {
+        for (auto& e : store.lookup_all_threads(stage_identity(config, stage), cpu)) {
+          e.stage_name = stage.name;  // the file's name for it
+          entries.push_back(std::move(e));
+        }
+      } catch (const plan::ProfileStoreError& error) {
+        unreadable.push_back(error.what());
       }
+    }
   } else {
-    entries = store.entries();
+    entries = store.entries(&unreadable);
   }
+  for (const auto& error : unreadable) std::fprintf(stderr, "warning: %s\n", error.c_str());
   if (o.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : entries) list.push_back(entry_summary(e));
-    std::printf("%s\n",
-                json_text(nlohmann::json{{"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}}, 2).c_str());
+    const nlohmann::json report{
+        {"dir", store.dir().string()}, {"cpu_model", cpu}, {"profiles", list}, {"unreadable", unreadable}};
+    std::printf("%s\n", json_text(report, 2).c_str());
     return;
   }
   std::printf("profiles in %s\n", store.dir().string().c_str());
@@ -206,8 +214,11 @@ void add_profile_command(CLI::App& app) {
     if (o->age_out_days > 0) {
       plan::ProfileStore store;
       const auto seconds = std::chrono::seconds(static_cast<int64_t>(o->age_out_days * 86400));
-      std::printf("dropped %zu measurement(s) older than %g days from %s\n", store.age_out(seconds),
-                  o->age_out_days, store.dir().string().c_str());
+      std::vector<std::string> unreadable;
+      const std::size_t dropped = store.age_out(seconds, plan::ProfileStore::now_unix(), &unreadable);
+      for (const auto& error : unreadable) std::fprintf(stderr, "warning: %s\n", error.c_str());
+      std::printf("dropped %zu measurement(s) older than %g days from %s\n", dropped, o->age_out_days,
+                  store.dir().string().c_str());
       return;
     }
     if (o->show) return show(*o);

@@ -32,32 +32,45 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
                              plan::ProfileStore& store, const std::string& cpu_model) {
   std::lock_guard lock(mutex_);
   std::size_t recorded = 0, samples = 0;
-  try {
-    const auto runs = stage_runs(config);
-    for (std::size_t s = 0; s < service_s_.size() && s < runs.size(); ++s) {
-      const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
-      // A fused run: each member's own times, as its operator recorded them.
-      std::vector<const std::vector<double>*> times{&service_s_[s]};
-      if (runs[s].size() > 1) {
-        const auto members = s < metrics.stages.size() ? member_s_.find(metrics.stages[s].name) : member_s_.end();
-        if (members == member_s_.end() || members->second.size() != runs[s].size()) continue;
-        times.clear();
-        for (const auto& member : members->second) times.push_back(&member);
-      }
-      for (std::size_t m = 0; m < runs[s].size(); ++m) {
-        if (times[m]->empty()) continue;
-        const StageConfig& stage = config.stages[runs[s][m]];
+  // A stage whose profile cannot be updated (a corrupt file, say) is skipped with a warning; the other
+  // stages and the arrivals are still recorded.
+  std::string warnings;
+  const auto warn = [&](const std::string& what, const std::exception& error) {
+    warnings += fmt::format("warning: {} not added to the profile history: {}\n", what, error.what());
+  };
+  const auto runs = stage_runs(config);
+  for (std::size_t s = 0; s < service_s_.size() && s < runs.size(); ++s) {
+    const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
+    // A fused run: each member's own times, as its operator recorded them.
+    std::vector<const std::vector<double>*> times{&service_s_[s]};
+    if (runs[s].size() > 1) {
+      const auto members =
+          s < metrics.stages.size() ? member_s_.find(metrics.stages[s].name) : member_s_.end();
+      if (members == member_s_.end() || members->second.size() != runs[s].size()) continue;
+      times.clear();
+      for (const auto& member : members->second) times.push_back(&member);
+    }
+    for (std::size_t m = 0; m < runs[s].size(); ++m) {
+      if (times[m]->empty()) continue;
+      const StageConfig& stage = config.stages[runs[s][m]];
+      try {
         store.record(stage_identity(config, stage), stage.name, threads, *times[m], cpu_model);
         ++recorded;
         samples += times[m]->size();
+      } catch (const std::exception& error) {
+        warn(fmt::format("stage '{}':", stage.name), error);
       }
     }
-    if (!arrivals_unix_s_.empty()) store.record_arrivals(config.name, arrivals_unix_s_);
-  } catch (const std::exception& error) {
-    return fmt::format("warning: could not add this run to the profile history: {}", error.what());
   }
-  return fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}", samples, recorded,
-                     arrivals_unix_s_.size(), store.dir().string());
+  std::size_t arrivals = 0;
+  try {
+    store.record_arrivals(config.name, arrivals_unix_s_);
+    arrivals = arrivals_unix_s_.size();
+  } catch (const std::exception& error) {
+    warn("the arrival times were", error);
+  }
+  return warnings + fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}",
+                                samples, recorded, arrivals, store.dir().string());
 }
 
 }  // namespace conveyor::cli

@@ -19,7 +19,8 @@ class RunHistory {
   void add(const Result& result);  // thread-safe; failed requests are skipped
 
   // Appends each stage's service times at the thread count it ran with (from `metrics`) and the arrival
-  // times to `store`. Returns a one-line summary for stderr; store errors become a warning in it.
+  // times to `store`. Returns a summary for stderr: a warning line for each stage (or the arrivals) the
+  // store could not take, then one line of what was added.
   std::string save(const PipelineConfig& config, const PipelineMetrics& metrics, plan::ProfileStore& store,
                    const std::string& cpu_model);
 

@@ -79,13 +79,17 @@ void read_cores(const MappingReader& top, DeploymentConfig& config) {
     if (!seen.insert(id).second) fail("core " + std::to_string(id) + " is listed twice");
 }
 
-// A path relative to the deployment file that must exist.
+// A path relative to the deployment file that must be a regular file.
 std::filesystem::path existing_path(const MappingReader& entry, const std::string& key,
                                     const std::filesystem::path& base_dir, const std::string& kind) {
   const std::filesystem::path path = base_dir / entry.text(key);
   std::error_code error;
   if (!std::filesystem::exists(path, error))
     entry.fail(key, kind + " '" + entry.text(key) + "' not found (looked for " + path.string() + ")");
+  if (!std::filesystem::is_regular_file(path, error))
+    entry.fail(key, kind + " '" + entry.text(key) + "' is " +
+                        (std::filesystem::is_directory(path, error) ? "a directory" : "not a regular file") +
+                        " (" + path.string() + ")");
   return path;
 }
 

@@ -1,6 +1,7 @@
 #include "config/mapping_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -17,6 +18,14 @@ std::string describe_number(double value) {
   text.erase(text.find_last_not_of('0') + 1);
   if (text.back() == '.') text.pop_back();
   return text;
+}
+
+// "123" or "+123": digits only, so a float value for it means it did not fit in 64 bits.
+bool is_positive_decimal_integer(const std::string& text) {
+  const std::size_t start = !text.empty() && text[0] == '+' ? 1 : 0;
+  return text.size() > start &&
+         std::all_of(text.begin() + static_cast<std::ptrdiff_t>(start), text.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
 }  // namespace
@@ -80,6 +89,10 @@ std::int64_t MappingReader::integer_at_least(const std::string& key, std::int64_
                                              std::int64_t maximum) const {
   const YAML::Node& node = value(key);
   const std::string expected = "must be an integer >= " + std::to_string(minimum);
+  const std::string too_large =
+      maximum == std::numeric_limits<std::int64_t>::max()
+          ? expected + ", got " + describe_node(node) + " (too large)"
+          : "must be an integer <= " + std::to_string(maximum) + ", got " + describe_node(node);
   if (!node.IsScalar()) fail(key, expected + ", got " + describe_node(node));
   nlohmann::json parsed;
   try {
@@ -90,16 +103,16 @@ std::int64_t MappingReader::integer_at_least(const std::string& key, std::int64_
   if (node.Tag() != "?" && node.Tag() != "tag:yaml.org,2002:int") {
     fail(key, expected + ", got " + describe_node(node));
   }
-  if (parsed.is_number_unsigned() &&
-      parsed.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    fail(key, expected + ", got '" + node.Scalar() + "' (too large)");
+  // Integers beyond 64 bits parse as floats: still an integer, just too large.
+  if ((parsed.is_number_unsigned() &&
+       parsed.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) ||
+      (parsed.is_number_float() && is_positive_decimal_integer(node.Scalar()))) {
+    fail(key, too_large);
   }
   if (!parsed.is_number_integer() || parsed.get<std::int64_t>() < minimum) {
     fail(key, expected + ", got " + describe_node(node));
   }
-  if (parsed.get<std::int64_t>() > maximum) {
-    fail(key, "must be an integer <= " + std::to_string(maximum) + ", got " + describe_node(node));
-  }
+  if (parsed.get<std::int64_t>() > maximum) fail(key, too_large);
   return parsed.get<std::int64_t>();
 }
 

@@ -1,8 +1,8 @@
 // The pipeline file: YAML describing a pipeline's stages and how they get cores.
 //
 //   name: image-classify     # optional; defaults to the file's stem
-//   max_in_flight: 32        # optional, >= 1: requests admitted and not yet delivered (default 64)
-//   queue_capacity: 8        # optional, >= 1: default input-queue capacity of every stage (default 16)
+//   max_in_flight: 32        # optional, 1..1048576: requests admitted and not yet delivered (default 64)
+//   queue_capacity: 8        # optional, 1..1048576: default input-queue capacity of every stage (default 16)
 //   ordering: in_order       # optional: in_order (results in submit order) | completion (as they finish)
 //   on_full: block           # optional: block | fail — what submit does when max_in_flight is reached
 //   plan: manual             # optional: manual (stages as written) | auto (run/bench take each stage's
@@ -10,16 +10,16 @@
 //   stages:                  # required, a non-empty list, in data-flow order
 //     - name: decode         # required, unique among the stages
 //       op: image.decode     # required, an operator registry name (`conveyor ops` lists them)
-//       workers: 1           # optional, >= 1: replicas of the stage (default 1)
+//       workers: 1           # optional, 1..4096: replicas of the stage (default 1)
 //       cores: 1             # optional (default 1), one of:
-//                            #   N         cores each worker owns
+//                            #   N         cores each worker owns (1..4096)
 //                            #   [0, 1]    the stage's core ids, split evenly among its workers
 //                            #             (the count must be a multiple of workers)
 //                            #   none      unpinned: the OS schedules the workers
 //       share_cores: false   # optional: may use cores other stages own (default false: stages' core-id
 //                            #   lists must not overlap)
-//       threads: 1           # optional, >= 1: intra-op threads per worker (default: its core count)
-//       queue_capacity: 4    # optional, >= 1: this stage's input queue (default: the pipeline's)
+//       threads: 1           # optional, 1..1024: intra-op threads per worker (default: its core count)
+//       queue_capacity: 4    # optional, 1..1048576: this stage's input queue (default: the pipeline's)
 //       args: {...}          # optional mapping, the operator's arguments (the operator checks them)
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
 //                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
@@ -56,8 +56,16 @@ const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "
                                              "threads",     "share_cores", "queue_capacity",
                                              "args",        "split", "with_previous"};
 
-int int_at_least(const MappingReader& reader, const std::string& key, int minimum) {
-  return static_cast<int>(reader.integer_at_least(key, minimum, INT_MAX));
+// Upper bounds, far above what a machine runs and low enough that what they make is small: max_in_flight
+// and queue capacities are slots allocated up front; every worker is an OS thread; 4096 is the most cores
+// the planner and the deployment file handle.
+constexpr int kMaxSlots = 1 << 20;
+constexpr int kMaxWorkers = 4096;
+constexpr int kMaxCoresPerWorker = 4096;
+constexpr int kMaxThreads = 1024;
+
+int int_in_range(const MappingReader& reader, const std::string& key, int minimum, int maximum) {
+  return static_cast<int>(reader.integer_at_least(key, minimum, maximum));
 }
 
 // `cores:` without regard to workers (checked by the caller once both are known).
@@ -81,7 +89,7 @@ CoreSpec read_cores(const MappingReader& stage) {
     if (!value.is_number_integer() || node.Tag() != "?")
       stage.fail(key, expected + ", got " + describe_node(node));
     cores.kind = CoreSpec::Kind::kCount;
-    cores.per_worker = int_at_least(stage, key, 1);
+    cores.per_worker = int_in_range(stage, key, 1, kMaxCoresPerWorker);
     return cores;
   }
   if (!node.IsSequence()) stage.fail(key, expected + ", got " + describe_node(node));
@@ -133,7 +141,7 @@ int read_split(const MappingReader& stage, const StageConfig& config) {
   }
   if (!value.is_number_integer() || node.Tag() != "?")
     stage.fail("split", "must be a number of segments (>= 1) or auto, got " + describe_node(node));
-  return int_at_least(stage, "split", 1);
+  return int_in_range(stage, "split", 1, INT_MAX);
 }
 
 StageConfig read_stage(const YAML::Node& node, const std::string& file, std::size_t index) {
@@ -147,13 +155,12 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
   config.name = stage.text("name");
   config.op = stage.text("op");
   config.key_lines = stage.key_lines();
-  if (stage.has("workers")) config.workers = int_at_least(stage, "workers", 1);
+  if (stage.has("workers")) config.workers = int_in_range(stage, "workers", 1, kMaxWorkers);
   if (stage.has("cores")) config.cores = read_cores(stage);
   if (stage.has("share_cores")) config.cores.shared = stage.boolean("share_cores");
-  if (stage.has("threads")) config.threads = int_at_least(stage, "threads", 1);
-  if (stage.has("queue_capacity")) {
-    config.queue_capacity = static_cast<std::size_t>(stage.integer_at_least("queue_capacity", 1));
-  }
+  if (stage.has("threads")) config.threads = int_in_range(stage, "threads", 1, kMaxThreads);
+  if (stage.has("queue_capacity"))
+    config.queue_capacity = static_cast<std::size_t>(int_in_range(stage, "queue_capacity", 1, kMaxSlots));
   if (config.cores.kind == CoreSpec::Kind::kIds && config.cores.ids.size() % config.workers != 0) {
     stage.fail("cores", std::to_string(config.cores.ids.size()) + " core ids cannot be split evenly among " +
                             std::to_string(config.workers) +
@@ -176,7 +183,7 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
       stage.fail("args", "must be a mapping of operator arguments, got " + describe_node(args));
     }
     if (args.IsMap()) {
-      config.args = config_detail::yaml_to_json(args, file, stage.path("args"));
+      config.args = config_detail::yaml_to_json(args, file, stage.path("args"), stage.line("args"));
       for (const auto& entry : args) {
         const int key_line = line_of(entry.first);
         config.arg_lines[entry.first.Scalar()] = key_line > 0 ? key_line : stage.line("args");
@@ -220,12 +227,10 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
   config.name = top.has("name") ? top.text("name") : where.default_name;
   PipelineOptions& options = config.options;
   options.name = config.name;
-  if (top.has("max_in_flight")) {
-    options.max_in_flight = static_cast<std::size_t>(top.integer_at_least("max_in_flight", 1));
-  }
-  if (top.has("queue_capacity")) {
-    options.queue_capacity = static_cast<std::size_t>(top.integer_at_least("queue_capacity", 1));
-  }
+  if (top.has("max_in_flight"))
+    options.max_in_flight = static_cast<std::size_t>(int_in_range(top, "max_in_flight", 1, kMaxSlots));
+  if (top.has("queue_capacity"))
+    options.queue_capacity = static_cast<std::size_t>(int_in_range(top, "queue_capacity", 1, kMaxSlots));
   if (top.has("ordering")) {
     options.ordering = top.choice("ordering", {"in_order", "completion"}) == "in_order"
                            ? Ordering::kInOrder

@@ -133,7 +133,17 @@ std::string describe_node(const YAML::Node& node) {
   return "the quoted string '" + node.Scalar() + "'";
 }
 
-nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, const std::string& path) {
+namespace {
+
+// Thrown when a conversion has used up its budget of values; yaml_to_json turns it into a ConfigError.
+struct TooManyValues {};
+
+nlohmann::json convert(const YAML::Node& node, const std::string& file, const std::string& path,
+                       std::size_t& budget) {
+  // An alias is the node it names, so a few lines of nested aliases can expand to billions of values:
+  // count every value as it is converted and stop at the budget.
+  if (budget == 0) throw TooManyValues{};
+  --budget;
   const std::string& tag = node.Tag();
   if (node.IsSequence() || node.IsMap()) {
     const bool plain_tag =
@@ -144,7 +154,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, con
     nlohmann::json array = nlohmann::json::array();
     std::size_t index = 0;
     for (const auto& item : node) {
-      array.push_back(yaml_to_json(item, file, path + "[" + std::to_string(index++) + "]"));
+      array.push_back(convert(item, file, path + "[" + std::to_string(index++) + "]", budget));
     }
     return array;
   }
@@ -163,7 +173,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, con
         throw ConfigError(file, line_of(key), child_path,
                           "duplicate key (first at line " + std::to_string(first->second) + ")");
       }
-      object[name] = yaml_to_json(entry.second, file, child_path);
+      object[name] = convert(entry.second, file, child_path, budget);
     }
     return object;
   }
@@ -171,6 +181,20 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, con
     return scalar_value(node);
   } catch (const std::invalid_argument& error) {
     throw ConfigError(file, line_of(node), path, error.what());
+  }
+}
+
+}  // namespace
+
+nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file, const std::string& path,
+                            int line, std::size_t max_values) {
+  std::size_t budget = max_values;
+  try {
+    return convert(node, file, path, budget);
+  } catch (const TooManyValues&) {
+    throw ConfigError(
+        file, line, path,
+        "too large (more than " + std::to_string(max_values) + " values after expanding aliases)");
   }
 }
 

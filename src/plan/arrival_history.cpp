@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+
+#include "printable_text.hpp"
 
 namespace conveyor::plan {
 namespace {
@@ -86,9 +89,13 @@ std::vector<double> interval_rates(const std::vector<double>& sorted_arrivals, d
 }
 
 std::vector<double> parse_arrivals_csv(const std::string& text, const std::string& origin) {
+  if (text.empty())
+    throw std::invalid_argument(origin +
+                                ": the arrivals file is empty; it needs arrival times (unix seconds), "
+                                "one a line");
   std::istringstream in(text);
   std::vector<double> arrivals;
-  bool first_content = true;
+  std::optional<std::string> header;
   int line_number = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_number;
@@ -97,24 +104,33 @@ std::vector<double> parse_arrivals_csv(const std::string& text, const std::strin
     const std::string field = trim(content.substr(0, content.find(',')));
     double value = 0;
     if (!parse_number(field, value)) {
-      if (first_content) {  // a header such as "timestamp"
-        first_content = false;
+      if (!header && arrivals.empty()) {  // a header such as "timestamp"
+        header = content;
         continue;
       }
-      throw std::invalid_argument(origin + ":" + std::to_string(line_number) + ": '" + field +
+      throw std::invalid_argument(origin + ":" + std::to_string(line_number) + ": '" + printable(field) +
                                   "' is not an arrival time (unix seconds, e.g. 1718000000.25)");
     }
     if (value < 0)
       throw std::invalid_argument(origin + ":" + std::to_string(line_number) + ": arrival time " + field +
                                   " is negative");
-    first_content = false;
     arrivals.push_back(value);
   }
+  if (arrivals.empty())
+    throw std::invalid_argument(origin +
+                                ": the arrivals file has no arrival times (unix seconds, one a line): " +
+                                (header ? "only a header line '" + printable(*header) + "'"
+                                        : std::string("only blank or comment lines")));
   std::sort(arrivals.begin(), arrivals.end());
   return arrivals;
 }
 
 std::vector<double> read_arrivals_csv(const std::filesystem::path& file) {
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error))
+    throw std::invalid_argument(file.string() + ": is a directory, not an arrivals file");
+  if (std::filesystem::exists(file, error) && !std::filesystem::is_regular_file(file, error))
+    throw std::invalid_argument(file.string() + ": is not a regular file, so not an arrivals file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::invalid_argument(file.string() + ": cannot open the arrivals file");
   std::ostringstream text;

@@ -6,14 +6,15 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <tuple>
+
+#include "profile_file.hpp"
 
 namespace conveyor::plan {
 namespace fs = std::filesystem;
 namespace {
-
-constexpr int kFormat = 1;
 
 struct Fnv1a {
   uint64_t hash = 1469598103934665603ull;
@@ -65,57 +66,19 @@ void write_atomically(const fs::path& file, const std::string& text) {
   if (ec) throw ProfileStoreError("cannot replace '" + file.string() + "': " + ec.message());
 }
 
-nlohmann::json entry_json(const ProfileEntry& e) {
-  nlohmann::json batches = nlohmann::json::array();
-  for (const auto& b : e.batches) {
-    std::vector<double> ms;
-    ms.reserve(b.samples.size());
-    for (double s : b.samples) ms.push_back(s * 1e3);
-    batches.push_back({{"time", b.unix_time}, {"samples_ms", ms}});
-  }
-  const ServiceTime t = e.service_time();
-  return {{"format", kFormat},
-          {"key", e.key},
-          {"stage_hash", e.stage_hash},
-          {"stage_name", e.stage_name},
-          {"op", e.op},
-          {"args", e.args},
-          {"threads", e.threads},
-          {"cpu_model", e.cpu_model},
-          {"count", e.count()},
-          {"mean_ms", t.mean * 1e3},
-          {"cv2", t.cv2},
-          {"updated", e.updated()},
-          {"batches", batches}};
+ProfileEntry read_profile_file(const fs::path& file) {
+  return parse_profile(read_text(file), file);
 }
 
-ProfileEntry parse_entry(const fs::path& file) {
-  try {
-    const nlohmann::json j = nlohmann::json::parse(read_text(file));
-    if (j.value("format", 0) != kFormat)
-      throw ProfileStoreError("unknown format " + j.value("format", nlohmann::json()).dump());
-    ProfileEntry e;
-    e.key = j.at("key").get<std::string>();
-    e.stage_hash = j.at("stage_hash").get<std::string>();
-    e.stage_name = j.value("stage_name", "");
-    e.op = j.at("op").get<std::string>();
-    e.args = j.at("args");
-    e.threads = j.at("threads").get<int>();
-    e.cpu_model = j.at("cpu_model").get<std::string>();
-    for (const auto& b : j.at("batches")) {
-      ProfileBatch batch;
-      batch.unix_time = b.at("time").get<int64_t>();
-      for (double ms : b.at("samples_ms").get<std::vector<double>>()) batch.samples.push_back(ms * 1e-3);
-      e.batches.push_back(std::move(batch));
-    }
-    return e;
-  } catch (const ProfileStoreError& err) {
-    throw ProfileStoreError("profile file '" + file.string() + "' is not usable: " + err.what() +
-                            " (delete it to start that profile over)");
-  } catch (const std::exception& err) {
-    throw ProfileStoreError("profile file '" + file.string() + "' is corrupt: " + err.what() +
-                            " (delete it to start that profile over)");
-  }
+// A stage's key from its stage hash: the hash and the thread count, hashed.
+std::string key_of(const std::string& stage_hash, int threads) {
+  if (threads < 1 || threads > ProfileStore::kMaxThreads)
+    throw std::invalid_argument("stage key: threads must be from 1 to " +
+                                std::to_string(ProfileStore::kMaxThreads));
+  Fnv1a h;
+  h.add(stage_hash);
+  h.add(std::to_string(threads));
+  return h.hex();
 }
 
 std::string safe_file_name(const std::string& name) {
@@ -154,7 +117,9 @@ const std::vector<std::string>& file_argument_keys() {
 std::string stage_hash(const StageIdentity& identity, const std::string& cpu_model) {
   Fnv1a h;
   h.add(identity.op);
-  h.add(identity.args.dump());  // nlohmann::json objects are key-sorted: the dump is canonical
+  // nlohmann::json objects are key-sorted: the dump is canonical. Bytes that are not UTF-8 (a path, say)
+  // become U+FFFD instead of throwing.
+  h.add(identity.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (identity.args.is_object())
     for (const auto& key : file_argument_keys()) {
       auto it = identity.args.find(key);
@@ -169,11 +134,7 @@ std::string stage_hash(const StageIdentity& identity, const std::string& cpu_mod
 }
 
 std::string stage_key(const StageIdentity& identity, int threads, const std::string& cpu_model) {
-  if (threads < 1) throw std::invalid_argument("stage key: threads must be >= 1");
-  Fnv1a h;
-  h.add(stage_hash(identity, cpu_model));
-  h.add(std::to_string(threads));
-  return h.hex();
+  return key_of(stage_hash(identity, cpu_model), threads);
 }
 
 uint64_t ProfileEntry::count() const {
@@ -225,6 +186,7 @@ ProfileEntry ProfileStore::record(const StageIdentity& identity, const std::stri
                                   int64_t unix_time) {
   if (samples.empty())
     throw std::invalid_argument("profile of stage '" + stage_name + "': no samples to record");
+  if (unix_time < 0) throw std::invalid_argument("profile of stage '" + stage_name + "': a time before 1970");
   ServiceTime::from_samples(samples);  // validates
   const std::string key = stage_key(identity, threads, cpu_model);
   ProfileEntry e;
@@ -241,37 +203,56 @@ ProfileEntry ProfileStore::record(const StageIdentity& identity, const std::stri
   e.stage_name = stage_name;
   e.batches.push_back({unix_time, samples});
   trim(e);
-  write_atomically(entry_path(key), entry_json(e).dump(1));
+  if (!(e.mean() > 0))  // the file would not be read back: nothing to plan with
+    throw std::invalid_argument("profile of stage '" + stage_name + "': every sample is 0 s");
+  write_atomically(entry_path(key), profile_json(e).dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
   return e;
 }
 
 std::optional<ProfileEntry> ProfileStore::lookup(const StageIdentity& identity, int threads,
                                                  const std::string& cpu_model) const {
-  const fs::path file = entry_path(stage_key(identity, threads, cpu_model));
+  return read_if_same(stage_key(identity, threads, cpu_model), identity, threads, cpu_model);
+}
+
+std::optional<ProfileEntry> ProfileStore::read_if_same(const std::string& key, const StageIdentity& identity,
+                                                       int threads, const std::string& cpu_model) const {
+  const fs::path file = entry_path(key);
   if (!fs::exists(file)) return std::nullopt;
-  ProfileEntry e = parse_entry(file);
+  ProfileEntry e = read_profile_file(file);
   // A hash collision must not mix in another CPU's (or stage's) timings.
   if (e.cpu_model != cpu_model || e.op != identity.op || e.threads != threads) return std::nullopt;
   return e;
 }
 
+// The stage's files are those named by its keys at each thread count: only those are read, so a corrupt
+// profile of another stage does not get in the way.
 std::vector<ProfileEntry> ProfileStore::lookup_all_threads(const StageIdentity& identity,
                                                            const std::string& cpu_model) const {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(dir_, ec)) names.insert(item.path().filename().string());
   const std::string hash = stage_hash(identity, cpu_model);
   std::vector<ProfileEntry> found;
-  for (auto& e : entries())
-    if (e.stage_hash == hash && e.cpu_model == cpu_model && e.op == identity.op)
-      found.push_back(std::move(e));
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.threads < b.threads; });
+  for (int threads = 1; threads <= kMaxThreads; ++threads) {
+    const std::string key = key_of(hash, threads);
+    if (!names.count(key + ".json")) continue;
+    if (auto e = read_if_same(key, identity, threads, cpu_model)) found.push_back(std::move(*e));
+  }
   return found;
 }
 
-std::vector<ProfileEntry> ProfileStore::entries() const {
+std::vector<ProfileEntry> ProfileStore::entries(std::vector<std::string>* unreadable) const {
   std::vector<ProfileEntry> all;
   std::error_code ec;
   if (!fs::is_directory(dir_, ec)) return all;
-  for (const auto& item : fs::directory_iterator(dir_, ec))
-    if (item.is_regular_file() && item.path().extension() == ".json") all.push_back(parse_entry(item.path()));
+  for (const auto& item : fs::directory_iterator(dir_, ec)) {
+    if (!item.is_regular_file() || item.path().extension() != ".json") continue;
+    try {
+      all.push_back(read_profile_file(item.path()));
+    } catch (const ProfileStoreError& error) {
+      if (unreadable) unreadable->push_back(error.what());
+    }
+  }
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
     return std::tie(a.cpu_model, a.op, a.stage_name, a.stage_hash, a.threads) <
            std::tie(b.cpu_model, b.op, b.stage_name, b.stage_hash, b.threads);
@@ -279,17 +260,18 @@ std::vector<ProfileEntry> ProfileStore::entries() const {
   return all;
 }
 
-std::size_t ProfileStore::age_out(std::chrono::seconds max_age, int64_t now) {
+std::size_t ProfileStore::age_out(std::chrono::seconds max_age, int64_t now,
+                                  std::vector<std::string>* unreadable) {
   const int64_t oldest = now - max_age.count();
   std::size_t dropped = 0;
-  for (auto& e : entries()) {
+  for (auto& e : entries(unreadable)) {
     const std::size_t before = e.batches.size();
     std::erase_if(e.batches, [&](const ProfileBatch& b) { return b.unix_time < oldest; });
     dropped += before - e.batches.size();
     if (e.batches.empty())
       fs::remove(entry_path(e.key));
     else if (e.batches.size() != before)
-      write_atomically(entry_path(e.key), entry_json(e).dump(1));
+      write_atomically(entry_path(e.key), profile_json(e).dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   std::error_code ec;
   if (fs::is_directory(dir_ / "arrivals", ec))

@@ -11,9 +11,10 @@ ServiceTime ServiceTime::from_samples(std::vector<double> seconds) {
   if (seconds.empty()) throw std::invalid_argument("service time: no samples");
   double sum = 0;
   for (double s : seconds) {
-    if (!(s >= 0) || !std::isfinite(s))
+    if (!(s >= 0) || !(s <= kMaxSeconds))  // also rejects NaN
       throw std::invalid_argument("service time: sample " + std::to_string(s) +
-                                  " is not a finite duration >= 0");
+                                  " s is not a duration from 0 to " +
+                                  std::to_string(static_cast<int64_t>(kMaxSeconds)) + " s");
     sum += s;
   }
   const double n = static_cast<double>(seconds.size());

@@ -3,8 +3,10 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <regex>
+#include <stdexcept>
 #include <vector>
+
+#include "tensor/npy_header.hpp"
 
 namespace conveyor {
 namespace {
@@ -54,28 +56,19 @@ Tensor parse_npy(const void* bytes, std::size_t size, const std::string& origin)
     throw TensorError(origin + ": unsupported .npy version " + std::to_string(major));
   }
   if (offset + header_len > size) throw TensorError(origin + ": truncated .npy header");
-  const std::string header(reinterpret_cast<const char*>(p + offset), header_len);
-
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")))
-    throw TensorError(origin + ": .npy header has no 'descr'");
-  const DType dtype = dtype_of_descr(m[1], origin);
-  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
-    throw TensorError(origin + ": .npy header has no 'fortran_order'");
-  if (m[1] == "True") throw TensorError(origin + ": Fortran-order .npy arrays are not supported");
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
-    throw TensorError(origin + ": .npy header has no 'shape'");
-  Shape shape;
-  const std::string dims = m[1];
-  const std::regex dim_re(R"(\s*(\d+)\s*,?)");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), dim_re); it != std::sregex_iterator(); ++it) {
-    const std::string digits = (*it)[1];
-    if (digits.size() > 12) throw TensorError(origin + ": absurd .npy dimension " + digits);
-    shape.push_back(std::stoll(digits));
-  }
+  const tensor_detail::NpyHeader header = tensor_detail::parse_npy_header(
+      std::string(reinterpret_cast<const char*>(p + offset), header_len), origin);
+  const DType dtype = dtype_of_descr(header.descr, origin);
+  if (header.fortran_order) throw TensorError(origin + ": Fortran-order .npy arrays are not supported");
+  const Shape& shape = header.shape;
 
   const std::size_t data_offset = offset + header_len;
-  const int64_t numel = shape_numel(shape);
+  int64_t numel = 0;
+  try {
+    numel = shape_numel(shape);
+  } catch (const std::invalid_argument& error) {
+    throw TensorError(origin + ": .npy " + error.what());
+  }
   const std::size_t need = static_cast<std::size_t>(numel) * dtype_size(dtype);
   if (numel > 0 && need / static_cast<std::size_t>(numel) != dtype_size(dtype))
     throw TensorError(origin + ": .npy shape too large");

@@ -255,7 +255,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadValueCase{"DuplicateArgKey", "    args:\n      k: 1\n      k: 2\n", "k: 2", "stages[0].args.k",
                      "duplicate key"},
         BadValueCase{"UnknownTag", "    args:\n      k: !custom 1\n", "k: !custom", "stages[0].args.k",
-                     "unsupported tag"}),
+                     "unsupported tag"},
+        BadValueCase{"TooManyWorkers", "    workers: 4097\n", "workers", "stages[0].workers",
+                     "must be an integer <= 4096, got '4097'"},
+        BadValueCase{"WorkersBeyond64Bits", "    workers: 99999999999999999999\n", "workers",
+                     "stages[0].workers", "must be an integer <= 4096, got '99999999999999999999'"},
+        BadValueCase{"TooManyThreads", "    threads: 100000\n", "threads", "stages[0].threads",
+                     "must be an integer <= 1024, got '100000'"},
+        BadValueCase{"TooManyCoresPerWorker", "    cores: 4097\n", "cores", "stages[0].cores",
+                     "must be an integer <= 4096"},
+        BadValueCase{"HugeQueue", "    queue_capacity: 99999999999\n", "queue_capacity",
+                     "stages[0].queue_capacity", "must be an integer <= 1048576, got '99999999999'"}),
     [](const auto& test_case) { return test_case.param.label; });
 
 TEST(PipelineConfig, NegativeTopLevelValue) {
@@ -264,6 +274,27 @@ TEST(PipelineConfig, NegativeTopLevelValue) {
   EXPECT_EQ(error.line(), 1);
   EXPECT_EQ(error.key(), "max_in_flight");
   EXPECT_THAT(error.what(), HasSubstr("must be an integer >= 1, got '-3'"));
+}
+
+TEST(PipelineConfig, InFlightAndQueueCapacityHaveUpperBounds) {
+  for (const std::string key : {"max_in_flight", "queue_capacity"}) {
+    for (const std::string value : {"1048577", "99999999999", "18446744073709551615"}) {
+      const std::string yaml = "stages:\n  - {name: a, op: o}\n" + key + ": " + value + "\n";
+      const ConfigError error = parse_error(yaml);
+      EXPECT_EQ(error.line(), 3) << error.what();
+      EXPECT_EQ(error.key(), key);
+      EXPECT_THAT(error.what(), HasSubstr("must be an integer <= 1048576, got '" + value + "'"));
+    }
+  }
+  const PipelineConfig largest = parse_pipeline_config(
+      "max_in_flight: 1048576\nqueue_capacity: 1048576\nstages:\n"
+      "  - {name: a, op: o, workers: 4096, threads: 1024, cores: none, queue_capacity: 1048576}\n",
+      "p.yaml");
+  EXPECT_EQ(largest.options.max_in_flight, 1048576u);
+  EXPECT_EQ(largest.options.queue_capacity, 1048576u);
+  EXPECT_EQ(largest.stages.at(0).workers, 4096);
+  EXPECT_EQ(largest.stages.at(0).threads, 1024);
+  EXPECT_EQ(largest.stages.at(0).queue_capacity, 1048576u);
 }
 
 TEST(PipelineConfig, BadEnumListsAllowedValues) {
@@ -354,6 +385,36 @@ TEST(PipelineConfig, DeeplyNestedYamlIsAnErrorNotACrash) {
   const ConfigError error = parse_error(yaml);
   EXPECT_EQ(error.line(), 5);
   EXPECT_THAT(error.what(), HasSubstr("nested more than"));
+}
+
+TEST(PipelineConfig, AliasBombInArgsIsAnErrorNotAnExplosion) {
+  // Each level lists the one before nine times: expanded, a9 alone is 9^10 (about 3.5 billion) values.
+  std::string yaml =
+      "stages:\n  - name: a\n    op: o\n    args:\n      a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level <= 9; ++level) {
+    const std::string previous = "*a" + std::to_string(level - 1);
+    yaml += "      a" + std::to_string(level) + ": &a" + std::to_string(level) + " [" + previous;
+    for (int i = 1; i < 9; ++i) yaml += ", " + previous;
+    yaml += "]\n";
+  }
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line(), line_containing(yaml, "args:"));
+  EXPECT_EQ(error.key(), "stages[0].args");
+  EXPECT_THAT(error.what(), HasSubstr("too large (more than 100000 values after expanding aliases)"));
+}
+
+TEST(PipelineConfig, ArgsWithinTheValueBudgetConvert) {
+  // 200 x 200 = 40000 values through one alias: large, but under the budget.
+  std::string row = "[0";
+  for (int i = 1; i < 200; ++i) row += ", " + std::to_string(i);
+  row += "]";
+  std::string yaml =
+      "stages:\n  - name: a\n    op: o\n    args:\n      row: &row " + row + "\n      rows: [*row";
+  for (int i = 1; i < 200; ++i) yaml += ", *row";
+  yaml += "]\n";
+  const nlohmann::json args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
+  ASSERT_EQ(args.at("rows").size(), 200u);
+  EXPECT_EQ(args.at("rows")[199][199].get<int>(), 199);
 }
 
 TEST(PipelineConfig, WholeFileShapeErrors) {

@@ -134,6 +134,46 @@ TEST(ArrivalHistory, CsvErrorsNameTheFileAndLine) {
   EXPECT_THROW(read_arrivals_csv("/nonexistent/arrivals.csv"), std::invalid_argument);
 }
 
+std::string csv_error(const std::string& text) {
+  try {
+    parse_arrivals_csv(text, "a.csv");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error for: " << text;
+  return "";
+}
+
+TEST(ArrivalHistory, CsvWithoutArrivalsSaysWhatIsWrongWithIt) {
+  EXPECT_EQ(csv_error(""),
+            "a.csv: the arrivals file is empty; it needs arrival times (unix seconds), one a line");
+  EXPECT_EQ(csv_error("timestamp\n"),
+            "a.csv: the arrivals file has no arrival times (unix seconds, one a line): only a header line "
+            "'timestamp'");
+  EXPECT_EQ(csv_error("\n\n# note\n"),
+            "a.csv: the arrivals file has no arrival times (unix seconds, one a line): only blank or comment "
+            "lines");
+}
+
+TEST(ArrivalHistory, CsvErrorsEscapeBinaryBytesAndKeepWhatFollowsANul) {
+  const std::string text = std::string("time\n\xff\xfe", 7) + std::string(1, '\0') + "abc\n1700000000\n";
+  EXPECT_EQ(csv_error(text),
+            "a.csv:2: '\\xff\\xfe\\x00abc' is not an arrival time (unix seconds, e.g. 1718000000.25)");
+  const std::string long_header(100000, '1');  // too large a number to be one: read as the header
+  EXPECT_EQ(csv_error(long_header + "\n"),
+            "a.csv: the arrivals file has no arrival times (unix seconds, one a line): only a header line '" +
+                std::string(60, '1') + "...'");
+}
+
+TEST(ArrivalHistory, ADirectoryIsNotAnArrivalsFile) {
+  try {
+    read_arrivals_csv(::testing::TempDir());
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is a directory, not an arrivals file"));
+  }
+}
+
 TEST(ArrivalHistory, IntervalRatesDropThePartialLastInterval) {
   const std::vector<double> rates = interval_rates({0, 0.2, 0.4, 1.1, 2.5}, 1);
   ASSERT_EQ(rates.size(), 2u);

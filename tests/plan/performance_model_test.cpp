@@ -123,6 +123,9 @@ TEST(ServiceTimeTest, SamplesGiveMeanCvAndQuantiles) {
   EXPECT_NEAR(t.quantile(1), 0.004, 1e-15);
   EXPECT_NEAR(t.quantile(0.5), 0.0025, 1e-15);
   EXPECT_THROW(ServiceTime::from_samples({}), std::invalid_argument);
+  // Samples so large that their sum and squares overflow would make the mean and cv^2 inf or NaN.
+  EXPECT_THROW(ServiceTime::from_samples({1e305, 1e305, 1e305}), std::invalid_argument);
+  EXPECT_NO_THROW(ServiceTime::from_samples({ServiceTime::kMaxSeconds, 0}));
 }
 
 TEST(ServiceTimeTest, GammaQuantileOfAnExponential) {

@@ -189,7 +189,9 @@ TEST(Planner, MatchesBruteForceOnRandomProfiles) {
     for (const auto& s : plan.stages) {
       used += s.workers * s.threads;
       members += s.members.size();
-      if (!r.fuse) EXPECT_EQ(s.members.size(), 1u);
+      if (!r.fuse) {
+        EXPECT_EQ(s.members.size(), 1u);
+      }
     }
     EXPECT_LE(used, cores);
     EXPECT_EQ(members, r.stages.size());

@@ -1,14 +1,18 @@
 #include "conveyor/plan/profile_store.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 namespace conveyor::plan {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
 
 class ProfileStoreTest : public ::testing::Test {
  protected:
@@ -119,6 +123,117 @@ TEST_F(ProfileStoreTest, RejectsBadSamples) {
   EXPECT_THROW(store.record(decode(), "decode", 1, {}, "cpu", 1), std::invalid_argument);
   EXPECT_THROW(store.record(decode(), "decode", 1, {-1.0}, "cpu", 1), std::invalid_argument);
   EXPECT_THROW(store.record(decode(), "decode", 0, {1.0}, "cpu", 1), std::invalid_argument);
+  EXPECT_THROW(store.record(decode(), "decode", ProfileStore::kMaxThreads + 1, {1.0}, "cpu", 1),
+               std::invalid_argument);
+  EXPECT_THROW(store.record(decode(), "decode", 1, {1e305}, "cpu", 1), std::invalid_argument);
+  EXPECT_THROW(store.record(decode(), "decode", 1, {0.0, 0.0}, "cpu", 1), std::invalid_argument);
+  EXPECT_TRUE(store.entries().empty());
+}
+
+struct Corruption {
+  std::string label;
+  std::function<void(nlohmann::json&)> change;
+  std::string message;  // what the error must say after the file's name
+};
+
+void PrintTo(const Corruption& c, std::ostream* os) {
+  *os << c.label;
+}
+
+class CorruptProfile : public ProfileStoreTest, public ::testing::WithParamInterface<Corruption> {};
+
+TEST_P(CorruptProfile, IsAnErrorNamingTheFileAndTheField) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.001, 0.002, 0.003, 0.004}, "cpu", 1000);
+  const fs::path file = dir_ / (stage_key(decode(), 1, "cpu") + ".json");
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(file));
+  GetParam().change(j);
+  std::ofstream(file) << j.dump(1);
+  try {
+    store.lookup(decode(), 1, "cpu");
+    FAIL() << "read a profile changed by " << GetParam().label;
+  } catch (const ProfileStoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("profile file '" + file.string() + "' is " + GetParam().message));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ProfileStore, CorruptProfile,
+    ::testing::Values(
+        Corruption{
+            "NegativeSample", [](auto& j) { j["batches"][0]["samples_ms"][3] = -1.0; },
+            "corrupt: batches[0].samples_ms[3]: must be a duration in ms from 0 to 1000000000, got -1.0"},
+        Corruption{"TextSample", [](auto& j) { j["batches"][0]["samples_ms"][0] = "x"; },
+                   "corrupt: batches[0].samples_ms[0]: must be a duration in ms"},
+        Corruption{
+            "OverflowingSample", [](auto& j) { j["batches"][0]["samples_ms"][1] = 1e308; },
+            "corrupt: batches[0].samples_ms[1]: must be a duration in ms from 0 to 1000000000, got 1e+308"},
+        Corruption{"AllZero",
+                   [](auto& j) {
+                     j["batches"][0]["samples_ms"] = {0.0, 0.0};
+                   },
+                   "corrupt: batches: every sample is 0 ms"},
+        Corruption{"NoSamples", [](auto& j) { j["batches"][0]["samples_ms"] = nlohmann::json::array(); },
+                   "corrupt: batches[0].samples_ms: must be a non-empty list"},
+        Corruption{"NoBatches", [](auto& j) { j.erase("batches"); }, "corrupt: batches: missing"},
+        Corruption{"BatchesObject",
+                   [](auto& j) {
+                     j["batches"] = {{"a", 1}};
+                   },
+                   "corrupt: batches: must be a non-empty list of measurement runs, got {\"a\":1}"},
+        Corruption{"TextTime", [](auto& j) { j["batches"][0]["time"] = "yesterday"; },
+                   "corrupt: batches[0].time: must be an integer >= 0, got \"yesterday\""},
+        Corruption{"TextThreads", [](auto& j) { j["threads"] = "x"; },
+                   "corrupt: threads: must be an integer from 1 to 4096, got \"x\""},
+        Corruption{"HugeThreads", [](auto& j) { j["threads"] = int64_t{1} << 40; },
+                   "corrupt: threads: must be an integer from 1 to 4096, got 1099511627776"},
+        Corruption{"OtherKey", [](auto& j) { j["key"] = "0000"; },
+                   "corrupt: key: '0000' is not the file's name"},
+        Corruption{"NoOp", [](auto& j) { j.erase("op"); }, "corrupt: op: missing"},
+        Corruption{"OtherFormat", [](auto& j) { j["format"] = 99; },
+                   "not usable: format: 99 is not the format this version reads (1)"},
+        Corruption{"Array",
+                   [](auto& j) {
+                     j = {1, 2, 3};
+                   },
+                   "corrupt: it holds [1,2,3], not a JSON object"}),
+    [](const auto& test_case) { return test_case.param.label; });
+
+TEST_F(ProfileStoreTest, TruncatedFileIsNotValidJson) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.001}, "cpu", 1);
+  const fs::path file = dir_ / (stage_key(decode(), 1, "cpu") + ".json");
+  std::ofstream(file) << "{\"format\": 1, \"key\": ";
+  try {
+    store.lookup(decode(), 1, "cpu");
+    FAIL() << "expected an error";
+  } catch (const ProfileStoreError& e) {
+    EXPECT_THAT(e.what(),
+                HasSubstr("profile file '" + file.string() + "' is corrupt: not valid JSON: parse error"));
+  }
+}
+
+TEST_F(ProfileStoreTest, ACorruptFileHidesOnlyItsOwnStage) {
+  ProfileStore store(dir_);
+  const StageIdentity preprocess{"image.preprocess", {{"size", 224}}, dir_};
+  store.record(decode(), "decode", 1, {0.001}, "cpu", 1000);
+  store.record(decode(), "decode", 2, {0.001}, "cpu", 1000);
+  store.record(preprocess, "preprocess", 1, {0.002}, "cpu", 1000);
+  const fs::path file = dir_ / (stage_key(decode(), 2, "cpu") + ".json");
+  std::ofstream(file) << "garbage";
+
+  ASSERT_EQ(store.lookup_all_threads(preprocess, "cpu").size(), 1u);  // another stage: unaffected
+  ASSERT_TRUE(store.lookup(decode(), 1, "cpu").has_value());          // another thread count: unaffected
+  EXPECT_THROW(store.lookup_all_threads(decode(), "cpu"), ProfileStoreError);
+
+  std::vector<std::string> unreadable;
+  EXPECT_EQ(store.entries(&unreadable).size(), 2u);
+  ASSERT_EQ(unreadable.size(), 1u);
+  EXPECT_THAT(unreadable[0], HasSubstr(file.string()));
+  EXPECT_EQ(store.entries().size(), 2u);
+
+  EXPECT_EQ(store.age_out(std::chrono::seconds(10), 2000), 2u);  // the readable entries' batches go
+  EXPECT_TRUE(fs::exists(file));                                 // the unreadable file stays
 }
 
 TEST_F(ProfileStoreTest, ArrivalHistoryAppendsPerPipelineAndAgesOut) {

@@ -26,7 +26,8 @@ double recorded_span_s(const std::vector<double>& sorted_arrivals);
 
 // A CSV of arrival times: one unix time in seconds (a decimal number) per line, first column; an optional
 // header line that is not a number; blank lines and lines starting with '#' are skipped. Returns them
-// sorted. Errors (std::invalid_argument) name the file and the line.
+// sorted. Errors (std::invalid_argument) name the file and the line, and say so when the file is empty,
+// holds no arrival times, or (read_arrivals_csv) is not a regular file.
 std::vector<double> parse_arrivals_csv(const std::string& text, const std::string& origin);
 std::vector<double> read_arrivals_csv(const std::filesystem::path& file);
 

@@ -29,7 +29,8 @@ struct StageIdentity {
 // Argument keys whose value is a file whose content is part of a stage's identity.
 const std::vector<std::string>& file_argument_keys();
 
-// Stable hex hashes (FNV-1a 64). The stage hash covers identity + CPU model; the key adds the thread count.
+// Stable hex hashes (FNV-1a 64). The stage hash covers identity + CPU model; the key adds the thread count
+// (1..ProfileStore::kMaxThreads, else std::invalid_argument).
 std::string stage_hash(const StageIdentity& identity, const std::string& cpu_model);
 std::string stage_key(const StageIdentity& identity, int threads, const std::string& cpu_model);
 
@@ -58,16 +59,21 @@ struct ProfileEntry {
 
 // On-disk history: one JSON file per stage key under `dir`, plus each pipeline's request-arrival times
 // under `dir/arrivals/`. Entries never mix CPU models: the model is part of the key and checked on read.
+// A file that cannot be read (corrupt, or from another format) is an error (ProfileStoreError naming the
+// file and the field) only for the stage it belongs to: lookups for other stages never read it.
 class ProfileStore {
  public:
   static constexpr std::size_t kMaxSamplesPerEntry = 4096;  // older batches are dropped beyond this
+  static constexpr int kMaxThreads = 4096;                  // the most cores the planner handles
 
   explicit ProfileStore(std::filesystem::path dir = default_dir());
   // $XDG_CACHE_HOME/conveyor/profiles, else ~/.cache/conveyor/profiles, else /tmp/conveyor/profiles.
   static std::filesystem::path default_dir();
   const std::filesystem::path& dir() const { return dir_; }
 
-  // Appends a batch of service times (seconds) for the stage at `threads` on `cpu_model`.
+  // Appends a batch of service times (seconds) for the stage at `threads` on `cpu_model`. Throws
+  // std::invalid_argument for samples ServiceTime::from_samples rejects (or all 0), ProfileStoreError when
+  // the stage's file cannot be read or written.
   ProfileEntry record(const StageIdentity& identity, const std::string& stage_name, int threads,
                       const std::vector<double>& samples, const std::string& cpu_model,
                       int64_t unix_time = now_unix());
@@ -76,11 +82,14 @@ class ProfileStore {
   // Every thread count profiled for the stage on `cpu_model`, ascending.
   std::vector<ProfileEntry> lookup_all_threads(const StageIdentity& identity,
                                                const std::string& cpu_model) const;
-  std::vector<ProfileEntry> entries() const;  // all CPU models, sorted by op, then threads
+  // All CPU models, sorted by op, then threads. Files that cannot be read are left out, and their errors
+  // appended to `unreadable` when it is given.
+  std::vector<ProfileEntry> entries(std::vector<std::string>* unreadable = nullptr) const;
 
-  // Drops batches (and arrival records) older than max_age; deletes entries left empty. Returns how
-  // many batches were dropped.
-  std::size_t age_out(std::chrono::seconds max_age, int64_t now = now_unix());
+  // Drops batches (and arrival records) older than max_age; deletes entries left empty; leaves files that
+  // cannot be read as they are (their errors go to `unreadable`). Returns how many batches were dropped.
+  std::size_t age_out(std::chrono::seconds max_age, int64_t now = now_unix(),
+                      std::vector<std::string>* unreadable = nullptr);
 
   // Request-arrival history of a pipeline: unix times in seconds, appended.
   void record_arrivals(const std::string& pipeline_name, const std::vector<double>& unix_seconds);
@@ -90,6 +99,8 @@ class ProfileStore {
 
  private:
   std::filesystem::path entry_path(const std::string& key) const;
+  std::optional<ProfileEntry> read_if_same(const std::string& key, const StageIdentity& identity, int threads,
+                                           const std::string& cpu_model) const;
   std::filesystem::path arrivals_path(const std::string& pipeline_name) const;
   std::filesystem::path dir_;
 };

@@ -13,7 +13,12 @@ struct ServiceTime {
   double cv2 = 0;
   std::vector<double> samples;  // seconds; may be empty
 
-  static ServiceTime from_samples(std::vector<double> seconds);  // throws on empty or negative samples
+  // The longest sample from_samples takes (about 11.6 days): no item takes that long, and it keeps sums
+  // and squares of samples far from overflowing.
+  static constexpr double kMaxSeconds = 1e6;
+
+  // Throws std::invalid_argument on no samples, or a sample that is negative, NaN or above kMaxSeconds.
+  static ServiceTime from_samples(std::vector<double> seconds);
   static ServiceTime deterministic(double mean);
   static ServiceTime exponential(double mean);
   static ServiceTime with_cv2(double mean, double cv2);
