@@ -81,11 +81,19 @@ std::string key_of(const std::string& stage_hash, int threads) {
   return h.hex();
 }
 
+// A pipeline's name as a file name. Names that are already safe and short map to themselves (the files of
+// earlier runs stay found); any other gets a hash of the exact name, so "a/b" and "a_b" do not share a
+// file and a 5000-character name does not exceed the file system's limit.
 std::string safe_file_name(const std::string& name) {
+  constexpr std::size_t kMaxLength = 100;
   std::string out;
   for (char c : name)
     out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  return out.empty() || out[0] == '.' ? "_" + out : out;
+  if (out.empty() || out[0] == '.') out = "_" + out;
+  if (out == name && out.size() <= kMaxLength) return out;
+  Fnv1a h;
+  h.add(name);
+  return out.substr(0, kMaxLength) + "-" + h.hex();
 }
 
 // Oldest batches go first; a single oversized batch keeps an even stride of its samples.

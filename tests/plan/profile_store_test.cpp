@@ -249,6 +249,21 @@ TEST_F(ProfileStoreTest, ArrivalHistoryAppendsPerPipelineAndAgesOut) {
   EXPECT_TRUE(store.arrivals("other/pipe").empty());
 }
 
+// Names that sanitise to the same file name, or would make one too long, keep separate histories.
+TEST_F(ProfileStoreTest, ArrivalHistoriesOfAwkwardNamesStayApart) {
+  ProfileStore store(dir_);
+  const std::string long_name(5000, 'x');
+  store.record_arrivals("a/b", {1.0});
+  store.record_arrivals("a_b", {2.0});
+  store.record_arrivals(long_name, {3.0});
+  store.record_arrivals("b\xff\xfe", {4.0});
+  EXPECT_EQ(store.arrivals("a/b"), (std::vector<double>{1.0}));
+  EXPECT_EQ(store.arrivals("a_b"), (std::vector<double>{2.0}));
+  EXPECT_EQ(store.arrivals(long_name), (std::vector<double>{3.0}));
+  EXPECT_EQ(store.arrivals("b\xff\xfe"), (std::vector<double>{4.0}));
+  EXPECT_TRUE(fs::exists(dir_ / "arrivals" / "a_b.jsonl"));  // a safe name keeps its file of earlier runs
+}
+
 TEST(ProfileStoreDir, FollowsXdgCacheHome) {
   const char* old = std::getenv("XDG_CACHE_HOME");
   const std::string saved = old ? old : "";
