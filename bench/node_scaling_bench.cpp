@@ -16,9 +16,12 @@ int main(int argc, char** argv) {
   std::size_t top = 25;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--top" && i + 1 < argc) top = static_cast<std::size_t>(std::max(1, std::atoi(argv[++i])));
-    else path = arg;
+    if (arg == "--runs" && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--top" && i + 1 < argc)
+      top = static_cast<std::size_t>(std::max(1, std::atoi(argv[++i])));
+    else
+      path = arg;
   }
   if (path.empty()) {
     std::fprintf(stderr, "usage: %s model.onnx [--runs N] [--top K]\n", argv[0]);
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
     }
     std::vector<std::size_t> order(graph.nodes.size());
     for (std::size_t n = 0; n < order.size(); ++n) order[n] = n;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t2[a] - t1[a] / 2 > t2[b] - t1[b] / 2; });
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return t2[a] - t1[a] / 2 > t2[b] - t1[b] / 2; });
     std::printf("%-5s %-28s %-22s %9s %9s %8s %9s\n", "node", "name", "op", "1 thr ms", "2 thr ms", "speedup",
                 "lost ms");
     for (std::size_t k = 0; k < std::min(top, order.size()); ++k) {
@@ -63,8 +67,9 @@ int main(int argc, char** argv) {
                   graph.nodes[n].op_type.c_str(), t1[n], t2[n], t2[n] > 0 ? t1[n] / t2[n] : 0.0,
                   t2[n] - t1[n] / 2);
     }
-    std::printf("sum of nodes: 1 thread %.2f ms, 2 threads %.2f ms, speedup %.2fx (ideal 2 threads %.2f ms)\n", sum1,
-                sum2, sum1 / sum2, sum1 / 2);
+    std::printf(
+        "sum of nodes: 1 thread %.2f ms, 2 threads %.2f ms, speedup %.2fx (ideal 2 threads %.2f ms)\n", sum1,
+        sum2, sum1 / sum2, sum1 / 2);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "node_scaling_bench: %s\n", e.what());
     return 1;

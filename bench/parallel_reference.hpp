@@ -66,7 +66,8 @@ inline double ideal_parallel_ms(int threads, int regions, int64_t iterations_per
 #pragma omp parallel
     {
       const float v = detail::fma_chain(iterations_per_region / omp_get_num_threads());
-      if (v < 0) sink.store(v, std::memory_order_relaxed);  // never true: keeps the work from being optimised away
+      if (v < 0)
+        sink.store(v, std::memory_order_relaxed);  // never true: keeps the work from being optimised away
     }
   }
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -77,7 +78,8 @@ inline double ideal_parallel_ms(int threads, int regions, int64_t iterations_per
 inline int64_t calibrate_ideal_iterations(int regions, double target_ms) {
   const int64_t iterations = 20000;
   double fastest = ideal_parallel_ms(1, regions, iterations);
-  for (int trial = 1; trial < 3; ++trial) fastest = std::min(fastest, ideal_parallel_ms(1, regions, iterations));
+  for (int trial = 1; trial < 3; ++trial)
+    fastest = std::min(fastest, ideal_parallel_ms(1, regions, iterations));
   return static_cast<int64_t>(static_cast<double>(iterations) * target_ms / std::max(fastest, 1e-3));
 }
 

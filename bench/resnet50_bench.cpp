@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "parallel_reference.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/cost.hpp"
 #include "conveyor/graph/onnx_import.hpp"
+#include "parallel_reference.hpp"
 #if __has_include("conveyor/graph/zoo.hpp")
 #include "conveyor/graph/zoo.hpp"
 #define CONVEYOR_HAVE_ZOO 1
@@ -136,9 +136,10 @@ int main(int argc, char** argv) {
     std::printf("\n");
     // Other load on the machine only ever adds time, so the fastest rounds are the closest to what the
     // hardware gives when quiet.
-    std::printf("reference (a perfectly parallel kernel, %d regions, %.1f ms on 1 thread): 2-thread speedup %.2fx "
-                "median, %.2fx fastest rounds\n",
-                regions, med[4], med[4] / med[5], best[4] / best[5]);
+    std::printf(
+        "reference (a perfectly parallel kernel, %d regions, %.1f ms on 1 thread): 2-thread speedup %.2fx "
+        "median, %.2fx fastest rounds\n",
+        regions, med[4], med[4] / med[5], best[4] / best[5]);
     std::printf("conveyor: 2-thread speedup %.2fx median, %.2fx fastest rounds; %.2f of the reference's\n",
                 med[0] / med[1], best[0] / best[1], (med[0] / med[1]) / (med[4] / med[5]));
   } catch (const std::exception& e) {

@@ -4,8 +4,8 @@
 
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
 #include "cli/demo_assets.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/pipeline_file.hpp"
 #include "conveyor/runtime/fused_stage.hpp"
 

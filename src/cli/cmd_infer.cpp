@@ -10,8 +10,9 @@
 #include <tuple>
 
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
 #include "cli/json_text.hpp"
+#include "cli/number_text.hpp"
+#include "cli/option_checks.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/cost.hpp"
 #include "conveyor/graph/onnx_import.hpp"
@@ -73,16 +74,10 @@ ImportOptions import_options(const InferCommand& o) {
   ImportOptions import;
   for (const auto& d : o.dims) {
     const auto [name, text] = split_pair(d, "--dim", "NAME=VALUE (a symbolic dimension and its size)");
-    std::size_t used = 0;
-    int64_t value = 0;
-    try {
-      value = std::stoll(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != text.size() || value < 1)
+    const auto value = integer_text(text);
+    if (!value || *value < 1)
       throw std::invalid_argument("--dim " + d + ": the size must be an integer >= 1, got '" + text + "'");
-    import.dims[name] = value;
+    import.dims[name] = *value;
   }
   return import;
 }

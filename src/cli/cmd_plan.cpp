@@ -5,10 +5,10 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
-#include "cli/json_text.hpp"
 #include "cli/deployment_plan.hpp"
 #include "cli/deployment_report.hpp"
+#include "cli/json_text.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/config/expand_splits.hpp"
 #include "conveyor/runtime/topology.hpp"

@@ -5,8 +5,8 @@
 
 #include "cli/bench_driver.hpp"
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
 #include "cli/json_text.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/plan/profile_stage.hpp"
 
@@ -170,8 +170,10 @@ void measure(const ProfileOptions& o) {
       },
       machine);
   if (o.json) {
-    const nlohmann::json report{
-        {"pipeline", config.name}, {"cpu_model", machine.cpu_model()}, {"dir", store.dir().string()}, {"profiles", rows}};
+    const nlohmann::json report{{"pipeline", config.name},
+                                {"cpu_model", machine.cpu_model()},
+                                {"dir", store.dir().string()},
+                                {"profiles", rows}};
     std::printf("%s\n", json_text(report, 2).c_str());
     return;
   }

@@ -1,7 +1,7 @@
 #include <cerrno>
 #include <condition_variable>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -9,9 +9,9 @@
 
 #include "cli/auto_plan.hpp"
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
 #include "cli/inputs.hpp"
 #include "cli/json_text.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/pipeline_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "cli/run_history.hpp"
@@ -65,7 +65,8 @@ nlohmann::json error_json(const std::string& input, const std::string& stage, co
 }
 
 // Overwriting an input with the results would destroy it before it is read.
-void check_output_is_not_an_input(const std::filesystem::path& output, const std::vector<std::filesystem::path>& files) {
+void check_output_is_not_an_input(const std::filesystem::path& output,
+                                  const std::vector<std::filesystem::path>& files) {
   std::error_code ec;
   if (!std::filesystem::exists(output, ec)) return;
   for (const auto& file : files)
@@ -118,8 +119,9 @@ int run(const RunOptions& o) {
       history.add(r);
       write_in_order(id, json_text(result_json(r, o.input_tensor, o.max_values)), r.ok());
     } catch (const std::exception& e) {  // the line must still be written, or run would wait for it forever
-      write_in_order(id, json_text(error_json(r.sample.source, "", std::string("writing the result: ") + e.what())),
-                     false);
+      write_in_order(
+          id, json_text(error_json(r.sample.source, "", std::string("writing the result: ") + e.what())),
+          false);
     }
   };
   ProgressBar progress("run");
@@ -163,8 +165,8 @@ int run(const RunOptions& o) {
   out.flush();
   if (!out) throw std::runtime_error("writing '" + o.output + "' failed: " + std::strerror(errno));
   std::fprintf(stderr, "%zu inputs: %llu ok, %llu failed -> %s\n", files.size(),
-               static_cast<unsigned long long>(files.size() - failed), static_cast<unsigned long long>(failed),
-               o.output.c_str());
+               static_cast<unsigned long long>(files.size() - failed),
+               static_cast<unsigned long long>(failed), o.output.c_str());
   return failed ? 3 : 0;
 }
 

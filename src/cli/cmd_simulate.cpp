@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
 #include "cli/json_text.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/plan/simulator.hpp"
 #include "conveyor/runtime/topology.hpp"

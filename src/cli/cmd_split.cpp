@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "cli/option_checks.hpp"
 #include "cli/json_text.hpp"
+#include "cli/option_checks.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/onnx_import.hpp"

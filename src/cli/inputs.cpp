@@ -19,10 +19,12 @@ std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>&
       std::size_t skipped = 0;
       for (const auto& entry : fs::directory_iterator(p)) {
         if (entry.is_regular_file()) in_dir.push_back(entry.path());
-        else ++skipped;
+        else
+          ++skipped;
       }
       if (skipped)
-        std::fprintf(stderr, "note: %zu entr%s of '%s' that %s not a file (a subdirectory?) skipped: inputs are "
+        std::fprintf(stderr,
+                     "note: %zu entr%s of '%s' that %s not a file (a subdirectory?) skipped: inputs are "
                      "the files directly in a directory\n",
                      skipped, skipped == 1 ? "y" : "ies", p.c_str(), skipped == 1 ? "is" : "are");
       std::sort(in_dir.begin(), in_dir.end());

@@ -3,7 +3,6 @@
 // text) need not be valid UTF-8; nlohmann::json throws on those by default, so invalid bytes are written
 // as U+FFFD instead and the rest of the report survives.
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace conveyor::cli {

@@ -3,10 +3,11 @@
 // prints its range as "0.000000 to 17976931348623157081452742373170435679807..." and accepts nan, and an
 // unsigned option silently turns "-1" into 2^64 - 1.
 #include <CLI/CLI.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <string>
+
+#include "cli/number_text.hpp"
 
 namespace conveyor::cli {
 
@@ -28,14 +29,8 @@ inline CLI::Validator whole_number(int64_t lo, int64_t hi) {
 inline CLI::Validator positive_number() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        std::size_t used = 0;
-        double value = 0;
-        try {
-          value = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size() || !std::isfinite(value) || value <= 0)
+        const auto value = number_text(text);
+        if (!value || !std::isfinite(*value) || *value <= 0)
           return "must be a finite number > 0, got '" + text + "'";
         return "";
       },
@@ -44,8 +39,8 @@ inline CLI::Validator positive_number() {
 
 // Upper bounds on counts the commands take: far above any real use, low enough that a typo cannot ask for
 // terabytes.
-inline constexpr int64_t kMaxRequests = 1'000'000'000;      // bench / demo requests (constant memory)
+inline constexpr int64_t kMaxRequests = 1'000'000'000;       // bench / demo requests (constant memory)
 inline constexpr int64_t kMaxSimulatedRequests = 2'000'000;  // simulate / plan keep every request's times
-inline constexpr int64_t kMaxConcurrency = 1 << 20;         // requests in flight
+inline constexpr int64_t kMaxConcurrency = 1 << 20;          // requests in flight
 
 }  // namespace conveyor::cli

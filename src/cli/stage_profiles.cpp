@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <stdexcept>
 
+#include "cli/number_text.hpp"
 #include "conveyor/config/expand_splits.hpp"
 #include "conveyor/config/stage_runs.hpp"
 
@@ -14,16 +16,10 @@ namespace conveyor::cli {
 namespace {
 
 int parse_int(const std::string& text, const std::string& what) {
-  std::size_t used = 0;
-  int value = 0;
-  try {
-    value = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
+  const auto value = integer_text(text);
+  if (!value || *value < std::numeric_limits<int>::min() || *value > std::numeric_limits<int>::max())
     throw std::invalid_argument(what + ": '" + text + "' is not a number");
-  return value;
+  return static_cast<int>(*value);
 }
 
 std::vector<std::string> split(const std::string& text, char separator) {

@@ -6,9 +6,9 @@
 // images over `max_pixels` are refused before any pixel memory is allocated.
 #include <cstring>
 #include <limits>
+#include <opencv2/imgcodecs.hpp>
 #include <optional>
 #include <span>
-#include <opencv2/imgcodecs.hpp>
 #include <stdexcept>
 
 #include "ops/builtin_ops.hpp"
@@ -32,13 +32,16 @@ constexpr int64_t kDefaultMaxPixels = int64_t{64} << 20;  // 64 Mpixel: 8192 x 8
 // Width x height from a PNG's IHDR chunk (always first, at a fixed offset), without decoding.
 std::optional<int64_t> png_pixels(std::span<const uint8_t> bytes) {
   static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (bytes.size() < 24 || std::memcmp(bytes.data(), kSignature, 8) != 0 || std::memcmp(bytes.data() + 12, "IHDR", 4) != 0)
+  if (bytes.size() < 24 || std::memcmp(bytes.data(), kSignature, 8) != 0 ||
+      std::memcmp(bytes.data() + 12, "IHDR", 4) != 0)
     return std::nullopt;
   auto be32 = [&](std::size_t at) {
-    return (int64_t{bytes[at]} << 24) | (int64_t{bytes[at + 1]} << 16) | (int64_t{bytes[at + 2]} << 8) | bytes[at + 3];
+    return (int64_t{bytes[at]} << 24) | (int64_t{bytes[at + 1]} << 16) | (int64_t{bytes[at + 2]} << 8) |
+           bytes[at + 3];
   };
   const int64_t width = be32(16), height = be32(20);
-  if (width != 0 && height > std::numeric_limits<int64_t>::max() / width) return std::numeric_limits<int64_t>::max();
+  if (width != 0 && height > std::numeric_limits<int64_t>::max() / width)
+    return std::numeric_limits<int64_t>::max();
   return width * height;
 }
 
@@ -64,8 +67,9 @@ void decode(Sample& sample, const std::string& input, const std::string& output,
                                 " is a truncated JPEG: it ends before the end-of-image marker");
 
   if (const auto pixels = declared_pixels(bytes); pixels && *pixels > max_pixels)
-    throw std::invalid_argument(describe_input(sample, input, bytes.size()) + " declares " + std::to_string(*pixels) +
-                                " pixels, over max_pixels " + std::to_string(max_pixels));
+    throw std::invalid_argument(describe_input(sample, input, bytes.size()) + " declares " +
+                                std::to_string(*pixels) + " pixels, over max_pixels " +
+                                std::to_string(max_pixels));
 
   // cv::Mat over the tensor's bytes without copying; imdecode only reads it.
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<uint8_t*>(bytes.data()));
@@ -102,7 +106,8 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   const int64_t max_pixels = reader.integer("max_pixels", kDefaultMaxPixels, 1);
   reader.finish();
   use_single_threaded_opencv();
-  return make_operator([input, output, max_pixels](Sample& sample) { decode(sample, input, output, max_pixels); });
+  return make_operator(
+      [input, output, max_pixels](Sample& sample) { decode(sample, input, output, max_pixels); });
 }
 
 }  // namespace

@@ -213,7 +213,8 @@ ProfileEntry ProfileStore::record(const StageIdentity& identity, const std::stri
   trim(e);
   if (!(e.mean() > 0))  // the file would not be read back: nothing to plan with
     throw std::invalid_argument("profile of stage '" + stage_name + "': every sample is 0 s");
-  write_atomically(entry_path(key), profile_json(e).dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
+  write_atomically(entry_path(key),
+                   profile_json(e).dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
   return e;
 }
 
@@ -279,7 +280,8 @@ std::size_t ProfileStore::age_out(std::chrono::seconds max_age, int64_t now,
     if (e.batches.empty())
       fs::remove(entry_path(e.key));
     else if (e.batches.size() != before)
-      write_atomically(entry_path(e.key), profile_json(e).dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
+      write_atomically(entry_path(e.key),
+                       profile_json(e).dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   std::error_code ec;
   if (fs::is_directory(dir_ / "arrivals", ec))

@@ -39,7 +39,8 @@ void drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
     }
     try {
       pipeline.submit(make_sample(first + i), [&tally, &spec, scheduled, measured](Result&& result) {
-        const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count();
+        const auto nanos =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count();
         if (measured) tally.latency.record(static_cast<uint64_t>(nanos));
         if (measured && spec.on_result) spec.on_result(result);
         {

@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 
 using Output = conveyor::testing::CommandOutput;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 class BadInput : public ::testing::Test {
  protected:
@@ -55,8 +57,8 @@ TEST_F(BadInput, RunWritesEveryLineWhenAFileNameIsNotUtf8) {
   fs::copy_file(dir_ / "inputs" / "a.png", dir_ / "inputs" / "b\xff\xfe.png");
   fs::copy_file(dir_ / "inputs" / "a.png", dir_ / "inputs" / "c.png");
   const fs::path results = dir_ / "results.jsonl";
-  const Output out = conveyor("run " + decode_pipeline("").string() + " --input " + (dir_ / "inputs").string() +
-                              " --output " + results.string());
+  const Output out = conveyor("run " + decode_pipeline("").string() + " --input " +
+                              (dir_ / "inputs").string() + " --output " + results.string());
   ASSERT_EQ(out.status, 0) << out.text;
   const auto lines = result_lines(results);
   ASSERT_EQ(lines.size(), 3u);
@@ -70,8 +72,8 @@ TEST_F(BadInput, RunFeedsAFailFastPipelineWithoutLosingInputs) {
   for (int i = 0; i < 12; ++i)
     fs::copy_file(dir_ / "inputs" / "a.png", dir_ / "inputs" / ("copy" + std::to_string(i) + ".png"));
   const fs::path results = dir_ / "results.jsonl";
-  const Output out = conveyor("run " + decode_pipeline("max_in_flight: 1\non_full: fail\n").string() + " --input " +
-                              (dir_ / "inputs").string() + " --output " + results.string());
+  const Output out = conveyor("run " + decode_pipeline("max_in_flight: 1\non_full: fail\n").string() +
+                              " --input " + (dir_ / "inputs").string() + " --output " + results.string());
   ASSERT_EQ(out.status, 0) << out.text;
   const auto lines = result_lines(results);
   ASSERT_EQ(lines.size(), 13u);
@@ -81,8 +83,8 @@ TEST_F(BadInput, RunFeedsAFailFastPipelineWithoutLosingInputs) {
 TEST_F(BadInput, RunRefusesToWriteResultsOverAnInput) {
   const fs::path input = dir_ / "inputs" / "a.png";
   const auto size = fs::file_size(input);
-  const Output out = conveyor("run " + decode_pipeline("").string() + " --input " + input.string() + " --output " +
-                              input.string());
+  const Output out = conveyor("run " + decode_pipeline("").string() + " --input " + input.string() +
+                              " --output " + input.string());
   EXPECT_EQ(out.status, 1) << out.text;
   EXPECT_TRUE(contains(out.text, "is also an input")) << out.text;
   EXPECT_EQ(fs::file_size(input), size);
@@ -91,9 +93,9 @@ TEST_F(BadInput, RunRefusesToWriteResultsOverAnInput) {
 // More concurrency than max_in_flight with on_full: fail once crashed bench (callbacks outlived the load
 // driver); the refused requests are now reported.
 TEST_F(BadInput, BenchReportsRequestsAFailFastPipelineRefused) {
-  const Output out = conveyor("bench " + decode_pipeline("max_in_flight: 1\non_full: fail\n").string() +
-                              " --input " + (dir_ / "inputs").string() +
-                              " --requests 30 --warmup 0 --concurrency 4 --json");
+  const Output out =
+      conveyor("bench " + decode_pipeline("max_in_flight: 1\non_full: fail\n").string() + " --input " +
+               (dir_ / "inputs").string() + " --requests 30 --warmup 0 --concurrency 4 --json");
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text.substr(out.text.find('{')));
   EXPECT_GE(j["rejected"].get<int>(), 1);
@@ -110,7 +112,8 @@ TEST_F(BadInput, NumericOptionsSayWhatTheyWant) {
       {"bench " + pipeline + inputs + " --rate nan", "--rate: must be a finite number > 0, got 'nan'"},
       {"bench " + pipeline + inputs + " --requests 0", "--requests: must be a whole number from 1 to"},
       {"run " + pipeline + inputs + " --max-values -1", "--max-values: must be a whole number from 0 to"},
-      {"simulate " + pipeline + " --requests 99999999999999", "--requests: must be a whole number from 1 to 2000000"},
+      {"simulate " + pipeline + " --requests 99999999999999",
+       "--requests: must be a whole number from 1 to 2000000"},
       {"infer " + pipeline + " --info --threads 100000", "--threads: must be a whole number from 1 to 1024"},
       {"profile " + pipeline + inputs + " --threads 1,,2", "--threads: empty entry in '1,,2'"},
   };

@@ -50,7 +50,8 @@ TEST_P(ZooCnnMatchesOpenCv, SameLogitsOnRandomImages) {
   EXPECT_LE(max_error, 1e-4 * std::max(1.0, max_magnitude)) << GetParam() << ": max |conveyor - OpenCV| = " << max_error;
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, ZooCnnMatchesOpenCv, ::testing::Values("resnet18", "resnet50", "mobilenet_v2", "tinycnn"),
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooCnnMatchesOpenCv,
+                         ::testing::Values("resnet18", "resnet50", "mobilenet_v2", "tinycnn"),
                          [](const auto& test_case) { return test_case.param; });
 
 struct EncoderCase {

@@ -149,8 +149,9 @@ TEST(OnnxImport, ADimNoInputHasIsAnError) {
   ImportOptions options;
   options.dims["bacth"] = 5;
   const std::string error = error_of(b.bytes(), options);
-  EXPECT_NE(error.find("no graph input has a symbolic dimension 'bacth'; the symbolic dimensions are 'batch'"),
-            std::string::npos)
+  EXPECT_NE(
+      error.find("no graph input has a symbolic dimension 'bacth'; the symbolic dimensions are 'batch'"),
+      std::string::npos)
       << error;
 }
 

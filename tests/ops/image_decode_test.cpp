@@ -110,7 +110,8 @@ TEST(ImageDecode, ImagesOverMaxPixelsAreRefusedFromTheirHeaders) {
     Sample sample;
     sample.tensors["bytes"] = bytes_tensor(encode(ext, quadrants()));  // 24 x 16 = 384 pixels
     const std::string error = run_error("image.decode", {{"max_pixels", 383}}, sample);
-    EXPECT_NE(error.find("declares 384 pixels, over max_pixels 383"), std::string::npos) << ext << ": " << error;
+    EXPECT_NE(error.find("declares 384 pixels, over max_pixels 383"), std::string::npos)
+        << ext << ": " << error;
     EXPECT_EQ(run_error("image.decode", {{"max_pixels", 384}}, sample), "") << ext;
   }
 }

@@ -22,9 +22,9 @@ struct LoadSpec {
 };
 
 struct LoadResult {
-  uint64_t requests = 0;            // finished, with or without an error
+  uint64_t requests = 0;  // finished, with or without an error
   uint64_t errors = 0;
-  uint64_t rejected = 0;            // refused at admission (on_full: fail with max_in_flight reached)
+  uint64_t rejected = 0;  // refused at admission (on_full: fail with max_in_flight reached)
   double seconds = 0;
   double throughput_rps = 0;
   // Open loop: from each request's scheduled arrival (so a stalled submit counts against latency, no
