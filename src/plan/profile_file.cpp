@@ -20,7 +20,12 @@ class BadField : public std::runtime_error {
       : std::runtime_error(field + ": " + message) {}
 };
 
+// A value quoted in a message. Containers are described, not dumped: dumping recurses, and a corrupt file
+// nested 100 000 deep would overflow the stack.
 std::string shown(const json& value) {
+  const std::string n = std::to_string(value.size());
+  if (value.is_array()) return "a list of " + n + (value.size() == 1 ? " value" : " values");
+  if (value.is_object()) return "an object with " + n + (value.size() == 1 ? " key" : " keys");
   return printable(value.dump(), 40);
 }
 
@@ -131,13 +136,22 @@ ProfileEntry parse_profile(const std::string& text, const std::filesystem::path&
     return ProfileStoreError("profile file '" + file.string() + "' is " + state + ": " + why +
                              " (delete it to start that profile over)");
   };
+  // A profile nests four levels; anything much deeper is corrupt, and would overflow the stack wherever a
+  // value is later dumped or compared recursively.
+  constexpr int kMaxDepth = 32;
+  bool too_deep = false;
+  const json::parser_callback_t depth_check = [&](int depth, json::parse_event_t, json&) {
+    too_deep = too_deep || depth > kMaxDepth;
+    return !too_deep;
+  };
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(text, depth_check);
   } catch (const json::parse_error& error) {
     const std::string what = error.what();  // "[json.exception.parse_error.101] parse error at line ..."
     throw unusable("corrupt", "not valid JSON: " + printable(what.substr(what.find(']') + 2), 200));
   }
+  if (too_deep) throw unusable("corrupt", "values nested more than " + std::to_string(kMaxDepth) + " deep");
   if (!j.is_object()) throw unusable("corrupt", "it holds " + shown(j) + ", not a JSON object");
   if (!j.contains("format")) throw unusable("corrupt", "format: missing");
   if (j["format"] != kFormat)

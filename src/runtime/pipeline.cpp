@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <latch>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "bounded_queue.hpp"
@@ -66,6 +67,7 @@ struct Pipeline::State {
   mutable std::mutex admit_mutex;
   std::condition_variable admit_cv;
   std::size_t in_flight = 0;
+  std::size_t delivering = 0;  // results handed back whose callbacks are still running
   bool accepting = true;
   uint64_t next_seq = 0;
   std::atomic<bool> cancelling{false};
@@ -87,7 +89,6 @@ struct Pipeline::State {
   void process(std::size_t s, Operator& op, WorkerStats& stats, RequestPtr request);
   void finish(RequestPtr request);
   void deliver(RequestPtr request);
-  void release_tokens(std::size_t n);
   void stop_workers();
 };
 
@@ -154,36 +155,36 @@ void Pipeline::State::process(std::size_t s, Operator& op, WorkerStats& stats, R
 void Pipeline::State::finish(RequestPtr request) {
   latency.record(nanos_between(request->sample.submitted, Clock::now()));
   (request->error ? failed : completed).fetch_add(1, std::memory_order_relaxed);
-  if (options.ordering == Ordering::kCompletion) {
-    deliver(std::move(request));
-    return release_tokens(1);
+  if (options.ordering == Ordering::kCompletion) return deliver(std::move(request));
+  std::lock_guard lock(deliver_mutex);
+  reorder[request->seq % reorder.size()] = std::move(request);
+  for (auto* slot = &reorder[next_deliver % reorder.size()]; *slot; slot = &reorder[next_deliver % reorder.size()]) {
+    deliver(std::move(*slot));
+    ++next_deliver;
   }
-  std::size_t delivered = 0;
-  {
-    std::lock_guard lock(deliver_mutex);
-    reorder[request->seq % reorder.size()] = std::move(request);
-    for (auto* slot = &reorder[next_deliver % reorder.size()]; *slot; slot = &reorder[next_deliver % reorder.size()]) {
-      deliver(std::move(*slot));
-      ++next_deliver;
-      ++delivered;
-    }
-  }
-  if (delivered) release_tokens(delivered);
 }
 
+// The request's token goes back before its callback runs, so a client that submits again as soon as it has
+// a result (closed-loop load, on_full: fail) never finds the pipeline full; `delivering` keeps wait_idle()
+// waiting until the callback has returned.
 void Pipeline::State::deliver(RequestPtr request) {
   Result result{std::move(request->sample), std::move(request->error)};
+  const ResultCallback done = std::move(request->done);
+  request.reset();
+  {
+    std::lock_guard lock(admit_mutex);
+    --in_flight;
+    ++delivering;
+  }
+  admit_cv.notify_all();
   try {
-    request->done(std::move(result));
+    done(std::move(result));
   } catch (...) {
     // A throwing user callback must not take a pipeline thread down with it; the result was handed over.
   }
-}
-
-void Pipeline::State::release_tokens(std::size_t n) {
   {
     std::lock_guard lock(admit_mutex);
-    in_flight -= n;
+    --delivering;
   }
   admit_cv.notify_all();
 }
@@ -216,11 +217,27 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
   std::latch started(static_cast<std::ptrdiff_t>(workers));
   std::vector<std::string> startup_errors;
   std::mutex startup_mutex;
-  for (std::size_t s = 0; s < st.stages.size(); ++s)
-    for (std::size_t w = 0; w < st.stages[s]->placement.size(); ++w)
-      st.threads.emplace_back([&st, s, w, &started, &startup_errors, &startup_mutex] {
-        st.worker_main(s, w, started, startup_errors, startup_mutex);
-      });
+  // The OS may refuse a thread (a limit on threads or memory): the workers already started are stopped and
+  // joined, never left running (a joinable std::thread destroyed would terminate the process).
+  const std::string thread_error = [&]() -> std::string {
+    for (std::size_t s = 0; s < st.stages.size(); ++s)
+      for (std::size_t w = 0; w < st.stages[s]->placement.size(); ++w) {
+        try {
+          st.threads.emplace_back([&st, s, w, &started, &startup_errors, &startup_mutex] {
+            st.worker_main(s, w, started, startup_errors, startup_mutex);
+          });
+        } catch (const std::system_error& e) {
+          return "stage '" + st.stages[s]->spec.name + "': cannot start worker " + std::to_string(w) + " of " +
+                 std::to_string(st.stages[s]->placement.size()) + ": " + e.what();
+        }
+      }
+    return "";
+  }();
+  if (!thread_error.empty()) {
+    started.count_down(static_cast<std::ptrdiff_t>(workers - st.threads.size()));
+    std::lock_guard lock(startup_mutex);
+    startup_errors.push_back(thread_error);
+  }
   started.wait();
   if (!startup_errors.empty()) {
     st.stop_workers();
@@ -282,7 +299,7 @@ std::future<Result> Pipeline::submit(Sample sample) {
 void Pipeline::wait_idle() {
   State& st = *state_;
   std::unique_lock lock(st.admit_mutex);
-  st.admit_cv.wait(lock, [&] { return st.in_flight == 0; });
+  st.admit_cv.wait(lock, [&] { return st.in_flight == 0 && st.delivering == 0; });
 }
 
 void Pipeline::shutdown(ShutdownMode mode) {

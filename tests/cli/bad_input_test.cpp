@@ -102,6 +102,19 @@ TEST_F(BadInput, BenchReportsRequestsAFailFastPipelineRefused) {
   EXPECT_EQ(j["requests"].get<int>() + j["rejected"].get<int>(), 30);
 }
 
+// Worker threads the OS refuses (here: 600 stacks of 64 MB under a 4 GB address-space limit) once
+// terminated the process; the workers already started are now stopped and the failure named.
+TEST_F(BadInput, AWorkerThreadTheOsRefusesIsAStartupError) {
+  const fs::path file = dir_ / "many_workers.yaml";
+  std::ofstream(file) << "stages:\n  - {name: d, op: image.decode, workers: 600, cores: none}\n";
+  const Output out = conveyor::testing::run_command(
+      "ulimit -s 65536 2>/dev/null; ulimit -v 4000000; XDG_CACHE_HOME=" + (dir_ / "cache").string() + " timeout 120 " +
+      std::string(CONVEYOR_BINARY) + " run " + file.string() + " --input " + (dir_ / "inputs").string() +
+      " --output " + (dir_ / "out.jsonl").string() + " 2>&1");
+  EXPECT_EQ(out.status, 1) << out.text;
+  EXPECT_TRUE(contains(out.text, "stage 'd': cannot start worker")) << out.text;
+}
+
 TEST_F(BadInput, NumericOptionsSayWhatTheyWant) {
   const std::string pipeline = decode_pipeline("").string();
   const std::string inputs = " --input " + (dir_ / "inputs").string();

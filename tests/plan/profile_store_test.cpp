@@ -180,7 +180,7 @@ INSTANTIATE_TEST_SUITE_P(
                    [](auto& j) {
                      j["batches"] = {{"a", 1}};
                    },
-                   "corrupt: batches: must be a non-empty list of measurement runs, got {\"a\":1}"},
+                   "corrupt: batches: must be a non-empty list of measurement runs, got an object with 1 key"},
         Corruption{"TextTime", [](auto& j) { j["batches"][0]["time"] = "yesterday"; },
                    "corrupt: batches[0].time: must be an integer >= 0, got \"yesterday\""},
         Corruption{"TextThreads", [](auto& j) { j["threads"] = "x"; },
@@ -196,8 +196,22 @@ INSTANTIATE_TEST_SUITE_P(
                    [](auto& j) {
                      j = {1, 2, 3};
                    },
-                   "corrupt: it holds [1,2,3], not a JSON object"}),
+                   "corrupt: it holds a list of 3 values, not a JSON object"}),
     [](const auto& test_case) { return test_case.param.label; });
+
+// Dumping such a file for a message once overflowed the stack (a segfault in every command reading profiles).
+TEST_F(ProfileStoreTest, DeeplyNestedFileIsCorrupt) {
+  ProfileStore store(dir_);
+  store.record(decode(), "decode", 1, {0.001}, "cpu", 1);
+  const fs::path file = dir_ / (stage_key(decode(), 1, "cpu") + ".json");
+  std::ofstream(file) << std::string(100000, '[') << std::string(100000, ']');
+  try {
+    store.lookup(decode(), 1, "cpu");
+    FAIL() << "expected an error";
+  } catch (const ProfileStoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is corrupt: values nested more than 32 deep"));
+  }
+}
 
 TEST_F(ProfileStoreTest, TruncatedFileIsNotValidJson) {
   ProfileStore store(dir_);

@@ -31,6 +31,25 @@ TEST(LoadGenerator, CountsRequestsRefusedByAFullPipeline) {
   EXPECT_NE(r.first_rejection.find("full"), std::string::npos) << r.first_rejection;
 }
 
+// Up to max_in_flight outstanding is never refused: a request's token is free before its callback runs, so
+// the next request, sent as soon as the result arrives, finds room.
+TEST(LoadGenerator, ConcurrencyUpToMaxInFlightIsNeverRefused) {
+  for (std::size_t max_in_flight : {1u, 2u}) {
+    std::vector<StageSpec> stages;
+    stages.push_back(unpinned_stage("quick", [](Sample&) {}));
+    PipelineOptions options;
+    options.max_in_flight = max_in_flight;
+    options.on_full = FullPolicy::kFail;
+    Pipeline pipeline(options, std::move(stages));
+    LoadSpec spec;
+    spec.requests = 200;
+    spec.concurrency = static_cast<int>(max_in_flight);
+    const LoadResult r = run_load(pipeline, spec, [](uint64_t i) { return sample_with_value(i, 0); });
+    EXPECT_EQ(r.rejected, 0u) << "max_in_flight " << max_in_flight << ": " << r.first_rejection;
+    EXPECT_EQ(r.requests, 200u);
+  }
+}
+
 // A submit that throws something else (the pipeline was shut down) leaves through run_load only after
 // the requests already admitted have called back.
 TEST(LoadGenerator, AnotherSubmitErrorWaitsForAdmittedRequests) {

@@ -59,7 +59,8 @@ class Pipeline {
 
   // Admits a request. Blocks for a token (FullPolicy::kBlock) or throws PipelineFullError (kFail);
   // throws PipelineClosedError after shutdown. The callback runs on a pipeline thread, once; in-order
-  // pipelines call callbacks in submit order, so keep them short.
+  // pipelines call callbacks in submit order, so keep them short. The request's token is free by the time
+  // its callback runs: a client that keeps at most max_in_flight requests outstanding is never refused.
   void submit(Sample sample, ResultCallback on_done);
   std::future<Result> submit(Sample sample);
 
@@ -67,7 +68,7 @@ class Pipeline {
   // running further stages. Joins every worker. Idempotent.
   void shutdown(ShutdownMode mode = ShutdownMode::kDrain);
 
-  // Blocks until nothing is in flight.
+  // Blocks until nothing is in flight and every callback has returned.
   void wait_idle();
 
   PipelineMetrics metrics() const;
