@@ -29,7 +29,7 @@ plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& c
                                 config.options.max_in_flight);
 }
 
-void run(const BenchCommand& o) {
+int run(const BenchCommand& o) {
   const std::vector<Tensor> inputs = read_input_tensors(o.inputs);
   PipelineConfig config = load_pipeline_config(o.pipeline);
   PlannedLoad planned_load;
@@ -64,6 +64,7 @@ void run(const BenchCommand& o) {
     std::printf("%s\n", json_text(bench_report_json(context, result, predicted), 2).c_str());
   else
     std::printf("%s", format_bench_report(context, result, predicted).c_str());
+  return result.errors > 0 ? 3 : 0;  // numbers measured over failing requests are not the pipeline's
 }
 
 }  // namespace
@@ -88,12 +89,19 @@ void add_bench_command(CLI::App& app) {
       ->excludes(concurrency);
   cmd->add_flag("--json", o->bench.json, "Print one JSON object instead of the table");
   cmd->footer(
-      "Examples:\n  conveyor bench examples/image_classify.yaml --input images/ --requests 1000 --concurrency 8\n"
+      "Examples:\n  conveyor bench examples/image_classify.yaml --input images/ --requests 1000 "
+      "--concurrency 8\n"
       "  conveyor bench examples/image_classify.yaml --input images/ --rate 50 --json\n"
-      "With stored profiles (conveyor profile) the report adds predicted vs measured numbers; with `plan: auto`\n"
+      "With stored profiles (conveyor profile) the report adds predicted vs measured numbers; with `plan: "
+      "auto`\n"
       "in the file the planner picks each stage's workers/threads/cores. Every bench adds what it measured\n"
-      "to the profile history.");
-  cmd->callback([o] { run(*o); });
+      "to the profile history.\n"
+      "Exit status: 0 when every measured request succeeded, 3 when some failed (the report counts them), 1 "
+      "on "
+      "error.");
+  cmd->callback([o] {
+    if (const int rc = run(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
 }
 
 }  // namespace conveyor::cli

@@ -201,10 +201,16 @@ void infer(const InferCommand& o, const Graph& graph) {
     fs::create_directories(o.output_dir, error);
     if (error) throw std::runtime_error("cannot create the output folder '" + o.output_dir + "': " + error.message());
     std::set<std::string> taken;
-    for (std::size_t i = 0; i < results.size(); ++i) {
+    for (std::size_t i = 0; i < results.size(); ++i)
       files[i] = (fs::path(o.output_dir) / output_file_name(model.outputs()[i].name, taken)).string();
-      write_npy(files[i], results[i]);
-    }
+    for (const auto& file : files)  // writing an output over an input file would destroy it
+      for (const auto& arg : o.inputs) {
+        const std::string input = arg.substr(arg.find('=') == std::string::npos ? 0 : arg.find('=') + 1);
+        if (fs::equivalent(file, input, error))
+          throw std::runtime_error("output '" + file + "' would overwrite the input '" + input +
+                                   "': choose another --output folder");
+      }
+    for (std::size_t i = 0; i < results.size(); ++i) write_npy(files[i], results[i]);
   }
 
   if (o.json) {

@@ -64,8 +64,9 @@ nlohmann::json error_json(const std::string& input, const std::string& stage, co
   return {{"input", input}, {"ok", false}, {"error", {{"stage", stage}, {"message", message}}}};
 }
 
-// Overwriting an input with the results would destroy it before it is read.
-void check_output_is_not_an_input(const std::filesystem::path& output,
+// The results file may replace an earlier results file, never anything else: an input (destroyed before it
+// is read), the pipeline file, a model or a vocabulary named by mistake.
+void check_output_may_be_replaced(const std::filesystem::path& output,
                                   const std::vector<std::filesystem::path>& files) {
   std::error_code ec;
   if (!std::filesystem::exists(output, ec)) return;
@@ -73,11 +74,21 @@ void check_output_is_not_an_input(const std::filesystem::path& output,
     if (std::filesystem::equivalent(output, file, ec))
       throw std::runtime_error("--output '" + output.string() + "' is also an input ('" + file.string() +
                                "'): write the results elsewhere");
+  if (std::filesystem::is_directory(output, ec)) return;  // opening it fails with its own message
+  std::ifstream in(output, std::ios::binary);
+  std::string first_line;
+  std::getline(in, first_line);
+  if (first_line.empty()) return;
+  const auto line = nlohmann::json::parse(first_line, nullptr, false);
+  if (!line.is_object() || !line.contains("input") || !line.contains("ok"))
+    throw std::runtime_error("--output '" + output.string() +
+                             "' exists and is not a results file of conveyor run: not replacing it "
+                             "(remove it, or write the results elsewhere)");
 }
 
 int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
-  check_output_is_not_an_input(o.output, files);
+  check_output_may_be_replaced(o.output, files);
   PipelineConfig config = load_pipeline_config(o.pipeline);
   if (config.plan == PlanMode::kAuto) apply_auto_plan(config, profiling_inputs(files), o.input_tensor, {});
   RunHistory history;  // before the pipeline: outlives its callbacks
@@ -99,6 +110,7 @@ int run(const RunOptions& o) {
         pending.erase(it);
         ++next_to_write;
       }
+      out.flush();  // every finished result is on disk, even if run is interrupted
       ++done;
       if (!ok) ++failed;
     }

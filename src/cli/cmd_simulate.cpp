@@ -182,7 +182,7 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("-n,--requests", o->requests, "Simulated requests")
       ->capture_default_str()
       ->check(whole_number(1, kMaxSimulatedRequests));
-  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str()->check(whole_number(0, kMaxSeed));
   cmd->add_flag("--planned", o->planned, "Simulate the configuration `conveyor plan` picks for --cores");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
   cmd->footer(

@@ -37,6 +37,9 @@ struct SplitCommand {
 };
 
 std::string read_model_bytes(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw std::runtime_error("model '" + path + "' is not a regular file (a directory or a device?)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open model '" + path + "'");
   std::ostringstream bytes;

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "conveyor/graph/zoo.hpp"
 
 namespace conveyor::cli {
@@ -25,7 +26,9 @@ void add_zoo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("zoo", "Write a standard model with seeded random weights as ONNX (" + known_names() + ")");
   cmd->add_option("name", o->name, "Model name")->required();
   cmd->add_option("-o,--output", o->output, "ONNX file to write")->required();
-  cmd->add_option("--seed", o->options.seed, "Weight seed (same seed, same bytes)")->capture_default_str();
+  cmd->add_option("--seed", o->options.seed, "Weight seed (same seed, same bytes)")
+      ->capture_default_str()
+      ->check(whole_number(0, kMaxSeed));
   cmd->add_option("--batch", o->options.batch, "Batch size")->capture_default_str();
   cmd->add_option("--opset", o->options.opset, "ONNX opset (13..17)")->capture_default_str();
   cmd->add_option("--image-size", o->options.image_size, "CNN input height and width")->capture_default_str();

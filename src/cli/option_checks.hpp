@@ -42,5 +42,6 @@ inline CLI::Validator positive_number() {
 inline constexpr int64_t kMaxRequests = 1'000'000'000;       // bench / demo requests (constant memory)
 inline constexpr int64_t kMaxSimulatedRequests = 2'000'000;  // simulate / plan keep every request's times
 inline constexpr int64_t kMaxConcurrency = 1 << 20;          // requests in flight
+inline constexpr int64_t kMaxSeed = 999'999'999'999'999'999;  // 18 digits: what whole_number reads
 
 }  // namespace conveyor::cli

@@ -184,8 +184,11 @@ class Importer {
       if (!tt.has_shape()) throw GraphError(origin_ + ": " + what + " has no shape; give one in ImportOptions::input_shapes");
       for (const auto& d : tt.shape().dim()) {
         int64_t size = options_.default_dim;
-        if (d.has_dim_value() && d.dim_value() > 0) size = d.dim_value();
-        else if (d.has_dim_value() && d.dim_value() == 0) size = 0;
+        if (d.has_dim_value() && d.dim_value() < -1)  // -1: "unknown", as some converters write it
+          throw GraphError(origin_ + ": " + what + " has a negative dimension " +
+                           std::to_string(d.dim_value()));
+        if (d.has_dim_value() && d.dim_value() >= 0)
+          size = d.dim_value();
         else if (d.has_dim_param()) {
           dim_params_.insert(d.dim_param());
           if (const auto it = options_.dims.find(d.dim_param()); it != options_.dims.end()) size = it->second;

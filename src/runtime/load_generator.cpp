@@ -56,10 +56,13 @@ void drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
       --tally.outstanding;
       if (tally.rejected++ == 0) tally.first_rejection = e.what();
     } catch (...) {
-      // The admitted requests' callbacks hold references to this tally: let them finish first.
-      std::unique_lock lock(tally.mutex);
-      --tally.outstanding;
-      tally.cv.wait(lock, [&] { return tally.outstanding == 0; });
+      // The admitted requests' callbacks hold references to this tally: wait_idle() returns once every
+      // callback has returned.
+      {
+        std::lock_guard lock(tally.mutex);
+        --tally.outstanding;
+      }
+      pipeline.wait_idle();
       throw;
     }
     if (spec.on_progress && measured && (i + 1) % progress_every == 0) spec.on_progress(i + 1, count);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <sstream>
 
 #include "cli/run_command.hpp"
 
@@ -17,6 +18,13 @@ using Output = conveyor::testing::CommandOutput;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+std::string file_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 class BadInput : public ::testing::Test {
@@ -90,6 +98,33 @@ TEST_F(BadInput, RunRefusesToWriteResultsOverAnInput) {
   EXPECT_EQ(fs::file_size(input), size);
 }
 
+// -o naming the pipeline file (or a model, a vocabulary) once replaced it with results; only an earlier
+// results file may be replaced.
+TEST_F(BadInput, RunReplacesOnlyAnEarlierResultsFile) {
+  const fs::path pipeline = decode_pipeline("");
+  const std::string yaml = file_text(pipeline);
+  const std::string inputs = " --input " + (dir_ / "inputs").string();
+  const Output refused = conveyor("run " + pipeline.string() + inputs + " --output " + pipeline.string());
+  EXPECT_EQ(refused.status, 1) << refused.text;
+  EXPECT_TRUE(contains(refused.text, "exists and is not a results file")) << refused.text;
+  EXPECT_EQ(file_text(pipeline), yaml);
+
+  const fs::path results = dir_ / "results.jsonl";
+  for (int twice = 0; twice < 2; ++twice) {
+    const Output out = conveyor("run " + pipeline.string() + inputs + " --output " + results.string());
+    EXPECT_EQ(out.status, 0) << out.text;
+  }
+  EXPECT_EQ(result_lines(results).size(), 1u);
+}
+
+TEST_F(BadInput, BenchExitsWith3WhenRequestsFail) {
+  std::ofstream(dir_ / "inputs" / "b_garbage.png") << "not an image";
+  const Output out = conveyor("bench " + decode_pipeline("").string() + " --input " +
+                              (dir_ / "inputs").string() + " --requests 10 --warmup 0");
+  EXPECT_EQ(out.status, 3) << out.text;
+  EXPECT_TRUE(contains(out.text, "errors 5")) << out.text;
+}
+
 // More concurrency than max_in_flight with on_full: fail once crashed bench (callbacks outlived the load
 // driver); the refused requests are now reported.
 TEST_F(BadInput, BenchReportsRequestsAFailFastPipelineRefused) {
@@ -144,6 +179,9 @@ TEST_F(BadInput, DevicesAreNotReadAsFiles) {
   const Output model = conveyor("infer /dev/zero --info");
   EXPECT_EQ(model.status, 1);
   EXPECT_TRUE(contains(model.text, "'/dev/zero' is not a regular file")) << model.text;
+  const Output split = conveyor("split /dev/zero -k 2");
+  EXPECT_EQ(split.status, 1);
+  EXPECT_TRUE(contains(split.text, "'/dev/zero' is not a regular file")) << split.text;
 }
 
 TEST_F(BadInput, UnknownCommandIsNamed) {

@@ -141,6 +141,27 @@ TEST(OnnxImport, SymbolicDimsComeFromOptions) {
   EXPECT_EQ(g1.value(g1.outputs[0]).shape, (Shape{1, 3, 4, 4}));
 }
 
+// -1 is how some converters write "unknown" (it gets the default, like a symbolic dim); below that is wrong.
+TEST(OnnxImport, NegativeInputDimensionIsAnError) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).output("y");
+  b.node("Relu", {"x"}, {"y"});
+  auto* dim = b.proto()
+                  .mutable_graph()
+                  ->mutable_input(0)
+                  ->mutable_type()
+                  ->mutable_tensor_type()
+                  ->mutable_shape()
+                  ->mutable_dim(1);
+  dim->set_dim_value(-1);
+  const std::string unknown = b.bytes();
+  const Graph g = parse_onnx(unknown.data(), unknown.size());
+  EXPECT_EQ(g.value(g.inputs[0]).shape, (Shape{1, 1}));
+  dim->set_dim_value(-4);
+  const std::string error = error_of(b.bytes());
+  EXPECT_NE(error.find("has a negative dimension -4"), std::string::npos) << error;
+}
+
 // A misspelt dimension name would otherwise leave the real one at its default of 1 without a word.
 TEST(OnnxImport, ADimNoInputHasIsAnError) {
   ModelBuilder b;
