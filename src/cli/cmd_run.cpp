@@ -137,14 +137,12 @@ int run(const RunOptions& o) {
     }
   };
   ProgressBar progress("run");
-  uint64_t submitted = 0;
   try {
     for (uint64_t i = 0; i < files.size(); ++i) {
       Sample sample;
       try {
         sample = sample_from_file(files[i], o.input_tensor, i);
       } catch (const std::exception& e) {  // unreadable file: its own error line, the rest go on
-        ++submitted;
         write_in_order(i, json_text(error_json(files[i].string(), "", e.what())), false);
         continue;
       }
@@ -158,11 +156,10 @@ int run(const RunOptions& o) {
           wait_for_done(done_count() + 1, std::chrono::milliseconds(20));
         }
       }
-      ++submitted;
       progress.update(done_count(), files.size());
     }
   } catch (...) {
-    wait_for_done(submitted, std::chrono::hours(24 * 365));  // the callbacks use this frame's state
+    loaded.pipeline->wait_idle();  // the callbacks use this frame's state: let every one return first
     throw;
   }
   while (done_count() < files.size()) {
