@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.hpp"
 
@@ -17,11 +18,13 @@ int main(int argc, char** argv) {
   conveyor::cli::add_simulate_command(app);
   conveyor::cli::add_split_command(app);
   conveyor::cli::add_infer_command(app);
-  if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "A subcommand is required"
-    bool known = false;
-    for (const CLI::App* command : app.get_subcommands({})) known = known || command->get_name() == argv[1];
+  if (argc > 1) {  // CLI11 would only say "A subcommand is required"
+    const std::string first = argv[1];
+    bool known = first == "-h" || first == "--help";
+    for (const CLI::App* command : app.get_subcommands({})) known = known || command->get_name() == first;
     if (!known) {
-      std::fprintf(stderr, "conveyor: unknown command '%s'; run 'conveyor --help' for the list\n", argv[1]);
+      std::fprintf(stderr, "conveyor: unknown %s '%s'; run 'conveyor --help' for the commands\n",
+                   first[0] == '-' ? "option" : "command", first.c_str());
       return 106;  // CLI11's exit code for arguments it did not expect
     }
   }

@@ -17,6 +17,7 @@ std::vector<std::string> read_lines(const std::filesystem::path& path) {
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (lines.empty() && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark
     lines.push_back(std::move(line));
   }
   if (in.bad()) throw std::runtime_error("error while reading '" + path.string() + "'");

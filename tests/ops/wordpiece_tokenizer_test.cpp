@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "op_test_support.hpp"
 
 namespace conveyor {
@@ -19,6 +22,19 @@ WordpieceTokenizer tokenizer(bool lowercase = true) {
   WordpieceOptions options;
   options.lowercase = lowercase;
   return WordpieceTokenizer(kVocab, options, "test vocabulary");
+}
+
+// A vocabulary saved with a UTF-8 byte-order mark once lost its first token ([PAD]) to the mark.
+TEST(WordpieceTokenizer, VocabularyFileWithAByteOrderMark) {
+  const auto file = std::filesystem::path(::testing::TempDir()) / "bom_vocab.txt";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "\xEF\xBB\xBF";
+    for (const auto& token : kVocab) out << token << "\r\n";
+  }
+  const WordpieceTokenizer t = WordpieceTokenizer::from_file(file);
+  EXPECT_EQ(t.tokenize("the quick fox"), (Tokens{"the", "quick", "fox"}));
+  std::filesystem::remove(file);
 }
 
 TEST(WordpieceTokenizer, SimpleSentence) {
