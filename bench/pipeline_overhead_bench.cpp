@@ -47,7 +47,8 @@ Run run_conveyor(int stages, uint64_t work, int items, std::size_t in_flight, bo
   const auto& cpus = Topology::detect().cpus();
   for (int s = 0; s < stages; ++s) {
     StageSpec spec;
-    spec.name = "s" + std::to_string(s);
+    // Not "s" + std::to_string(s): GCC 12 warns there with a false -Wrestrict (its bug 105329).
+    spec.name = std::string("s").append(std::to_string(s));
     spec.factory = make_operator([work](Sample&) {
       if (work) sink = spin_iterations(work);
     });
@@ -112,7 +113,8 @@ double single_item_latency_us(int stages) {
   std::vector<StageSpec> specs;
   for (int s = 0; s < stages; ++s) {
     StageSpec spec;
-    spec.name = "s" + std::to_string(s);
+    // Not "s" + std::to_string(s): GCC 12 warns there with a false -Wrestrict (its bug 105329).
+    spec.name = std::string("s").append(std::to_string(s));
     spec.factory = make_operator([](Sample&) {});
     spec.cores.kind = CoreSpec::Kind::kUnpinned;
     specs.push_back(std::move(spec));

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
-#include <tuple>
+#include <utility>
 
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
@@ -125,17 +125,18 @@ void print_info(const InferCommand& o, const Graph& graph) {
 
 // ---- inference ----
 
+// An --input: NAME=FILE.npy, or FILE.npy alone for a model with one input.
+std::pair<std::string, std::string> input_name_and_file(const std::string& arg,
+                                                        const std::vector<TensorSpec>& specs) {
+  if (arg.find('=') == std::string::npos && specs.size() == 1) return {specs[0].name, arg};
+  return split_pair(arg, "--input", "NAME=FILE.npy");
+}
+
 // Reads every --input and checks it against the model's inputs (names, dtypes, shapes) before compiling.
 std::vector<Tensor> read_inputs(const InferCommand& o, const std::vector<TensorSpec>& specs) {
   std::map<std::string, Tensor> given;
   for (const auto& arg : o.inputs) {
-    std::string name, file;
-    if (arg.find('=') == std::string::npos && specs.size() == 1) {
-      name = specs[0].name;
-      file = arg;
-    } else {
-      std::tie(name, file) = split_pair(arg, "--input", "NAME=FILE.npy");
-    }
+    const auto [name, file] = input_name_and_file(arg, specs);
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const TensorSpec& s) { return s.name == name; });
     if (spec == specs.end())
       throw std::invalid_argument("--input " + arg + ": the model has no input '" + name + "'; its inputs are " +
@@ -205,7 +206,7 @@ void infer(const InferCommand& o, const Graph& graph) {
       files[i] = (fs::path(o.output_dir) / output_file_name(model.outputs()[i].name, taken)).string();
     for (const auto& file : files)  // writing an output over an input file would destroy it
       for (const auto& arg : o.inputs) {
-        const std::string input = arg.substr(arg.find('=') == std::string::npos ? 0 : arg.find('=') + 1);
+        const std::string input = input_name_and_file(arg, input_specs).second;
         if (fs::equivalent(file, input, error))
           throw std::runtime_error("output '" + file + "' would overwrite the input '" + input +
                                    "': choose another --output folder");

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/partition.hpp"
@@ -113,7 +114,7 @@ int cores_per_segment(const StageConfig& stage) {
 int cost_threads(const StageConfig& stage) {
   if (const auto it = stage.args.find("threads");
       it != stage.args.end() && it->is_number_integer() && it->get<int64_t>() > 0)
-    return static_cast<int>(std::min<int64_t>(it->get<int64_t>(), 1024));
+    return static_cast<int>(std::min<int64_t>(it->get<int64_t>(), EngineOptions::kMaxThreads));
   if (stage.threads > 0) return stage.threads;
   return stage.cores.kind == CoreSpec::Kind::kCount ? stage.cores.per_worker : 1;
 }

@@ -42,6 +42,7 @@
 #include "config/config_file.hpp"
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
+#include "conveyor/engine/compiled_model.hpp"
 
 namespace conveyor {
 namespace {
@@ -62,7 +63,6 @@ const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "
 constexpr int kMaxSlots = 1 << 20;
 constexpr int kMaxWorkers = 4096;
 constexpr int kMaxCoresPerWorker = 4096;
-constexpr int kMaxThreads = 1024;
 
 int int_in_range(const MappingReader& reader, const std::string& key, int minimum, int maximum) {
   return static_cast<int>(reader.integer_at_least(key, minimum, maximum));
@@ -158,7 +158,7 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
   if (stage.has("workers")) config.workers = int_in_range(stage, "workers", 1, kMaxWorkers);
   if (stage.has("cores")) config.cores = read_cores(stage);
   if (stage.has("share_cores")) config.cores.shared = stage.boolean("share_cores");
-  if (stage.has("threads")) config.threads = int_in_range(stage, "threads", 1, kMaxThreads);
+  if (stage.has("threads")) config.threads = int_in_range(stage, "threads", 1, EngineOptions::kMaxThreads);
   if (stage.has("queue_capacity"))
     config.queue_capacity = static_cast<std::size_t>(int_in_range(stage, "queue_capacity", 1, kMaxSlots));
   if (config.cores.kind == CoreSpec::Kind::kIds && config.cores.ids.size() % config.workers != 0) {

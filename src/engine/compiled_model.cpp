@@ -19,9 +19,7 @@ CompiledModel CompiledModel::compile(const Graph& graph, const EngineOptions& op
   check_openmp_environment();
   if (options.threads < 0 || options.threads > EngineOptions::kMaxThreads)
     throw EngineError("threads must be between 1 and " + std::to_string(EngineOptions::kMaxThreads) +
-                      " (0: the "
-                      "calling thread's budget), got " +
-                      std::to_string(options.threads));
+                      " (0: the calling thread's budget), got " + std::to_string(options.threads));
   auto impl = std::make_unique<Impl>();
   impl->threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   // Before any oneDNN call: primitives take their team size from the creating thread's setting.

@@ -182,11 +182,12 @@ void Pipeline::State::deliver(RequestPtr request) {
   } catch (...) {
     // A throwing user callback must not take a pipeline thread down with it; the result was handed over.
   }
+  bool idle = false;  // only wait_idle() waits for this: no notify per item otherwise
   {
     std::lock_guard lock(admit_mutex);
-    --delivering;
+    idle = --delivering == 0 && in_flight == 0;
   }
-  admit_cv.notify_all();
+  if (idle) admit_cv.notify_all();
 }
 
 void Pipeline::State::stop_workers() {

@@ -25,9 +25,9 @@ class Topology {
 
 std::string format_cpu_list(const std::vector<int>& cpus);  // "0-3,6"
 
-// "0-3,6" -> {0, 1, 2, 3, 6}, in the order written (empty parts are skipped: "5," is core 5). Throws
-// std::invalid_argument naming the part that is not an id or a range, a reversed range, an id >= 4096,
-// an id given twice, or a list with no ids.
+// "0-3,6" -> {0, 1, 2, 3, 6}, in the order written. Throws std::invalid_argument for an empty entry
+// ("0,,1", "5,"), a part that is not an id or a range, a reversed range, an id >= 4096, or an id given
+// twice.
 std::vector<int> parse_cpu_list(const std::string& text);
 
 }  // namespace conveyor
