@@ -4,21 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conveyor/api/predictions.hpp"
 #include "conveyor/runtime/load_generator.hpp"
 
 namespace conveyor::cli {
-
-struct PredictedNumbers {
-  double throughput_rps = 0;
-  double p50_ms = 0, p99_ms = 0;  // infinite when the model calls the load unstable
-};
-
-// The models' predictions for the configuration that was run, from stored profiles.
-struct Predictions {
-  std::string workload;  // as the models saw it
-  PredictedNumbers analytic;
-  PredictedNumbers simulated;
-};
 
 struct BenchContext {
   std::string pipeline;

@@ -1,14 +1,10 @@
 #include <cstdio>
 
-#include "cli/auto_plan.hpp"
 #include "cli/bench_driver.hpp"
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/pipeline_file.hpp"
-#include "cli/predicted_performance.hpp"
-#include "cli/run_history.hpp"
-#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -31,33 +27,34 @@ plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& c
 
 int run(const BenchCommand& o) {
   const std::vector<Tensor> inputs = read_input_tensors(o.inputs);
-  PipelineConfig config = load_pipeline_config(o.pipeline);
-  PlannedLoad planned_load;
-  planned_load.rate_rps = o.bench.rate_rps;
-  if (o.bench.concurrency > 0) planned_load.concurrency = o.bench.concurrency;
-  const std::optional<plan::Plan> chosen = apply_auto_plan(config, inputs, o.input_tensor, planned_load);
-  RunHistory history;  // before the pipeline: outlives its callbacks
-  LoadedPipeline loaded = start_pipeline(std::move(config));
+  Runtime& runtime = cli_runtime();
+  StartOptions start;
+  start.load.rate_rps = o.bench.rate_rps;
+  if (o.bench.concurrency > 0) start.load.concurrency = o.bench.concurrency;
+  for (const auto& tensor : inputs) {
+    Sample sample;
+    sample.tensors[o.input_tensor] = tensor;
+    start.profiling_inputs.push_back(std::move(sample));
+  }
+  const std::unique_ptr<RunningPipeline> running = runtime.start(runtime.load(o.pipeline), start);
+  const PipelineConfig& config = running->config();
 
   BenchOptions bench = o.bench;
-  bench.on_result = [&history](const Result& result) { history.add(result); };
-  BenchContext context{loaded.config.name, "", 0};
-  const LoadResult result = bench_pipeline(*loaded.pipeline, inputs, o.input_tensor, bench, context);
-  loaded.pipeline->shutdown();
+  bench.on_result = [&running](const Result& result) { running->record(result); };
+  BenchContext context{config.name, "", 0};
+  const LoadResult result = bench_pipeline(running->pipeline(), inputs, o.input_tensor, bench, context);
+  running->pipeline().shutdown();
 
   // Predicted from the profiles stored before this run is added to them.
-  const std::string cpu = Topology::detect().cpu_model();
-  plan::ProfileStore store;
   std::optional<Predictions> predicted;
   try {
-    predicted = predict_configuration(loaded.config, result.pipeline, store, cpu,
-                                      bench_workload(o.bench, loaded.config, result.pipeline), chosen);
+    predicted = runtime.predict(*running, result.pipeline, bench_workload(o.bench, config, result.pipeline));
     if (!predicted && !o.bench.json)
       std::fprintf(stderr, "no prediction: not every stage has a stored profile at the thread count it ran with\n");
   } catch (const std::exception& error) {
     if (!o.bench.json) std::fprintf(stderr, "no prediction: %s\n", error.what());
   }
-  const std::string saved = history.save(loaded.config, result.pipeline, store, cpu);
+  const std::string saved = running->save_history();
   if (!o.bench.json) std::fprintf(stderr, "%s\n", saved.c_str());  // --json: nothing but the JSON object
 
   if (o.bench.json)

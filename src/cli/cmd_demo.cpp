@@ -6,8 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/demo_assets.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/pipeline_file.hpp"
-#include "conveyor/runtime/fused_stage.hpp"
+#include "cli/cli_runtime.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -56,7 +55,8 @@ stages:
 }
 
 void run(DemoOptions o) {
-  const int cores = Topology::detect().size();
+  Runtime& runtime = cli_runtime();
+  const int cores = runtime.topology().size();
   const auto demo_dir = cache_dir() / "demo";
   const auto image_dir = ensure_synthetic_images(demo_dir / "images", o.images, 640, 480);
   const auto model = ensure_zoo_model(demo_dir / "resnet50.onnx", "resnet50");
@@ -64,24 +64,18 @@ void run(DemoOptions o) {
   std::printf("demo: %d synthetic 640x480 JPEGs and a seeded ResNet-50 in %s\n", o.images, demo_dir.string().c_str());
   const std::vector<Tensor> inputs = read_input_tensors({image_dir.string()});
   const PipelineConfig config =
-      parse_pipeline_config(demo_pipeline_yaml(cores, model.string(), labels.string()), demo_dir / "demo.yaml");
+      runtime.parse(demo_pipeline_yaml(cores, model.string(), labels.string()), demo_dir / "demo.yaml");
 
   // 1. Pipelined: every stage on its own cores at once.
-  LoadedPipeline loaded = start_pipeline(config);
+  const std::unique_ptr<RunningPipeline> running = runtime.start(config);
   BenchContext context{config.name, "", 0};
-  const LoadResult pipelined = bench_pipeline(*loaded.pipeline, inputs, "bytes", o.bench, context);
-  loaded.pipeline->shutdown();
+  const LoadResult pipelined = bench_pipeline(running->pipeline(), inputs, "bytes", o.bench, context);
+  running->pipeline().shutdown();
   std::printf("\n%s", format_bench_report(context, pipelined).c_str());
 
   // 2. Baseline: the same requests one at a time, all stages in one worker with every core.
-  StageSpec all = fuse_stages(build_stage_specs(config, builtin_operators()), "all-stages");
-  all.cores.kind = CoreSpec::Kind::kCount;
-  all.cores.per_worker = cores;
-  std::vector<StageSpec> one;
-  one.push_back(std::move(all));
-  PipelineOptions sequential_options = config.options;
-  sequential_options.name = "one-at-a-time";
-  Pipeline sequential(sequential_options, std::move(one));
+  const std::unique_ptr<RunningPipeline> unpipelined = runtime.start_unpipelined(config, "one-at-a-time");
+  Pipeline& sequential = unpipelined->pipeline();
   BenchOptions one_at_a_time = o.bench;
   one_at_a_time.concurrency = 1;
   one_at_a_time.rate_rps.reset();

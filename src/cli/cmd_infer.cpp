@@ -9,14 +9,12 @@
 #include <stdexcept>
 #include <utility>
 
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/number_text.hpp"
 #include "cli/option_checks.hpp"
-#include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/cost.hpp"
-#include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/runtime/topology.hpp"
 #include "conveyor/tensor/npy.hpp"
 
 namespace conveyor::cli {
@@ -70,8 +68,9 @@ std::pair<std::string, std::string> split_pair(const std::string& text, const st
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
-ImportOptions import_options(const InferCommand& o) {
-  ImportOptions import;
+ModelOptions model_options(const InferCommand& o) {
+  ModelOptions import;
+  import.threads = o.threads;
   for (const auto& d : o.dims) {
     const auto [name, text] = split_pair(d, "--dim", "NAME=VALUE (a symbolic dimension and its size)");
     const auto value = integer_text(text);
@@ -84,7 +83,7 @@ ImportOptions import_options(const InferCommand& o) {
 
 Graph load_model(const InferCommand& o) {
   try {
-    return load_onnx(o.model, import_options(o));
+    return cli_runtime().import_model(o.model, model_options(o));
   } catch (const GraphError& e) {
     throw std::runtime_error(std::string("cannot load the model: ") + e.what());
   }
@@ -183,14 +182,12 @@ std::string output_file_name(const std::string& value_name, std::set<std::string
   return name + ".npy";
 }
 
-void infer(const InferCommand& o, const Graph& graph) {
+void infer(const InferCommand& o, Graph graph) {
   const auto input_specs = specs_of(graph, graph.inputs);
   const std::vector<Tensor> inputs = read_inputs(o, input_specs);
 
-  EngineOptions options;
-  options.threads = o.threads > 0 ? o.threads : Topology::detect().size();
   const auto compile_start = Clock::now();
-  CompiledModel model = CompiledModel::compile(graph, options);
+  Model model = cli_runtime().compile_model(std::move(graph), model_options(o));
   const double compile_ms = ms_since(compile_start);
   const auto run_start = Clock::now();
   const std::vector<Tensor> results = model.run(inputs);
@@ -253,11 +250,11 @@ void add_infer_command(CLI::App& app) {
       "  conveyor infer tinycnn.onnx --input input=x.npy --output out/ --threads 4\n"
       "Without --output the outputs are described but not written.");
   cmd->callback([o] {
-    const Graph graph = load_model(*o);
+    Graph graph = load_model(*o);
     if (o->info)
       print_info(*o, graph);
     else
-      infer(*o, graph);
+      infer(*o, std::move(graph));
   });
 }
 

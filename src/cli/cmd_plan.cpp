@@ -4,19 +4,17 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
-#include "cli/deployment_plan.hpp"
 #include "cli/deployment_report.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/stage_profiles.hpp"
-#include "conveyor/config/expand_splits.hpp"
-#include "conveyor/runtime/topology.hpp"
+#include "cli/option_lists.hpp"
 
 namespace conveyor::cli {
 namespace {
 
-struct PlanOptions {
+struct PlanCommand {
   std::string pipeline;
   std::string cores;  // default: the machine's
   std::optional<double> slo_p99_ms;
@@ -109,46 +107,42 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
 }
 
 // Several pipelines sharing the machine: divide the cores among them, then plan each on its share.
-void run_deployment(const PlanOptions& o, const CLI::App& cmd) {
+void run_deployment(const PlanCommand& o, const CLI::App& cmd) {
   for (const char* single : {"--rate", "--concurrency", "--slo-p99-ms", "--objective"})
     if (cmd.count(single) > 0)
       throw std::invalid_argument(std::string(single) + " applies to a pipeline file; " + o.pipeline +
                                   " is a deployment file: set rate_rps and slo_p99_ms per pipeline in it");
   const DeploymentConfig config = load_deployment_config(o.pipeline);
-  const plan::AllocationStrategy strategy =
-      o.strategy.empty() ? default_strategy(config) : plan::parse_strategy(o.strategy);
-  const plan::ProfileStore store;
-  plan::DeploymentRequest request =
-      deployment_request(config, store, Topology::detect().cpu_model(), strategy);
-  request.cores = deployment_cores(config, o.cores);
-  request.sim_requests = o.sim_requests;
-  request.fuse = !o.no_fusion;
-  const plan::Deployment deployment = plan::allocate_deployment(request);
+  DeploymentPlanOptions options;
+  if (!o.strategy.empty()) options.strategy = plan::parse_strategy(o.strategy);
+  if (!o.cores.empty()) options.cores = parse_core_budget(o.cores);
+  options.sim_requests = o.sim_requests;
+  options.fuse = !o.no_fusion;
+  const plan::Deployment deployment = with_profile_hint([&] {
+    return cli_runtime().plan_deployment(config, options);
+  });
   if (o.json)
     std::printf("%s\n", json_text(deployment_json(config, deployment), 2).c_str());
   else
     std::printf("%s", deployment_text(config, deployment).c_str());
 }
 
-void run(const PlanOptions& o, const CLI::App& cmd) {
+void run(const PlanCommand& o, const CLI::App& cmd) {
   if (is_deployment_file(o.pipeline)) return run_deployment(o, cmd);
   if (!o.strategy.empty())
     throw std::invalid_argument("--strategy applies to a deployment file (one with a 'pipelines:' list); " +
                                 o.pipeline + " is a pipeline file");
-  const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
-  const plan::ProfileStore store;
-  plan::PlanRequest request;
-  request.stages = load_stage_profiles(config, store, Topology::detect().cpu_model());
-  request.cores = o.cores.empty() ? Topology::detect().cpus() : parse_core_budget(o.cores);
-  request.rate_rps = o.rate_rps;
-  request.concurrency = o.concurrency;
-  if (o.slo_p99_ms) request.slo_p99_s = *o.slo_p99_ms * 1e-3;
-  request.objective = plan::parse_objective(o.objective);
-  request.max_in_flight = config.options.max_in_flight;
-  request.queue_capacity = config.options.queue_capacity;
-  request.sim_requests = o.sim_requests;
-  request.fuse = !o.no_fusion;
-  const plan::Plan p = plan::make_plan(request);
+  Runtime& runtime = cli_runtime();
+  const PipelineConfig config = runtime.expand(runtime.load(o.pipeline));
+  PlanOptions options;
+  if (!o.cores.empty()) options.cores = parse_core_budget(o.cores);
+  options.load.rate_rps = o.rate_rps;
+  options.load.concurrency = o.concurrency;
+  if (o.slo_p99_ms) options.slo_p99_s = *o.slo_p99_ms * 1e-3;
+  options.objective = plan::parse_objective(o.objective);
+  options.sim_requests = o.sim_requests;
+  options.fuse = !o.no_fusion;
+  const plan::Plan p = with_profile_hint([&] { return runtime.plan(config, options); });
   if (o.json)
     std::printf("%s\n", json_text(plan_json(config, p), 2).c_str());
   else
@@ -158,7 +152,7 @@ void run(const PlanOptions& o, const CLI::App& cmd) {
 }  // namespace
 
 void add_plan_command(CLI::App& app) {
-  auto o = std::make_shared<PlanOptions>();
+  auto o = std::make_shared<PlanCommand>();
   CLI::App* cmd = app.add_subcommand(
       "plan",
       "Choose workers, threads and cores per stage from stored profiles; predict throughput and latency");

@@ -4,16 +4,16 @@
 #include <cstdio>
 
 #include "cli/bench_driver.hpp"
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/stage_profiles.hpp"
-#include "conveyor/plan/profile_stage.hpp"
+#include "cli/option_lists.hpp"
 
 namespace conveyor::cli {
 namespace {
 
-struct ProfileOptions {
+struct ProfileCommand {
   std::string pipeline;
   std::vector<std::string> inputs;
   std::string input_tensor = "bytes";
@@ -48,16 +48,17 @@ std::string age(int64_t unix_time) {
   return fmt::format("{}d ago", s / 86400);
 }
 
-void show(const ProfileOptions& o) {
-  const plan::ProfileStore store;
-  const std::string cpu = Topology::detect().cpu_model();
+void show(const ProfileCommand& o) {
+  const Runtime& runtime = cli_runtime();
+  const plan::ProfileStore& store = runtime.profiles();
+  const std::string& cpu = runtime.topology().cpu_model();
   std::vector<plan::ProfileEntry> entries;
   std::vector<std::string> unreadable;  // one corrupt file hides only its own profile
   if (!o.pipeline.empty()) {
-    const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
+    const PipelineConfig config = runtime.expand(runtime.load(o.pipeline));
     for (const auto& stage : config.stages) {
       try {
-        for (auto& e : store.lookup_all_threads(stage_identity(config, stage), cpu)) {
+        for (auto& e : runtime.stored_profiles(config, stage)) {
           e.stage_name = stage.name;  // the file's name for it
           entries.push_back(std::move(e));
         }
@@ -100,15 +101,16 @@ void show(const ProfileOptions& o) {
   }
 }
 
-void measure(const ProfileOptions& o) {
-  const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
-  const Topology& machine = Topology::detect();
+void measure(const ProfileCommand& o) {
+  Runtime& runtime = cli_runtime();
+  const PipelineConfig file_config = runtime.load(o.pipeline);
+  const PipelineConfig config = runtime.expand(file_config);
+  const Topology& machine = runtime.topology();
   const std::vector<int> threads =
       parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.size()) : o.threads);
   if (threads.back() > machine.size())
     throw std::invalid_argument(fmt::format("--threads {}: the machine has {} cores ({})", o.threads,
                                             machine.size(), machine.describe()));
-  const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
   std::vector<Sample> inputs;
   for (const auto& tensor : read_input_tensors(o.inputs)) {
     Sample s;
@@ -116,11 +118,10 @@ void measure(const ProfileOptions& o) {
     inputs.push_back(std::move(s));
   }
   if (inputs.empty()) throw std::invalid_argument("profile: no input files");
-  const std::vector<Sample> file_inputs = inputs;
-  plan::ProfileStore store;
-  plan::ProfileRunOptions run;
-  run.requests = o.requests;
-  run.warmup = o.warmup;
+  ProfileOptions options;
+  options.threads = threads;
+  options.run.requests = o.requests;
+  options.run.warmup = o.warmup;
   if (!o.json)
     std::printf("profiling '%s' (%zu stages) on %s\n%llu requests per stage and thread count, %zu inputs\n\n",
                 config.name.c_str(), config.stages.size(), machine.describe().c_str(),
@@ -129,46 +130,34 @@ void measure(const ProfileOptions& o) {
     std::printf("%-16s %7s %9s %9s %9s %7s %8s %7s\n", "stage", "threads", "mean ms", "p50 ms", "p99 ms",
                 "cv^2", "samples", "errors");
   nlohmann::json rows = nlohmann::json::array();
-  for (std::size_t s = 0; s < specs.size(); ++s) {
-    const StageConfig& stage = config.stages[s];
-    std::vector<Sample> next;
-    for (int t : threads) {
-      plan::StageMeasurement m = plan::profile_stage(specs[s], t, inputs, run);
-      const plan::ProfileEntry entry =
-          store.record(stage_identity(config, stage), stage.name, t, m.service, machine.cpu_model());
-      const plan::ServiceTime time = plan::ServiceTime::from_samples(m.service);
-      nlohmann::json row{{"stage", stage.name},
-                         {"threads", t},
-                         {"mean_ms", time.mean * 1e3},
-                         {"p50_ms", time.quantile(0.5) * 1e3},
-                         {"p99_ms", time.quantile(0.99) * 1e3},
-                         {"cv2", time.cv2},
-                         {"samples", m.service.size()},
-                         {"errors", m.errors},
-                         {"stored_samples", entry.count()},
-                         {"key", entry.key}};
-      if (m.errors) row["first_error"] = m.first_error;
-      if (!o.json)
-        std::printf("%-16s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", stage.name.c_str(), t,
-                    time.mean * 1e3, time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2,
-                    m.service.size(), static_cast<unsigned long long>(m.errors),
-                    m.errors ? ("  (" + m.first_error + ")").c_str() : "");
-      rows.push_back(std::move(row));
-      if (next.empty()) next = std::move(m.outputs);  // the next stage's inputs
-    }
-    inputs = std::move(next);
-  }
-  // split: auto may cut differently now that the other stages' times are stored: measure those segments
-  // too, so that plan and run (which expand with what is stored) find profiles for every stage.
-  const PipelineConfig again = expand_with_profiles(load_pipeline_config(o.pipeline));
-  profile_missing_stages(
-      again, file_inputs, threads, store, run,
-      [&](const std::string& stage) {
-        if (!o.json)
-          std::printf("%-16s (split: auto cuts the model differently now that the other stages are known)\n",
-                      stage.c_str());
-      },
-      machine);
+  const auto on_run = [&](const StageProfileRun& run) {
+    const plan::StageMeasurement& m = run.measurement;
+    const plan::ServiceTime time = plan::ServiceTime::from_samples(m.service);
+    nlohmann::json row{{"stage", run.stage},
+                       {"threads", run.threads},
+                       {"mean_ms", time.mean * 1e3},
+                       {"p50_ms", time.quantile(0.5) * 1e3},
+                       {"p99_ms", time.quantile(0.99) * 1e3},
+                       {"cv2", time.cv2},
+                       {"samples", m.service.size()},
+                       {"errors", m.errors},
+                       {"stored_samples", run.stored.count()},
+                       {"key", run.stored.key}};
+    if (m.errors) row["first_error"] = m.first_error;
+    if (!o.json)
+      std::printf("%-16s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", run.stage.c_str(), run.threads,
+                  time.mean * 1e3, time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2,
+                  m.service.size(), static_cast<unsigned long long>(m.errors),
+                  m.errors ? ("  (" + m.first_error + ")").c_str() : "");
+    rows.push_back(std::move(row));
+  };
+  const auto on_resplit = [&](const std::string& stage) {
+    if (!o.json)
+      std::printf("%-16s (split: auto cuts the model differently now that the other stages are known)\n",
+                  stage.c_str());
+  };
+  runtime.profile(file_config, std::move(inputs), options, on_run, on_resplit);
+  const plan::ProfileStore& store = runtime.profiles();
   if (o.json) {
     const nlohmann::json report{{"pipeline", config.name},
                                 {"cpu_model", machine.cpu_model()},
@@ -184,7 +173,7 @@ void measure(const ProfileOptions& o) {
 }  // namespace
 
 void add_profile_command(CLI::App& app) {
-  auto o = std::make_shared<ProfileOptions>();
+  auto o = std::make_shared<ProfileCommand>();
   CLI::App* cmd = app.add_subcommand(
       "profile",
       "Measure each stage's service time at each thread count and store it (for plan and simulate)");
@@ -214,7 +203,7 @@ void add_profile_command(CLI::App& app) {
       "arguments, model file content, thread count and CPU model.");
   cmd->callback([o] {
     if (o->age_out_days > 0) {
-      plan::ProfileStore store;
+      plan::ProfileStore& store = cli_runtime().profiles();
       const auto seconds = std::chrono::seconds(static_cast<int64_t>(o->age_out_days * 86400));
       std::vector<std::string> unreadable;
       const std::size_t dropped = store.age_out(seconds, plan::ProfileStore::now_unix(), &unreadable);

@@ -7,16 +7,13 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/auto_plan.hpp"
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/pipeline_file.hpp"
 #include "cli/progress_bar.hpp"
-#include "cli/run_history.hpp"
 #include "cli/tensor_json.hpp"
-#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -47,17 +44,17 @@ nlohmann::json result_json(const Result& r, const std::string& input_tensor, std
 }
 
 // plan: auto profiles missing stages on the first few inputs (all of them would be needlessly slow).
-std::vector<Tensor> profiling_inputs(const std::vector<std::filesystem::path>& files) {
+std::vector<Sample> profiling_inputs(const std::vector<std::filesystem::path>& files, const std::string& input_tensor) {
   constexpr std::size_t kMaxProfilingInputs = 16;
-  std::vector<Tensor> tensors;
+  std::vector<Sample> samples;
   for (const auto& file : files) {
-    if (tensors.size() == kMaxProfilingInputs) break;
+    if (samples.size() == kMaxProfilingInputs) break;
     try {
-      tensors.push_back(sample_from_file(file, "bytes", 0).at("bytes"));
+      samples.push_back(sample_from_file(file, input_tensor, 0));
     } catch (const std::exception&) {  // unreadable: reported when run reaches it
     }
   }
-  return tensors;
+  return samples;
 }
 
 nlohmann::json error_json(const std::string& input, const std::string& stage, const std::string& message) {
@@ -89,10 +86,11 @@ void check_output_may_be_replaced(const std::filesystem::path& output,
 int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
   check_output_may_be_replaced(o.output, files);
-  PipelineConfig config = load_pipeline_config(o.pipeline);
-  if (config.plan == PlanMode::kAuto) apply_auto_plan(config, profiling_inputs(files), o.input_tensor, {});
-  RunHistory history;  // before the pipeline: outlives its callbacks
-  LoadedPipeline loaded = start_pipeline(std::move(config));
+  Runtime& runtime = cli_runtime();
+  PipelineConfig config = runtime.load(o.pipeline);
+  StartOptions start;
+  if (config.plan == PlanMode::kAuto) start.profiling_inputs = profiling_inputs(files, o.input_tensor);
+  const std::unique_ptr<RunningPipeline> running = runtime.start(std::move(config), start);
   std::ofstream out(o.output);
   if (!out) throw std::runtime_error("cannot write '" + o.output + "': " + std::strerror(errno));
 
@@ -128,7 +126,6 @@ int run(const RunOptions& o) {
   auto on_result = [&](Result&& r) {
     const uint64_t id = r.sample.id;
     try {
-      history.add(r);
       write_in_order(id, json_text(result_json(r, o.input_tensor, o.max_values)), r.ok());
     } catch (const std::exception& e) {  // the line must still be written, or run would wait for it forever
       write_in_order(
@@ -150,7 +147,7 @@ int run(const RunOptions& o) {
       // waits for a result and offers the input again rather than drop it.
       for (;;) {
         try {
-          loaded.pipeline->submit(Sample(sample), on_result);
+          running->submit(Sample(sample), on_result);
           break;
         } catch (const PipelineFullError&) {
           wait_for_done(done_count() + 1, std::chrono::milliseconds(20));
@@ -159,7 +156,7 @@ int run(const RunOptions& o) {
       progress.update(done_count(), files.size());
     }
   } catch (...) {
-    loaded.pipeline->wait_idle();  // the callbacks use this frame's state: let every one return first
+    running->pipeline().wait_idle();  // the callbacks use this frame's state: let every one return first
     throw;
   }
   while (done_count() < files.size()) {
@@ -167,10 +164,8 @@ int run(const RunOptions& o) {
     progress.update(done_count(), files.size());
   }
   progress.finish();
-  const PipelineMetrics metrics = loaded.pipeline->metrics();
-  loaded.pipeline->shutdown();
-  plan::ProfileStore store;
-  std::fprintf(stderr, "%s\n", history.save(loaded.config, metrics, store, Topology::detect().cpu_model()).c_str());
+  running->pipeline().shutdown();
+  std::fprintf(stderr, "%s\n", running->save_history().c_str());
   out.flush();
   if (!out) throw std::runtime_error("writing '" + o.output + "' failed: " + std::strerror(errno));
   std::fprintf(stderr, "%zu inputs: %llu ok, %llu failed -> %s\n", files.size(),

@@ -5,17 +5,17 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
-#include "cli/stage_profiles.hpp"
+#include "cli/option_lists.hpp"
 #include "conveyor/plan/simulator.hpp"
-#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
 namespace {
 
-struct SimulateOptions {
+struct SimulateCommand {
   std::string pipeline;
   std::string cores;
   std::optional<double> rate_rps;
@@ -39,8 +39,8 @@ nlohmann::json latency_json(const plan::SimLatency& l) {
 }
 
 // The stages as the pipeline file configures them, with the stored service time at their thread count.
-std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, const plan::ProfileStore& store,
-                                                const std::string& cpu, int budget) {
+std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, const Runtime& runtime, int budget) {
+  const std::string& cpu = runtime.topology().cpu_model();
   std::vector<plan::ModelStage> stages;
   std::vector<std::string> missing;
   int needed = 0;
@@ -52,7 +52,7 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
     if (stage.cores.kind != CoreSpec::Kind::kUnpinned && !stage.cores.shared)
       needed += stage.cores.kind == CoreSpec::Kind::kIds ? static_cast<int>(stage.cores.ids.size())
                                                          : stage.workers * stage.cores.per_worker;
-    if (auto entry = store.lookup(stage_identity(config, stage), m.threads, cpu))
+    if (auto entry = runtime.stored_profile(config, stage, m.threads))
       m.service = entry->service_time();
     else
       missing.push_back(fmt::format("'{}' at {} thread{}", stage.name, m.threads, m.threads > 1 ? "s" : ""));
@@ -67,7 +67,7 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
     throw std::runtime_error(
         fmt::format("no profile on this CPU ({}) for stage {} of '{}'.\nMeasure {} first:\n  {}", cpu,
                     fmt::join(missing, ", "), config.name, missing.size() > 1 ? "them" : "it",
-                    profile_command_hint(config, threads)));
+                    profile_command_hint(config.file.string(), threads)));
   }
   if (needed > budget)
     throw std::runtime_error(
@@ -77,25 +77,21 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
   return stages;
 }
 
-void run(const SimulateOptions& o) {
-  const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
-  const std::string cpu = Topology::detect().cpu_model();
-  const plan::ProfileStore store;
-  const std::vector<int> cores = o.cores.empty() ? Topology::detect().cpus() : parse_core_budget(o.cores);
+void run(const SimulateCommand& o) {
+  const Runtime& runtime = cli_runtime();
+  const PipelineConfig config = runtime.expand(runtime.load(o.pipeline));
+  const std::vector<int> cores = o.cores.empty() ? runtime.topology().cpus() : parse_core_budget(o.cores);
 
   std::vector<plan::ModelStage> stages;
   if (o.planned) {
-    plan::PlanRequest request;
-    request.stages = load_stage_profiles(config, store, cpu);
-    request.cores = cores;
-    request.rate_rps = o.rate_rps;
-    request.concurrency = o.concurrency;
-    request.max_in_flight = config.options.max_in_flight;
-    request.queue_capacity = config.options.queue_capacity;
-    request.sim_requests = 0;
-    stages = plan::make_plan(request).model_stages();
+    PlanOptions options;
+    options.cores = cores;
+    options.load.rate_rps = o.rate_rps;
+    options.load.concurrency = o.concurrency;
+    options.sim_requests = 0;
+    stages = with_profile_hint([&] { return runtime.plan(config, options); }).model_stages();
   } else {
-    stages = configured_stages(config, store, cpu, static_cast<int>(cores.size()));
+    stages = configured_stages(config, runtime, static_cast<int>(cores.size()));
   }
   int workers = 0;
   for (const auto& s : stages) workers += s.workers;
@@ -166,7 +162,7 @@ void run(const SimulateOptions& o) {
 }  // namespace
 
 void add_simulate_command(CLI::App& app) {
-  auto o = std::make_shared<SimulateOptions>();
+  auto o = std::make_shared<SimulateCommand>();
   CLI::App* cmd = app.add_subcommand(
       "simulate", "Predict a pipeline's throughput and latency by simulating it with its stored profiles");
   cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);

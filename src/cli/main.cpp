@@ -3,10 +3,12 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "conveyor/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"conveyor: pipeline-parallel inference on pinned CPU cores", "conveyor"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("conveyor ") + conveyor::version());
   app.footer("Run 'conveyor COMMAND --help' for a command's options and an example.");
   conveyor::cli::add_demo_command(app);
   conveyor::cli::add_run_command(app);
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
   conveyor::cli::add_infer_command(app);
   if (argc > 1) {  // CLI11 would only say "A subcommand is required"
     const std::string first = argv[1];
-    bool known = first == "-h" || first == "--help";
+    bool known = first == "-h" || first == "--help" || first == "--version";
     for (const CLI::App* command : app.get_subcommands({})) known = known || command->get_name() == first;
     if (!known) {
       std::fprintf(stderr, "conveyor: unknown %s '%s'; run 'conveyor --help' for the commands\n",

@@ -8,7 +8,7 @@
 #include "conveyor/plan/profile_store.hpp"
 #include "conveyor/runtime/pipeline.hpp"
 
-namespace conveyor::cli {
+namespace conveyor {
 
 // What a `run` or `bench` observed, kept for the profile store: each stage's per-item service times and
 // every request's arrival time. add() is called from result callbacks, so it only copies a few numbers.
@@ -33,4 +33,4 @@ class RunHistory {
   double unix_origin_s_ = 0;
 };
 
-}  // namespace conveyor::cli
+}  // namespace conveyor

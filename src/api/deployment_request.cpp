@@ -1,15 +1,14 @@
-#include "cli/deployment_plan.hpp"
+#include "api/deployment_request.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "cli/stage_profiles.hpp"
+#include "api/stage_profiles.hpp"
 #include "conveyor/plan/arrival_history.hpp"
-#include "conveyor/runtime/topology.hpp"
 
-namespace conveyor::cli {
+namespace conveyor {
 
 plan::AllocationStrategy default_strategy(const DeploymentConfig& config) {
   const auto differs = [&](const DeploymentPipelineConfig& p) {
@@ -20,18 +19,14 @@ plan::AllocationStrategy default_strategy(const DeploymentConfig& config) {
              : plan::AllocationStrategy::kHistory;
 }
 
-std::vector<int> deployment_cores(const DeploymentConfig& config, const std::string& cores_option) {
-  if (!cores_option.empty()) return parse_core_budget(cores_option);
-  if (!config.core_ids.empty()) return config.core_ids;
-  if (config.core_count > 0) return parse_core_budget(std::to_string(config.core_count));
-  return Topology::detect().cpus();
-}
-
 namespace {
 
 plan::PipelineDemand demand(const DeploymentPipelineConfig& entry, const plan::ProfileStore& store,
-                            const std::string& cpu_model, plan::AllocationStrategy strategy) {
-  const PipelineConfig pipeline = expand_with_profiles(entry.pipeline, store, cpu_model);
+                            const Topology& machine, const std::filesystem::path& segment_cache_dir,
+                            plan::AllocationStrategy strategy) {
+  const std::string& cpu_model = machine.cpu_model();
+  const PipelineConfig pipeline =
+      expand_with_profiles(entry.pipeline, store, cpu_model, segment_cache_dir, machine);
   plan::PipelineDemand d;
   d.name = pipeline.name;
   d.priority = entry.priority;
@@ -69,12 +64,13 @@ plan::PipelineDemand demand(const DeploymentPipelineConfig& entry, const plan::P
 }  // namespace
 
 plan::DeploymentRequest deployment_request(const DeploymentConfig& config, const plan::ProfileStore& store,
-                                           const std::string& cpu_model, plan::AllocationStrategy strategy) {
+                                           const Topology& machine, const std::filesystem::path& segment_cache_dir,
+                                           plan::AllocationStrategy strategy) {
   plan::DeploymentRequest request;
   request.strategy = strategy;
   for (const auto& entry : config.pipelines)
-    request.pipelines.push_back(demand(entry, store, cpu_model, strategy));
+    request.pipelines.push_back(demand(entry, store, machine, segment_cache_dir, strategy));
   return request;
 }
 
-}  // namespace conveyor::cli
+}  // namespace conveyor

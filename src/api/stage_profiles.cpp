@@ -1,116 +1,43 @@
-#include "cli/stage_profiles.hpp"
+#include "api/stage_profiles.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
-#include <limits>
-#include <set>
 #include <stdexcept>
 
-#include "cli/number_text.hpp"
+#include "conveyor/api/errors.hpp"
 #include "conveyor/config/expand_splits.hpp"
 #include "conveyor/config/stage_runs.hpp"
 
-
-namespace conveyor::cli {
-namespace {
-
-int parse_int(const std::string& text, const std::string& what) {
-  const auto value = integer_text(text);
-  if (!value || *value < std::numeric_limits<int>::min() || *value > std::numeric_limits<int>::max())
-    throw std::invalid_argument(what + ": '" + text + "' is not a number");
-  return static_cast<int>(*value);
-}
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= text.size(); ++i)
-    if (i == text.size() || text[i] == separator) {
-      parts.push_back(text.substr(start, i - start));
-      start = i + 1;
-    }
-  return parts;
-}
-
-}  // namespace
+namespace conveyor {
 
 plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConfig& stage) {
   return {stage.op, stage.args, config.base_dir};
-}
-
-int configured_threads(const StageConfig& stage) {
-  if (stage.threads > 0) return stage.threads;
-  switch (stage.cores.kind) {
-    case CoreSpec::Kind::kCount:
-      return stage.cores.per_worker;
-    case CoreSpec::Kind::kIds:
-      return std::max<int>(1, static_cast<int>(stage.cores.ids.size()) / stage.workers);
-    case CoreSpec::Kind::kUnpinned:
-      return 1;
-  }
-  return 1;
-}
-
-std::string profile_command_hint(const PipelineConfig& config, const std::string& threads) {
-  return fmt::format("conveyor profile {} --input FILES... --threads {}", config.file.string(), threads);
 }
 
 std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config,
                                                     const plan::ProfileStore& store,
                                                     const std::string& cpu_model) {
   std::vector<plan::StageProfile> profiles;
-  std::vector<std::string> missing;
+  std::vector<std::string> missing, missing_names;
   for (const auto& stage : config.stages) {
     plan::StageProfile p;
     p.name = stage.name;
     for (const auto& entry : store.lookup_all_threads(stage_identity(config, stage), cpu_model))
       p.by_threads[entry.threads] = entry.service_time();
-    if (!p.by_threads.count(1)) missing.push_back("'" + stage.name + "'");
+    if (!p.by_threads.count(1)) {
+      missing.push_back("'" + stage.name + "'");
+      missing_names.push_back(stage.name);
+    }
     profiles.push_back(std::move(p));
   }
   if (!missing.empty())
-    throw std::runtime_error(fmt::format(
-        "no profile on this CPU ({}) for stage{} {} of '{}' (profiles in {}).\nMeasure them first:\n  {}",
-        cpu_model, missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), config.name, store.dir().string(),
-        profile_command_hint(config, "1..N")));
+    throw MissingProfilesError(
+        fmt::format("no profile on this CPU ({}) for stage{} {} of '{}' (profiles in {})", cpu_model,
+                    missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), config.name, store.dir().string()),
+        config.file.string(), missing_names);
   return profiles;
-}
-
-std::vector<int> parse_core_budget(const std::string& text) {
-  if (text.empty()) throw std::invalid_argument("--cores: empty");
-  const bool is_list = text.find_first_of(",-") != std::string::npos;
-  if (!is_list) {
-    const int n = parse_int(text, "--cores");
-    if (n < 1) throw std::invalid_argument("--cores: needs at least 1 core");
-    if (n > 4096)
-      throw std::invalid_argument("--cores: " + text + " cores is more than the planner handles (4096)");
-    const auto& machine = Topology::detect().cpus();
-    if (n <= static_cast<int>(machine.size())) return {machine.begin(), machine.begin() + n};
-    std::vector<int> ids(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i;
-    return ids;
-  }
-  try {
-    return parse_cpu_list(text);
-  } catch (const std::invalid_argument& error) {
-    throw std::invalid_argument(std::string("--cores: ") + error.what());
-  }
-}
-
-std::vector<int> parse_thread_counts(const std::string& text) {
-  std::set<int> counts;
-  for (const auto& part : split(text, ',')) {
-    if (part.empty()) throw std::invalid_argument("--threads: empty entry in '" + text + "'");
-    const auto dots = part.find("..");
-    const int first = parse_int(part.substr(0, dots), "--threads");
-    const int last = dots == std::string::npos ? first : parse_int(part.substr(dots + 2), "--threads");
-    if (first < 1 || last < first)
-      throw std::invalid_argument("--threads: bad range '" + part + "' (counts are >= 1)");
-    for (int t = first; t <= last; ++t) counts.insert(t);
-  }
-  if (counts.empty()) throw std::invalid_argument("--threads: no thread counts in '" + text + "'");
-  return {counts.begin(), counts.end()};
 }
 
 std::vector<std::string> profile_missing_stages(const PipelineConfig& config, std::vector<Sample> inputs,
@@ -152,10 +79,13 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 }
 
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
-                                    const std::string& cpu_model) {
+                                    const std::string& cpu_model, const std::filesystem::path& segment_cache_dir,
+                                    const Topology& machine) {
   if (std::none_of(config.stages.begin(), config.stages.end(), [](const StageConfig& s) { return s.split.has_value(); }))
     return config;  // nothing to cut (or already expanded): no profile lookups
   SplitOptions options;
+  options.cache_dir = segment_cache_dir;
+  options.topology = &machine;
   for (const auto& run : stage_runs(config)) {  // a fused run: its members' times add, on its head's workers
     const StageConfig& head = config.stages[run.front()];
     double run_ms = 0;
@@ -193,4 +123,4 @@ void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
                                        config.stages.size()));
 }
 
-}  // namespace conveyor::cli
+}  // namespace conveyor

@@ -1,11 +1,11 @@
-#include "cli/run_history.hpp"
+#include "api/run_history.hpp"
 
 #include <fmt/format.h>
 
-#include "cli/stage_profiles.hpp"
+#include "api/stage_profiles.hpp"
 #include "conveyor/config/stage_runs.hpp"
 
-namespace conveyor::cli {
+namespace conveyor {
 
 RunHistory::RunHistory()
     : steady_origin_(Clock::now()),
@@ -73,4 +73,4 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
                                 samples, recorded, arrivals, store.dir().string());
 }
 
-}  // namespace conveyor::cli
+}  // namespace conveyor

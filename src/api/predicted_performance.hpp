@@ -1,12 +1,13 @@
 #pragma once
 #include <optional>
 
-#include "cli/bench_report.hpp"
+#include "conveyor/api/predictions.hpp"
+#include "conveyor/runtime/metrics.hpp"
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/plan/planner.hpp"
 #include "conveyor/plan/profile_store.hpp"
 
-namespace conveyor::cli {
+namespace conveyor {
 
 // What the analytic model and the simulator predict for the configuration a bench actually ran (each
 // stage's workers and threads from `metrics`, its stored service time at that thread count) under
@@ -17,4 +18,4 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
                                                  const plan::Workload& workload,
                                                  const std::optional<plan::Plan>& chosen);
 
-}  // namespace conveyor::cli
+}  // namespace conveyor

@@ -1,14 +1,14 @@
 #pragma once
-#include <optional>
-#include <string>
+#include <filesystem>
 
 #include "conveyor/config/deployment_config.hpp"
 #include "conveyor/plan/deployment.hpp"
 #include "conveyor/plan/profile_store.hpp"
+#include "conveyor/runtime/topology.hpp"
 
-namespace conveyor::cli {
+namespace conveyor {
 
-// `conveyor plan DEPLOYMENT.yaml`: glue between a deployment file and plan::allocate_deployment.
+// Glue between a deployment file and plan::allocate_deployment, behind Runtime::plan_deployment.
 
 // Default strategy: priority when the pipelines' priorities differ, else history.
 plan::AllocationStrategy default_strategy(const DeploymentConfig& config);
@@ -16,9 +16,7 @@ plan::AllocationStrategy default_strategy(const DeploymentConfig& config);
 // Each pipeline's stage profiles (this CPU), limits, SLO, arrival history (its CSV, else the store's) and
 // rate (rate_rps, else the mean rate recorded in its runs). Errors name the pipeline.
 plan::DeploymentRequest deployment_request(const DeploymentConfig& config, const plan::ProfileStore& store,
-                                           const std::string& cpu_model, plan::AllocationStrategy strategy);
+                                           const Topology& machine, const std::filesystem::path& segment_cache_dir,
+                                           plan::AllocationStrategy strategy);
 
-// The budget: `cores_option` (the --cores text) if given, else the file's, else this machine's cores.
-std::vector<int> deployment_cores(const DeploymentConfig& config, const std::string& cores_option);
-
-}  // namespace conveyor::cli
+}  // namespace conveyor

@@ -1,13 +1,13 @@
-#include "cli/predicted_performance.hpp"
+#include "api/predicted_performance.hpp"
 
 #include <iterator>
 
-#include "cli/stage_profiles.hpp"
+#include "api/stage_profiles.hpp"
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/plan/performance_model.hpp"
 #include "conveyor/plan/simulator.hpp"
 
-namespace conveyor::cli {
+namespace conveyor {
 
 std::optional<Predictions> predict_configuration(const PipelineConfig& config, const PipelineMetrics& metrics,
                                                  const plan::ProfileStore& store, const std::string& cpu_model,
@@ -58,4 +58,4 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
   return p;
 }
 
-}  // namespace conveyor::cli
+}  // namespace conveyor

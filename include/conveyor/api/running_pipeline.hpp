@@ -1,0 +1,45 @@
+#pragma once
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conveyor/config/pipeline_config.hpp"
+#include "conveyor/plan/planner.hpp"
+#include "conveyor/runtime/pipeline.hpp"
+
+namespace conveyor {
+
+// A pipeline file as Runtime::start started it: the running Pipeline, the config it runs (split stages
+// expanded, the plan applied) and what it has observed for the profile history. The Runtime that
+// started it must outlive it.
+class RunningPipeline {
+ public:
+  ~RunningPipeline();  // drains what is in flight
+  RunningPipeline(const RunningPipeline&) = delete;
+  RunningPipeline& operator=(const RunningPipeline&) = delete;
+
+  Pipeline& pipeline();
+  const Pipeline& pipeline() const;
+  const PipelineConfig& config() const;
+  const std::optional<plan::Plan>& plan() const;  // plan: auto's choice
+
+  // Pipeline::submit, with each result recorded for the history before `on_done` (or the future) sees it.
+  void submit(Sample sample, ResultCallback on_done);
+  std::future<Result> submit(Sample sample);
+  // Records a result of a request submitted through pipeline() directly (a load generator's). Thread-safe.
+  void record(const Result& result);
+
+  // Appends what was recorded (each stage's service times at the thread count it ran with, the requests'
+  // arrival times) to the runtime's profile store. Returns a summary: a warning line for each stage the
+  // store could not take, then one line of what was added.
+  std::string save_history();
+
+  struct State;
+  explicit RunningPipeline(std::unique_ptr<State> state);
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace conveyor

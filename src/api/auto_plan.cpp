@@ -1,0 +1,43 @@
+#include "api/auto_plan.hpp"
+
+#include <fmt/format.h>
+
+#include "api/stage_profiles.hpp"
+
+namespace conveyor {
+
+plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& inputs, const PlannedLoad& load,
+                           plan::ProfileStore& store, const Topology& machine,
+                           const std::function<void(const std::string&)>& note) {
+  std::vector<int> threads;
+  for (int t = 1; t <= machine.size(); ++t) threads.push_back(t);
+  plan::ProfileRunOptions run;
+  run.requests = 50;
+  run.warmup = 5;
+  profile_missing_stages(config, inputs, threads, store, run, [&](const std::string& stage) {
+    note(fmt::format("plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
+                     "{} requests each",
+                     stage, machine.size(), run.requests));
+  }, machine);
+
+  plan::PlanRequest request;
+  request.stages = load_stage_profiles(config, store, machine.cpu_model());
+  request.cores = machine.cpus();
+  request.rate_rps = load.rate_rps;
+  request.concurrency = load.concurrency;
+  request.objective = plan::Objective::kThroughput;
+  request.max_in_flight = config.options.max_in_flight;
+  request.queue_capacity = config.options.queue_capacity;
+  request.sim_requests = 5000;
+  plan::Plan chosen = plan::make_plan(request);
+  apply_plan(config, chosen);
+
+  note(fmt::format("plan: auto for '{}' on {} cores (objective throughput, {}): predicted {:.1f} req/s", config.name,
+                   chosen.cores_budget, chosen.workload.describe(), chosen.throughput_rps));
+  for (const auto& s : chosen.stages)
+    note(fmt::format("plan:   {:<16} workers {}  threads {}  cores {}{}  (T {:.3f} ms)", s.name, s.workers, s.threads,
+                     format_cpu_list(s.cores()), s.share_cores ? " shared" : "", s.service.mean * 1e3));
+  return chosen;
+}
+
+}  // namespace conveyor

@@ -1,0 +1,243 @@
+#include "conveyor/api/runtime.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "api/auto_plan.hpp"
+#include "api/deployment_request.hpp"
+#include "api/predicted_performance.hpp"
+#include "api/run_history.hpp"
+#include "api/stage_profiles.hpp"
+#include "conveyor/config/stage_runs.hpp"
+#include "conveyor/graph/onnx_import.hpp"
+#include "conveyor/runtime/fused_stage.hpp"
+
+namespace conveyor {
+
+struct Runtime::State {
+  RuntimeOptions options;
+  Topology topology;
+  plan::ProfileStore store;
+
+  explicit State(RuntimeOptions o)
+      : options(std::move(o)),
+        topology(options.topology ? *options.topology : Topology::detect()),
+        store(options.profile_dir.empty() ? plan::ProfileStore::default_dir() : options.profile_dir) {}
+
+  void note(const std::string& text) const {
+    if (options.on_note) options.on_note(text);
+  }
+};
+
+struct RunningPipeline::State {
+  const Topology* topology = nullptr;  // the starting Runtime's, like the store
+  plan::ProfileStore* store = nullptr;
+  PipelineConfig config;
+  std::optional<plan::Plan> plan;
+  RunHistory history;                  // before the pipeline: outlives its callbacks
+  std::unique_ptr<Pipeline> pipeline;  // destroyed (drained) first
+};
+
+Runtime::Runtime(RuntimeOptions options) : state_(std::make_unique<State>(std::move(options))) {}
+Runtime::~Runtime() = default;
+
+const Topology& Runtime::topology() const { return state_->topology; }
+plan::ProfileStore& Runtime::profiles() { return state_->store; }
+const plan::ProfileStore& Runtime::profiles() const { return state_->store; }
+const OperatorRegistry& Runtime::operators() const { return builtin_operators(); }
+
+PipelineConfig Runtime::load(const std::filesystem::path& file) const { return load_pipeline_config(file); }
+
+PipelineConfig Runtime::parse(const std::string& yaml_text, const std::filesystem::path& origin) const {
+  return parse_pipeline_config(yaml_text, origin);
+}
+
+PipelineConfig Runtime::expand(const PipelineConfig& config) const {
+  return expand_with_profiles(config, state_->store, state_->topology.cpu_model(), state_->options.segment_cache_dir,
+                              state_->topology);
+}
+
+std::optional<plan::ProfileEntry> Runtime::stored_profile(const PipelineConfig& config, const StageConfig& stage,
+                                                          int threads) const {
+  return state_->store.lookup(stage_identity(config, stage), threads, state_->topology.cpu_model());
+}
+
+std::vector<plan::ProfileEntry> Runtime::stored_profiles(const PipelineConfig& config,
+                                                         const StageConfig& stage) const {
+  return state_->store.lookup_all_threads(stage_identity(config, stage), state_->topology.cpu_model());
+}
+
+std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config, std::vector<Sample> inputs,
+                                              const ProfileOptions& options,
+                                              const std::function<void(const StageProfileRun&)>& on_run,
+                                              const std::function<void(const std::string&)>& on_resplit) {
+  const Topology& machine = state_->topology;
+  std::vector<int> threads = options.threads;
+  if (threads.empty())
+    for (int t = 1; t <= machine.size(); ++t) threads.push_back(t);
+  if (threads.back() > machine.size())
+    throw std::invalid_argument("cannot profile at " + std::to_string(threads.back()) + " threads: the machine has " +
+                                std::to_string(machine.size()) + " cores (" + machine.describe() + ")");
+  if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
+  const std::vector<Sample> first_inputs = inputs;
+  const PipelineConfig config = expand(file_config);
+  const std::vector<StageSpec> specs = build_stage_specs(config, operators());
+  std::vector<StageProfileRun> runs;
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    const StageConfig& stage = config.stages[s];
+    std::vector<Sample> next;
+    for (int t : threads) {
+      StageProfileRun run;
+      run.stage = stage.name;
+      run.threads = t;
+      run.measurement = plan::profile_stage(specs[s], t, inputs, options.run, machine);
+      run.stored = state_->store.record(stage_identity(config, stage), stage.name, t, run.measurement.service,
+                                        machine.cpu_model());
+      if (next.empty()) next = std::move(run.measurement.outputs);  // the next stage's inputs
+      run.measurement.outputs.clear();
+      if (on_run) on_run(run);
+      runs.push_back(std::move(run));
+    }
+    inputs = std::move(next);
+  }
+  // split: auto may cut differently now that the other stages' times are stored: measure those segments
+  // too, so that planning and starting (which expand with what is stored) find profiles for every stage.
+  profile_missing_stages(expand(file_config), first_inputs, threads, state_->store, options.run,
+                         on_resplit ? on_resplit : [](const std::string&) {}, machine);
+  return runs;
+}
+
+plan::Plan Runtime::plan(const PipelineConfig& file_config, const PlanOptions& options) const {
+  const PipelineConfig config = expand(file_config);
+  plan::PlanRequest request;
+  request.stages = load_stage_profiles(config, state_->store, state_->topology.cpu_model());
+  request.cores = options.cores.empty() ? state_->topology.cpus() : options.cores;
+  request.rate_rps = options.load.rate_rps;
+  request.concurrency = options.load.concurrency;
+  request.slo_p99_s = options.slo_p99_s;
+  request.objective = options.objective;
+  request.max_in_flight = config.options.max_in_flight;
+  request.queue_capacity = config.options.queue_capacity;
+  request.sim_requests = options.sim_requests;
+  request.fuse = options.fuse;
+  return plan::make_plan(request);
+}
+
+plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,
+                                          const DeploymentPlanOptions& options) const {
+  const plan::AllocationStrategy strategy = options.strategy.value_or(default_strategy(config));
+  plan::DeploymentRequest request =
+      deployment_request(config, state_->store, state_->topology, state_->options.segment_cache_dir, strategy);
+  if (!options.cores.empty())
+    request.cores = options.cores;
+  else if (!config.core_ids.empty())
+    request.cores = config.core_ids;
+  else if (config.core_count > 0)
+    request.cores = core_budget(config.core_count, state_->topology);
+  else
+    request.cores = state_->topology.cpus();
+  request.sim_requests = options.sim_requests;
+  request.fuse = options.fuse;
+  return plan::allocate_deployment(request);
+}
+
+std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const StartOptions& options) {
+  auto state = std::make_unique<RunningPipeline::State>();
+  state->topology = &state_->topology;
+  state->store = &state_->store;
+  state->config = expand(config);
+  if (state->config.plan == PlanMode::kAuto)
+    state->plan = apply_auto_plan(state->config, options.profiling_inputs, options.load, state_->store,
+                                  state_->topology, [this](const std::string& text) { state_->note(text); });
+  auto specs = fuse_stage_runs(state->config, build_stage_specs(state->config, operators()));
+  state->pipeline = std::make_unique<Pipeline>(state->config.options, std::move(specs), state_->topology);
+  return std::make_unique<RunningPipeline>(std::move(state));
+}
+
+std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig config, const std::string& name) {
+  auto state = std::make_unique<RunningPipeline::State>();
+  state->topology = &state_->topology;
+  state->store = &state_->store;
+  state->config = expand(config);
+  state->config.plan = PlanMode::kManual;
+  StageSpec all = fuse_stages(build_stage_specs(state->config, operators()), name);
+  all.cores.kind = CoreSpec::Kind::kCount;
+  all.cores.per_worker = state_->topology.size();
+  std::vector<StageSpec> one;
+  one.push_back(std::move(all));
+  PipelineOptions options = state->config.options;
+  options.name = name;
+  state->pipeline = std::make_unique<Pipeline>(options, std::move(one), state_->topology);
+  return std::make_unique<RunningPipeline>(std::move(state));
+}
+
+std::unique_ptr<RunningPipeline> Runtime::start(const std::filesystem::path& file, const StartOptions& options) {
+  return start(load(file), options);
+}
+
+std::optional<Predictions> Runtime::predict(const RunningPipeline& running, const PipelineMetrics& metrics,
+                                            const plan::Workload& workload) const {
+  return predict_configuration(running.config(), metrics, state_->store, state_->topology.cpu_model(), workload,
+                               running.plan());
+}
+
+Graph Runtime::import_model(const std::filesystem::path& file, const ModelOptions& options) const {
+  ImportOptions import;
+  import.dims = options.dims;
+  return load_onnx(file.string(), import);
+}
+
+Model Runtime::compile_model(Graph graph, const ModelOptions& options) const {
+  EngineOptions engine;
+  engine.threads = options.threads > 0 ? options.threads : state_->topology.size();
+  CompiledModel compiled = CompiledModel::compile(graph, engine);
+  return Model(std::move(graph), std::move(compiled));
+}
+
+Model Runtime::load_model(const std::filesystem::path& file, const ModelOptions& options) const {
+  return compile_model(import_model(file, options), options);
+}
+
+std::vector<int> core_budget(int count, const Topology& machine) {
+  if (count < 1) throw std::invalid_argument("a core budget needs at least 1 core");
+  const auto& cpus = machine.cpus();
+  if (count <= static_cast<int>(cpus.size())) return {cpus.begin(), cpus.begin() + count};
+  std::vector<int> ids(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) ids[static_cast<std::size_t>(i)] = i;
+  return ids;
+}
+
+// ---- RunningPipeline ----
+
+RunningPipeline::RunningPipeline(std::unique_ptr<State> state) : state_(std::move(state)) {}
+RunningPipeline::~RunningPipeline() {
+  if (state_ && state_->pipeline) state_->pipeline->shutdown(ShutdownMode::kDrain);
+}
+
+Pipeline& RunningPipeline::pipeline() { return *state_->pipeline; }
+const Pipeline& RunningPipeline::pipeline() const { return *state_->pipeline; }
+const PipelineConfig& RunningPipeline::config() const { return state_->config; }
+const std::optional<plan::Plan>& RunningPipeline::plan() const { return state_->plan; }
+
+void RunningPipeline::submit(Sample sample, ResultCallback on_done) {
+  state_->pipeline->submit(std::move(sample), [this, on_done = std::move(on_done)](Result&& result) {
+    state_->history.add(result);
+    on_done(std::move(result));
+  });
+}
+
+std::future<Result> RunningPipeline::submit(Sample sample) {
+  auto promise = std::make_shared<std::promise<Result>>();
+  std::future<Result> future = promise->get_future();
+  submit(std::move(sample), [promise](Result&& result) { promise->set_value(std::move(result)); });
+  return future;
+}
+
+void RunningPipeline::record(const Result& result) { state_->history.add(result); }
+
+std::string RunningPipeline::save_history() {
+  return state_->history.save(state_->config, state_->pipeline->metrics(), *state_->store,
+                              state_->topology->cpu_model());
+}
+
+}  // namespace conveyor

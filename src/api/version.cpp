@@ -1,0 +1,7 @@
+#include "conveyor/version.hpp"
+
+namespace conveyor {
+
+const char* version() { return CONVEYOR_VERSION; }
+
+}  // namespace conveyor
