@@ -10,7 +10,6 @@
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/stage_profiles.hpp"
-#include "conveyor/config/expand_splits.hpp"
 #include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {

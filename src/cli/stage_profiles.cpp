@@ -7,10 +7,9 @@
 #include <set>
 #include <stdexcept>
 
+#include "api/split_stages.hpp"
 #include "cli/number_text.hpp"
-#include "conveyor/config/expand_splits.hpp"
 #include "conveyor/config/stage_runs.hpp"
-
 
 namespace conveyor::cli {
 namespace {
