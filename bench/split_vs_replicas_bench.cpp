@@ -14,7 +14,7 @@
 #include <random>
 #include <string>
 
-#include "conveyor/config/expand_splits.hpp"
+#include "api/split_stages.hpp"
 #include "conveyor/graph/zoo.hpp"
 #include "conveyor/ops/registry.hpp"
 #include "conveyor/runtime/load_generator.hpp"

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "api/split_stages.hpp"
 #include "conveyor/api/errors.hpp"
-#include "conveyor/config/expand_splits.hpp"
 #include "conveyor/config/stage_runs.hpp"
 
 namespace conveyor {

@@ -1,6 +1,4 @@
 // conveyor split: cut a model into K balanced pipeline stages, print the plan, optionally write the stages.
-#include <onnx/onnx_pb.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -75,19 +73,19 @@ nlohmann::json tensors_json(const std::vector<CutTensor>& tensors) {
   return list;
 }
 
-// Runs every stage, compiled from its exported file on `threads` threads, and returns the median time of
+// Runs every stage, compiled from its exported model on `threads` threads, and returns the median time of
 // `runs` runs per stage (after one warm-up run whose outputs feed the next stage). Inputs are synthetic:
 // small floats, zeros for integer inputs (valid token ids and masks).
-std::vector<double> measure_stages_ms(const onnx::ModelProto& original, const Graph& graph,
-                                      const Partition& partition, int threads, int runs) {
+std::vector<double> measure_stages_ms(const std::vector<std::string>& stage_models, const Graph& graph,
+                                      int threads, int runs) {
   std::map<std::string, Tensor> tensors;
   const std::vector<Tensor> inputs = synthetic_inputs(graph);
   for (std::size_t i = 0; i < inputs.size(); ++i) tensors[graph.value(graph.inputs[i]).name] = inputs[i];
   EngineOptions engine;
   engine.threads = threads;
   std::vector<double> stage_ms;
-  for (std::size_t s = 0; s < partition.stages.size(); ++s) {
-    const std::string bytes = export_stage(original, graph, partition, s).SerializeAsString();
+  for (std::size_t s = 0; s < stage_models.size(); ++s) {
+    const std::string& bytes = stage_models[s];
     CompiledModel model = CompiledModel::compile(
         parse_onnx(bytes.data(), bytes.size(), {}, "", "stage " + std::to_string(s)), engine);
     std::map<std::string, Tensor> feed;
@@ -211,9 +209,6 @@ void run_split(const SplitCommand& o) {
   const std::string bytes = read_model_bytes(o.model);
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw std::runtime_error("'" + o.model + "' is larger than 2 GiB; store weights as external data");
-  onnx::ModelProto original;
-  if (!original.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    throw std::runtime_error("'" + o.model + "' is not a valid ONNX model (truncated or corrupt protobuf)");
   const std::string dir = std::filesystem::path(o.model).parent_path().string();
   const Graph graph = parse_onnx(bytes.data(), bytes.size(), {}, dir.empty() ? "." : dir, o.model);
 
@@ -222,7 +217,7 @@ void run_split(const SplitCommand& o) {
   options.orders = o.orders;
   for (const std::string& pin : o.pins) {
     try {
-      options.pinned_after.push_back(graph_node_for(original, graph, pin));
+      options.pinned_after.push_back(graph_node_for(bytes, graph, pin));
     } catch (const GraphError& e) {
       throw std::runtime_error("--pin " + pin + ": " + e.what());
     }
@@ -235,24 +230,28 @@ void run_split(const SplitCommand& o) {
                                                : measure_node_cost_ms(graph, o.threads, o.cost_runs);
   const Partition partition = partition_graph(graph, node_cost_ms, options);
 
+  const bool export_models = !o.out_dir.empty() || o.measure_runs > 0;
+  const std::vector<std::string> stage_models =
+      export_models ? export_stages(bytes, graph, partition) : std::vector<std::string>{};
   std::vector<std::string> files;
   if (!o.out_dir.empty()) {
     std::error_code error;
     std::filesystem::create_directories(o.out_dir, error);
     if (error)
       throw std::runtime_error("cannot create --out directory '" + o.out_dir + "': " + error.message());
-    for (std::size_t i = 0; i < partition.stages.size(); ++i) {
-      const onnx::ModelProto stage = export_stage(original, graph, partition, i);
+    for (std::size_t i = 0; i < stage_models.size(); ++i) {
       const std::string path =
           (std::filesystem::path(o.out_dir) / ("stage_" + std::to_string(i) + ".onnx")).string();
       std::ofstream file(path, std::ios::binary | std::ios::trunc);
-      if (!file || !stage.SerializeToOstream(&file) || !file.flush())
+      if (!file ||
+          !file.write(stage_models[i].data(), static_cast<std::streamsize>(stage_models[i].size())) ||
+          !file.flush())
         throw std::runtime_error("cannot write '" + path + "'");
       files.push_back(path);
     }
   }
   const std::vector<double> measured_ms =
-      o.measure_runs > 0 ? measure_stages_ms(original, graph, partition, o.threads, o.measure_runs)
+      o.measure_runs > 0 ? measure_stages_ms(stage_models, graph, o.threads, o.measure_runs)
                          : std::vector<double>{};
   if (o.json)
     std::printf("%s\n", json_text(partition_json(o, partition, files, measured_ms), 2).c_str());

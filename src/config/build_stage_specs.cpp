@@ -36,8 +36,9 @@ std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const Ope
     const std::string path = "stages[" + std::to_string(i) + "]";
     if (stage.split) {
       throw ConfigError(file, line_or(stage.key_lines, "split", stage.line), path + ".split",
-                        "stage '" + stage.name + "' is split into segment stages; expand_splits() must turn it "
-                        "into them before its operators are built");
+                        "stage '" + stage.name +
+                            "' is split into segment stages; they must be made (expand_splits "
+                            "in the api layer) before its operators are built");
     }
     if (!registry.has(stage.op)) fail_unknown_op(config, stage, i, registry);
     const int args_line = line_or(stage.key_lines, "args", stage.line);

@@ -23,7 +23,7 @@
 //       args: {...}          # optional mapping, the operator's arguments (the operator checks them)
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
 //                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
-//                            #   (see conveyor/config/expand_splits.hpp)
+//                            #   (expanded by the api layer: src/api/split_stages.hpp)
 //       with_previous: true  # optional: fused with the stage before it — run by that stage's workers
 //                            #   right after it, with no queue between them (then workers, cores,
 //                            #   share_cores, threads, queue_capacity and split are the run's first
@@ -42,7 +42,7 @@
 #include "config/config_file.hpp"
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
-#include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/ops/thread_limit.hpp"
 
 namespace conveyor {
 namespace {
@@ -158,7 +158,7 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
   if (stage.has("workers")) config.workers = int_in_range(stage, "workers", 1, kMaxWorkers);
   if (stage.has("cores")) config.cores = read_cores(stage);
   if (stage.has("share_cores")) config.cores.shared = stage.boolean("share_cores");
-  if (stage.has("threads")) config.threads = int_in_range(stage, "threads", 1, EngineOptions::kMaxThreads);
+  if (stage.has("threads")) config.threads = int_in_range(stage, "threads", 1, kMaxOpThreads);
   if (stage.has("queue_capacity"))
     config.queue_capacity = static_cast<std::size_t>(int_in_range(stage, "queue_capacity", 1, kMaxSlots));
   if (config.cores.kind == CoreSpec::Kind::kIds && config.cores.ids.size() % config.workers != 0) {

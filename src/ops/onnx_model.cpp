@@ -1,17 +1,22 @@
-// onnx: runs an ONNX model (or a segment of one) on the stage worker's cores. The file is parsed and
-// optimised once when the pipeline is built; every worker compiles its own copy inside its own thread,
-// so the oneDNN primitives get that worker's thread budget.
+// onnx: runs an ONNX model (or a segment of one) on the stage worker's cores. The file is imported and
+// optimised once per process (shared_model_graph: every stage and worker on the same file shares it); a
+// `segment` stage cuts its part out of that graph in memory when the pipeline is built; every worker
+// compiles its own copy inside its own thread, so the oneDNN primitives get that worker's thread budget.
 #include <algorithm>
 #include <map>
 #include <memory>
 
 #include "conveyor/engine/compiled_model.hpp"
-#include "conveyor/graph/onnx_import.hpp"
+#include "conveyor/graph/extract_segment.hpp"
+#include "conveyor/ops/shared_model_graph.hpp"
+#include "conveyor/ops/thread_limit.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_args.hpp"
 
 namespace conveyor::ops {
 namespace {
+
+static_assert(kMaxOpThreads == EngineOptions::kMaxThreads, "a stage may ask for what the engine runs");
 
 constexpr const char* kOp = "onnx";
 
@@ -40,6 +45,22 @@ std::vector<Binding> bind_names(ArgReader& reader, const std::string& key, const
   std::vector<Binding> bindings;
   for (const auto& name : names) bindings.push_back({name, mapping.count(name) ? mapping[name] : name});
   return bindings;
+}
+
+// One list of `segment` (its inputs or outputs): tensor names of the model.
+std::vector<std::string> segment_names(ArgReader& reader, const nlohmann::json& segment,
+                                       const std::string& key) {
+  const auto it = segment.find(key);
+  if (it == segment.end() || !it->is_array() || it->empty())
+    throw reader.error("segment",
+                       "needs " + key + ": a list of the model's tensor names bounding the segment");
+  std::vector<std::string> names;
+  for (const nlohmann::json& name : *it) {
+    if (!name.is_string() || name.get<std::string>().empty())
+      throw reader.error("segment", key + " holds " + json_excerpt(name) + ", not a tensor name");
+    names.push_back(name.get<std::string>());
+  }
+  return names;
 }
 
 class OnnxModelOperator final : public Operator {
@@ -73,24 +94,41 @@ class OnnxModelOperator final : public Operator {
 OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   const std::filesystem::path path = reader.required_file("path");
-  ImportOptions import;
-  if (const nlohmann::json* dims = reader.raw("dims"); dims && !dims->is_null()) {
-    if (!dims->is_object()) throw reader.error("dims", "must map symbolic dimension names to sizes, e.g. {batch: 1}");
-    for (const auto& [name, value] : dims->items()) {
+  std::map<std::string, int64_t> dims;
+  if (const nlohmann::json* given = reader.raw("dims"); given && !given->is_null()) {
+    if (!given->is_object())
+      throw reader.error("dims", "must map symbolic dimension names to sizes, e.g. {batch: 1}");
+    for (const auto& [name, value] : given->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1)
         throw reader.error("dims", "'" + name + "' must be an integer >= 1, got " + json_excerpt(value));
-      import.dims[name] = value.get<int64_t>();
+      dims[name] = value.get<int64_t>();
     }
   }
   const int64_t threads = reader.integer("threads", 0, 0);  // 0: the worker's budget
   if (threads > EngineOptions::kMaxThreads)
     throw reader.error("threads", "must be at most " + std::to_string(EngineOptions::kMaxThreads) + " (got " +
                                       std::to_string(threads) + ")");
-  std::shared_ptr<const Graph> graph;
+  std::shared_ptr<const Graph> model;
   try {
-    graph = std::make_shared<const Graph>(load_onnx(path.string(), import));
+    model = shared_model_graph(path, dims);
   } catch (const std::exception& e) {
     throw reader.error("path", std::string("cannot load the model: ") + e.what());
+  }
+  std::shared_ptr<const Graph> graph = model;
+  if (const nlohmann::json* segment = reader.raw("segment"); segment && !segment->is_null()) {
+    if (!segment->is_object())
+      throw reader.error("segment",
+                         "must name the tensors bounding the segment, e.g. {inputs: [x], outputs: [y]}");
+    for (const auto& [key, value] : segment->items())
+      if (key != "inputs" && key != "outputs")
+        throw reader.error("segment", "has '" + key + "'; it takes inputs and outputs");
+    const auto inputs = segment_names(reader, *segment, "inputs");
+    const auto outputs = segment_names(reader, *segment, "outputs");
+    try {
+      graph = std::make_shared<const Graph>(extract_segment(*model, inputs, outputs));
+    } catch (const GraphError& e) {
+      throw reader.error("segment", std::string("cannot cut it out of the model: ") + e.what());
+    }
   }
   std::vector<std::string> input_names, output_names;
   for (int v : graph->inputs) input_names.push_back(graph->values[static_cast<std::size_t>(v)].name);
@@ -99,7 +137,8 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   auto outputs = bind_names(reader, "outputs", output_names);
   reader.finish();
 
-  return [graph, inputs, outputs, threads](const WorkerContext& worker) -> std::unique_ptr<Operator> {
+  // `model` rides along so that the other stages on this file, built after this one, find it imported.
+  return [model, graph, inputs, outputs, threads](const WorkerContext& worker) -> std::unique_ptr<Operator> {
     EngineOptions options;
     options.threads = threads > 0 ? static_cast<int>(threads) : worker.threads;
     return std::make_unique<OnnxModelOperator>(CompiledModel::compile(*graph, options), inputs, outputs);
@@ -109,8 +148,12 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
 }  // namespace
 
 void add_onnx_model(OperatorRegistry& registry) {
-  registry.add(kOp, "run an ONNX model on the worker's cores: args path, inputs/outputs {model name: tensor}, dims, threads",
-               build);
+  registry.add(
+      kOp,
+      "run an ONNX model on the worker's cores: args path, inputs/outputs {model name: tensor}, dims, "
+      "threads, "
+      "segment {inputs: [...], outputs: [...]} (run only the part of the model between those tensors)",
+      build);
 }
 
 }  // namespace conveyor::ops

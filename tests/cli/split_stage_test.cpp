@@ -77,8 +77,10 @@ TEST_F(SplitStageCli, BenchShowsOneRowPerSegmentStage) {
   ASSERT_EQ(table.status, 0) << table.text;
   for (const std::string name : {"model.0", "model.1", "model.2"})
     EXPECT_NE(table.text.find(name), std::string::npos) << table.text;
-  // The segment files went into the cache given by XDG_CACHE_HOME.
+  // The measured node costs went into the cache given by XDG_CACHE_HOME; no segment file did.
   EXPECT_TRUE(fs::exists(dir_ / "cache" / "conveyor" / "segments"));
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "cache"))
+    EXPECT_NE(entry.path().extension(), ".onnx") << entry.path();
 }
 
 TEST_F(SplitStageCli, SplitOnANonOnnxStageFailsNamingTheLine) {

@@ -22,9 +22,9 @@
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/reference_kernels.hpp"
-#include "conveyor/graph/segment_export.hpp"
 #include "conveyor/graph/zoo.hpp"
 #include "graph/onnx_model_builder.hpp"
+#include "graph/segment_export_proto.hpp"
 #include "support/opencv_oracle.hpp"
 
 namespace conveyor {

@@ -34,8 +34,8 @@ struct StageConfig {
   CoreSpec cores;
   int threads = 0;
   std::size_t queue_capacity = 0;
-  // `split:` of an onnx stage: cut the model into this many segment stages (kSplitAuto: let
-  // expand_splits choose); empty = run the model whole. See expand_splits.hpp.
+  // `split:` of an onnx stage: cut the model into this many segment stages (kSplitAuto: let the planner
+  // choose); empty = run the model whole. The api layer expands it (src/api/split_stages.hpp).
   std::optional<int> split;
   static constexpr int kSplitAuto = 0;
   // Fused with the stage before it: run by that stage's workers right after it (no queue between them).

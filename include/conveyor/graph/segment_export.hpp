@@ -11,8 +11,9 @@
 // arithmetic such as Shape -> Gather -> Concat feeding a Reshape), the folded value is written as an
 // initializer of that name instead of following the computation back into an earlier stage. Nodes the
 // optimiser removed (Identity, Dropout) are copied into the stage that reads through them.
-#include <onnx/onnx_pb.h>
-
+//
+// The model is given as its serialized bytes (what the .onnx file holds) and the segments come back
+// serialized; src/graph/segment_export_proto.hpp has the same on onnx::ModelProto.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -22,26 +23,22 @@
 
 namespace conveyor {
 
-// A standalone model computing `outputs` from `inputs` (tensor names of `original`), with the nodes,
-// initializers and Constant nodes it needs. Inputs and outputs are typed with the static shapes of `graph`
-// (the IR imported from `original`). The result passes onnx::checker; throws GraphError naming the segment
-// and the tensor when an output cannot be computed from the inputs, a name is unknown, or the checker
-// rejects the result.
-onnx::ModelProto export_segment(const onnx::ModelProto& original, const Graph& graph,
-                                const std::vector<std::string>& inputs,
-                                const std::vector<std::string>& outputs, const std::string& segment_name);
+// Every stage of `partition` (of `graph`, imported from `model_bytes`) as a standalone serialized model,
+// in order: inputs = Stage::inputs, outputs = Stage::outputs, graph name "<model>_stage_<i>". Each passes
+// onnx::checker. Throws GraphError when the bytes are not an ONNX model or a stage cannot be exported.
+std::vector<std::string> export_stages(const std::string& model_bytes, const Graph& graph,
+                                       const Partition& partition);
 
-// Stage `stage` of `partition` (of `graph`, imported from `original`): inputs = Stage::inputs, outputs =
-// Stage::outputs (cut tensors leaving it and graph outputs produced in it). Graph name "<model>_stage_<i>".
-onnx::ModelProto export_stage(const onnx::ModelProto& original, const Graph& graph,
-                              const Partition& partition, std::size_t stage);
+// A standalone serialized model computing `outputs` from `inputs` (tensor names of the model), typed with
+// the static shapes of `graph`. Throws GraphError naming the segment and the tensor when an output cannot be
+// computed from the inputs, a name is unknown, or the checker rejects the result.
+std::string export_segment(const std::string& model_bytes, const Graph& graph,
+                           const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                           const std::string& segment_name);
 
-// The IR node to cut after when the user pins node `node_name` of the original model: the node itself when
-// it survived optimisation, else the IR node that took over its output (a BatchNormalization or Relu fused
-// into the Conv before it), the producer of its input for a removed pass-through node (Identity, Dropout,
-// no-op Reshape), or the first node downstream that computes it. Throws GraphError when no node has that
-// name or the node was folded into a constant.
-std::string graph_node_for(const onnx::ModelProto& original, const Graph& graph,
-                           const std::string& node_name);
+// The IR node to cut after when the user pins node `node_name` of the original model (see the ModelProto
+// form in segment_export_proto.hpp: a node fused away maps to the node that absorbed it). Throws GraphError
+// when no node has that name or the node was folded into a constant.
+std::string graph_node_for(const std::string& model_bytes, const Graph& graph, const std::string& node_name);
 
 }  // namespace conveyor

@@ -1,7 +1,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "conveyor/graph/segment_export.hpp"
+#include "graph/segment_export_proto.hpp"
 
 namespace conveyor {
 namespace {

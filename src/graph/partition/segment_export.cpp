@@ -1,10 +1,10 @@
-#include "conveyor/graph/segment_export.hpp"
-
 #include <onnx/checker.h>
 
 #include <cstring>
 #include <set>
 #include <unordered_map>
+
+#include "graph/segment_export_proto.hpp"
 
 namespace conveyor {
 namespace {

@@ -1,9 +1,11 @@
 #pragma once
 // Segments as stages: an `onnx` stage with `split: K` (or `split: auto`) runs its model as K pipeline
-// stages "<name>.0".."<name>.K-1", one per contiguous segment of the model (graph/partition.hpp cuts it,
-// graph/segment_export.hpp writes each segment as a standalone ONNX file). Each segment stage gets the
-// original stage's workers, cores (per worker, so the K segments own K times the cores) and threads; the
-// activations crossing a cut travel in the Sample by name, handed on by pointer.
+// stages "<name>.0".."<name>.K-1", one per contiguous segment of the model (graph/partition.hpp cuts it).
+// Each segment stage is an `onnx` stage on the same file with the original args and
+// `segment: {inputs: [...], outputs: [...]}`, the model tensors bounding it: the ops layer imports the file
+// once for all of them and cuts each segment out of that graph in memory (no segment file is written). Each
+// segment stage gets the original stage's workers, cores (per worker, so the K segments own K times the
+// cores) and threads; the activations crossing a cut travel in the Sample by name, handed on by pointer.
 //
 // Tensor names: a model input is read from the sample tensor the stage's `inputs` maps it to, a model
 // output is written to the one its `outputs` maps it to (whichever segment reads or produces it); the
@@ -11,15 +13,13 @@
 //
 // Node costs: each node timed inside the compiled executor on the stage's threads per worker (median of
 // a few runs, on the calling thread), once per model, `dims`, threads and CPU model; the times are kept in
-// <cache>/<model key>-costs.json and reused, so a given K cuts where it did before. SplitOptions can ask for the
+// <cache>/<model key>-costs.json (<model key>: a 64-bit FNV-1a hash of the model bytes and of what shapes
+// the costs: `dims`, the threads, the CPU model) and reused, so a given K cuts where it did before. With a
+// fixed copy bandwidth of 10 GB/s the partition is a function of those. SplitOptions can ask for the
 // analytic FLOP/byte estimate instead (no compilation).
 //
-// Segment files are written once, into <cache>/<hash>-k<K>/stage_<i>.onnx, where <hash> is a 64-bit
-// FNV-1a hash of the model bytes, of what shapes the cut (`dims`, the threads, the CPU model) and of the
-// node costs. With a fixed copy bandwidth of 10 GB/s the partition is a function of those, so a cached
-// directory always matches the stages built from it. Files are written under a temporary name and renamed.
-//
-// `split: auto` picks K as follows (node costs on the stage's threads per worker):
+// `split: auto` picks K with plan::choose_auto_split (plan/choose_split.hpp; node costs on the stage's
+// threads per worker):
 //   K_max = the cores left for the stage — the machine's cores (Topology::detect()) minus those claimed by
 //           every other stage that does not set share_cores (workers x cores) — divided by the cores one
 //           segment stage needs (workers x cores per worker), at least 1 and at most the number of nodes;
@@ -31,16 +31,14 @@
 #include <filesystem>
 #include <map>
 #include <string>
-#include <vector>
 
 #include "conveyor/config/pipeline_config.hpp"
-#include "conveyor/graph/graph.hpp"
 #include "conveyor/runtime/topology.hpp"
 
 namespace conveyor {
 
 struct SplitOptions {
-  std::filesystem::path cache_dir;     // empty: default_segment_cache_dir()
+  std::filesystem::path cache_dir;     // where node costs are kept; empty: default_segment_cache_dir()
   const Topology* topology = nullptr;  // cores split: auto may use, CPU model; null: Topology::detect()
   enum class Costs { kMeasured, kAnalytic };
   Costs costs = Costs::kMeasured;  // node costs the cut balances (see above)
@@ -53,15 +51,10 @@ struct SplitOptions {
 // $XDG_CACHE_HOME/conveyor/segments, else ~/.cache/conveyor/segments, else /tmp/conveyor/segments.
 std::filesystem::path default_segment_cache_dir();
 
-// `config` with every split stage replaced by its segment stages (writing the segment files when they are
-// not cached yet); stages without split are copied unchanged. Errors are ConfigErrors at the stage's
-// lines: an unreadable model at args.path, a K the model cannot be cut into (more segments than nodes) at
-// split, a generated stage name taken by another stage at name.
+// `config` with every split stage replaced by its segment stages; stages without split are copied
+// unchanged. Errors are ConfigErrors at the stage's lines: an unreadable model at args.path, a K the model
+// cannot be cut into (more segments than nodes) at split, a generated stage name taken by another stage at
+// name.
 PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& options = {});
-
-// The `split: auto` rule above for a graph whose nodes cost `node_cost_ms`, with at most `max_segments`;
-// `floor_ms`: the bottleneck the rest of the pipeline sets (0: none).
-int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
-                      double floor_ms = 0);
 
 }  // namespace conveyor

@@ -1,32 +1,23 @@
-#include "conveyor/config/expand_splits.hpp"
-
-#include <onnx/onnx_pb.h>
-#include <unistd.h>
+#include "api/split_stages.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <limits>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api/node_cost_cache.hpp"
 #include "conveyor/engine/compiled_model.hpp"
-#include "conveyor/engine/node_timing.hpp"
-#include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/partition.hpp"
-#include "conveyor/graph/segment_export.hpp"
+#include "conveyor/ops/shared_model_graph.hpp"
+#include "conveyor/plan/choose_split.hpp"
 
 namespace conveyor {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr double kAutoMinGain = 0.05;  // split: auto stops adding segments below a 5% bottleneck gain
 
 // Where a failing split stage's errors point.
 struct StageSite {
@@ -73,25 +64,6 @@ std::string read_bytes(const fs::path& path) {
   return bytes.str();
 }
 
-// Writes `model` to `path` through a temporary file renamed into place, so a concurrent reader never sees
-// half a file.
-void write_atomically(const onnx::ModelProto& model, const fs::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path temporary = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
-                             std::to_string(counter.fetch_add(1));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out || !model.SerializeToOstream(&out) || !out.flush())
-      throw std::runtime_error("cannot write segment file '" + temporary.string() + "'");
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) {
-    fs::remove(temporary, error);
-    throw std::runtime_error("cannot move segment file into '" + path.string() + "'");
-  }
-}
-
 int cores_claimed(const StageConfig& stage) {
   if (stage.cores.shared || stage.with_previous) return 0;  // fused: runs on the previous stage's cores
   switch (stage.cores.kind) {
@@ -120,7 +92,8 @@ int cost_threads(const StageConfig& stage) {
 }
 
 // Sample tensor name of model tensor `name`: graph inputs and outputs go through the stage's mappings.
-std::string sample_name(const std::string& name, const nlohmann::json& input_map, const nlohmann::json& output_map) {
+std::string sample_name(const std::string& name, const nlohmann::json& input_map,
+                        const nlohmann::json& output_map) {
   for (const nlohmann::json* map : {&output_map, &input_map}) {
     if (map->is_object()) {
       const auto it = map->find(name);
@@ -130,51 +103,12 @@ std::string sample_name(const std::string& name, const nlohmann::json& input_map
   return name;
 }
 
-// Per-node costs of the model the split balances. Measured costs are timed once per model, dims, threads
-// and CPU model and kept in `<cache>/<key>-costs.json`, so later expansions cut the same places.
-std::vector<double> node_costs(const Graph& graph, const std::string& cost_key, int threads,
-                               const SplitOptions& options, const fs::path& cache_dir, const StageSite& site) {
-  if (options.costs == SplitOptions::Costs::kAnalytic) {
-    AnalyticCostOptions cost;
-    cost.threads = threads;
-    return analytic_node_cost_ms(graph, cost);
-  }
-  const fs::path file = cache_dir / (cost_key + "-costs.json");
-  std::error_code error;
-  if (fs::exists(file, error)) {
-    try {
-      const nlohmann::json stored = nlohmann::json::parse(read_bytes(file));
-      auto costs = stored.at("node_cost_ms").get<std::vector<double>>();
-      const bool valid = std::all_of(costs.begin(), costs.end(), [](double ms) { return std::isfinite(ms) && ms >= 0; });
-      if (valid && costs.size() == graph.nodes.size() && stored.at("runs").get<int>() == options.cost_runs)
-        return costs;
-    } catch (const std::exception&) {
-      // unreadable or stale: measure again and overwrite it
-    }
-  }
-  std::vector<double> costs;
-  try {
-    costs = measure_node_cost_ms(graph, threads, options.cost_runs);
-  } catch (const std::exception& e) {
-    site.fail_arg("path", std::string("cannot time the model's nodes to split it: ") + e.what());
-  }
-  fs::create_directories(cache_dir, error);
-  const nlohmann::json stored{{"threads", threads}, {"runs", options.cost_runs}, {"node_cost_ms", costs}};
-  const fs::path temporary = file.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << stored.dump();
-  }
-  fs::rename(temporary, file, error);  // a cache: failing to keep it only means measuring again
-  if (error) fs::remove(temporary, error);
-  return costs;
-}
-
 // The slowest stage other than `index` as a time per item over all its workers, 0 when none is known.
 double slowest_other_stage_ms(const PipelineConfig& config, std::size_t index, const SplitOptions& options) {
   double slowest = 0;
   for (std::size_t i = 0; i < config.stages.size(); ++i)
-    if (const auto it = options.stage_ms.find(config.stages[i].name); i != index && it != options.stage_ms.end())
+    if (const auto it = options.stage_ms.find(config.stages[i].name);
+        i != index && it != options.stage_ms.end())
       slowest = std::max(slowest, it->second);
   return slowest;
 }
@@ -189,35 +123,46 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   fs::path model_path = path_arg->get<std::string>();
   if (model_path.is_relative()) model_path = config.base_dir / model_path;
 
-  ImportOptions import;
+  std::map<std::string, int64_t> dims;
   const Topology& topology = options.topology ? *options.topology : Topology::detect();
-  // Bump the version when the partitioner or the exporter changes what a cached segment holds.
-  std::string hash_material = "segments-v2;threads=" + std::to_string(cost_threads(stage)) +
-                              ";cpu=" + topology.cpu_model();
-  if (const auto dims = stage.args.find("dims"); dims != stage.args.end() && dims->is_object()) {
-    for (const auto& [name, value] : dims->items()) {
+  // Bump the version when what shapes the node costs changes (the key names the cached costs).
+  std::string hash_material =
+      "segments-v2;threads=" + std::to_string(cost_threads(stage)) + ";cpu=" + topology.cpu_model();
+  if (const auto given = stage.args.find("dims"); given != stage.args.end() && given->is_object()) {
+    for (const auto& [name, value] : given->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1)
         site.fail_arg("dims", "'" + name + "' must be an integer >= 1, got " + value.dump());
-      import.dims[name] = value.get<int64_t>();
+      dims[name] = value.get<int64_t>();
       hash_material += ";" + name + "=" + std::to_string(value.get<int64_t>());
     }
   }
-  std::string bytes;
-  onnx::ModelProto original;
-  Graph graph;
+  std::shared_ptr<const Graph> model;
   try {
-    bytes = read_bytes(model_path);
-    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-        !original.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-      throw std::runtime_error("'" + model_path.string() + "' is not a valid ONNX model");
-    graph = parse_onnx(bytes.data(), bytes.size(), import, model_path.parent_path().string(), model_path.string());
+    model = ops::shared_model_graph(model_path, dims);
   } catch (const std::exception& error) {
     site.fail_arg("path", std::string("cannot load the model to split it: ") + error.what());
   }
+  const Graph& graph = *model;
 
-  const std::uint64_t model_hash = fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material);
-  const std::vector<double> node_cost_ms =
-      node_costs(graph, hex16(model_hash), cost_threads(stage), options, cache_dir, site);
+  std::vector<double> node_cost_ms;
+  if (options.costs == SplitOptions::Costs::kAnalytic) {
+    AnalyticCostOptions cost;
+    cost.threads = cost_threads(stage);
+    node_cost_ms = analytic_node_cost_ms(graph, cost);
+  } else {
+    std::string bytes;
+    try {
+      bytes = read_bytes(model_path);
+    } catch (const std::exception& error) {
+      site.fail_arg("path", std::string("cannot load the model to split it: ") + error.what());
+    }
+    const std::string key = hex16(fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material));
+    try {
+      node_cost_ms = cached_node_cost_ms(graph, key, cost_threads(stage), options.cost_runs, cache_dir);
+    } catch (const std::exception& e) {
+      site.fail_arg("path", std::string("cannot time the model's nodes to split it: ") + e.what());
+    }
+  }
   int segments = *stage.split;
   if (segments == StageConfig::kSplitAuto) {
     int available = topology.size();
@@ -226,7 +171,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
     const int max_segments = std::max(1, available / cores_per_segment(stage));
     // The segments' items are shared by the stage's workers; compare with the others per worker of it.
     const double floor_ms = slowest_other_stage_ms(config, index, options) * stage.workers;
-    segments = choose_auto_split(graph, node_cost_ms, max_segments, floor_ms);
+    segments = plan::choose_auto_split(graph, node_cost_ms, max_segments, floor_ms);
   }
   PartitionOptions partition_options;  // the default, fixed copy bandwidth keeps the cut deterministic
   partition_options.stages = segments;
@@ -234,43 +179,32 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   try {
     partition = partition_graph(graph, node_cost_ms, partition_options);
   } catch (const GraphError& error) {
-    site.fail("split", "cannot cut '" + model_path.filename().string() + "' into " + std::to_string(segments) +
-                           " segments: " + error.what());
+    site.fail("split", "cannot cut '" + model_path.filename().string() + "' into " +
+                           std::to_string(segments) + " segments: " + error.what());
   }
-
-  // The costs are part of the key: segments cut from other costs live in another directory.
-  std::string cost_bytes(reinterpret_cast<const char*>(node_cost_ms.data()), node_cost_ms.size() * sizeof(double));
-  const fs::path dir = cache_dir / (hex16(fnv1a(model_hash, cost_bytes)) + "-k" + std::to_string(segments));
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) site.fail("split", "cannot create the segment cache '" + dir.string() + "': " + error.message());
 
   const nlohmann::json no_map = nlohmann::json::object();
   const nlohmann::json& input_map = stage.args.contains("inputs") ? stage.args.at("inputs") : no_map;
   const nlohmann::json& output_map = stage.args.contains("outputs") ? stage.args.at("outputs") : no_map;
   std::vector<StageConfig> expanded;
   for (std::size_t s = 0; s < partition.stages.size(); ++s) {
-    const fs::path file = dir / ("stage_" + std::to_string(s) + ".onnx");
-    if (!fs::exists(file, error)) {
-      try {
-        write_atomically(export_stage(original, graph, partition, s), file);
-      } catch (const std::exception& e) {
-        site.fail("split", "cannot write segment " + std::to_string(s) + ": " + e.what());
-      }
-    }
     StageConfig segment = stage;
     segment.split.reset();
     segment.with_previous = s == 0 && stage.with_previous;  // the segments themselves run one after another
     segment.name = stage.name + "." + std::to_string(s);
-    segment.args = nlohmann::json::object();
-    for (const auto& [key, value] : stage.args.items())
-      if (key != "path" && key != "inputs" && key != "outputs" && key != "dims") segment.args[key] = value;
-    segment.args["path"] = file.string();
     nlohmann::json inputs = nlohmann::json::object(), outputs = nlohmann::json::object();
-    for (const CutTensor& t : partition.stages[s].inputs) inputs[t.name] = sample_name(t.name, input_map, output_map);
-    for (const CutTensor& t : partition.stages[s].outputs) outputs[t.name] = sample_name(t.name, input_map, output_map);
+    nlohmann::json bounds{{"inputs", nlohmann::json::array()}, {"outputs", nlohmann::json::array()}};
+    for (const CutTensor& t : partition.stages[s].inputs) {
+      inputs[t.name] = sample_name(t.name, input_map, output_map);
+      bounds["inputs"].push_back(t.name);
+    }
+    for (const CutTensor& t : partition.stages[s].outputs) {
+      outputs[t.name] = sample_name(t.name, input_map, output_map);
+      bounds["outputs"].push_back(t.name);
+    }
     segment.args["inputs"] = std::move(inputs);
     segment.args["outputs"] = std::move(outputs);
+    segment.args["segment"] = std::move(bounds);
     expanded.push_back(std::move(segment));
   }
   return expanded;
@@ -279,24 +213,11 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
 }  // namespace
 
 fs::path default_segment_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "conveyor" / "segments";
-  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "conveyor" / "segments";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return fs::path(xdg) / "conveyor" / "segments";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return fs::path(home) / ".cache" / "conveyor" / "segments";
   return "/tmp/conveyor/segments";
-}
-
-int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
-                      double floor_ms) {
-  const int limit = std::max(1, std::min<int>(max_segments, static_cast<int>(graph.nodes.size())));
-  PartitionOptions options;
-  options.stages = 1;
-  double bottleneck = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
-  for (int k = 1; k < limit; ++k) {
-    options.stages = k + 1;
-    const double next = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
-    if (next >= (1.0 - kAutoMinGain) * bottleneck) return k;
-    bottleneck = next;
-  }
-  return limit;
 }
 
 PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& options) {
@@ -314,11 +235,11 @@ PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& o
     for (StageConfig& segment : expand_stage(config, i, options, cache_dir)) {
       if (const auto other = original_names.find(segment.name); other != original_names.end()) {
         const StageConfig& taken = config.stages[other->second];
-        throw ConfigError(config.file.string(), stage.key_lines.count("name") ? stage.key_lines.at("name") : stage.line,
-                          "stages[" + std::to_string(i) + "].name",
-                          "splitting stage '" + stage.name + "' makes a stage named '" + segment.name +
-                              "', which stage " + std::to_string(other->second) + " (line " +
-                              std::to_string(taken.line) + ") already has");
+        throw ConfigError(
+            config.file.string(), stage.key_lines.count("name") ? stage.key_lines.at("name") : stage.line,
+            "stages[" + std::to_string(i) + "].name",
+            "splitting stage '" + stage.name + "' makes a stage named '" + segment.name + "', which stage " +
+                std::to_string(other->second) + " (line " + std::to_string(taken.line) + ") already has");
       }
       result.stages.push_back(std::move(segment));
     }

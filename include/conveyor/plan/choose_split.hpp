@@ -1,0 +1,23 @@
+#pragma once
+// How many segments to cut a model into when the pipeline leaves the count to the planner (`split: auto`).
+#include <vector>
+
+#include "conveyor/graph/graph.hpp"
+
+namespace conveyor::plan {
+
+// Going from K to K+1 segments must lower the bottleneck by more than this share to be worth a segment.
+inline constexpr double kSplitMinGain = 0.05;
+
+// The segment count for a graph whose nodes cost `node_cost_ms` (same indices as graph.nodes), with at
+// most `max_segments` (the cores left for the model / the cores one segment needs) and `floor_ms` the
+// bottleneck the rest of the pipeline sets (0: none):
+//   B(K) = max(partition_graph's bottleneck at K, floor_ms): cutting finer than the rest of the pipeline can
+//          follow gains nothing;
+//   K    = the smallest K in 1..min(max_segments, nodes) such that going to K+1 segments lowers B by
+//          kSplitMinGain or less (the limit when every step still gains more).
+// Throws GraphError when the costs do not match the graph.
+int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
+                      double floor_ms = 0);
+
+}  // namespace conveyor::plan
