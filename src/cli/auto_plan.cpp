@@ -25,7 +25,7 @@ std::optional<plan::Plan> apply_auto_plan(PipelineConfig& config, const std::vec
     samples.push_back(std::move(s));
   }
   std::vector<int> threads;
-  for (int t = 1; t <= machine.size(); ++t) threads.push_back(t);
+  for (int t = 1; t <= machine.thread_count(); ++t) threads.push_back(t);
   plan::ProfileRunOptions run;
   run.requests = 50;
   run.warmup = 5;
@@ -33,12 +33,14 @@ std::optional<plan::Plan> apply_auto_plan(PipelineConfig& config, const std::vec
     std::fprintf(stderr,
                  "plan: auto: stage '%s' has no stored profile on this CPU; profiling it at 1..%d thread(s), "
                  "%llu requests each (as `conveyor profile` does)\n",
-                 stage.c_str(), machine.size(), static_cast<unsigned long long>(run.requests));
+                 stage.c_str(), machine.thread_count(), static_cast<unsigned long long>(run.requests));
   });
 
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, machine.cpu_model());
   request.cores = machine.cpus();
+  request.topology = &machine;
+  request.smt = config.stages.front().cores.smt;
   request.rate_rps = load.rate_rps;
   request.concurrency = load.concurrency;
   request.objective = plan::Objective::kThroughput;

@@ -188,7 +188,7 @@ void infer(const InferCommand& o, const Graph& graph) {
   const std::vector<Tensor> inputs = read_inputs(o, input_specs);
 
   EngineOptions options;
-  options.threads = o.threads > 0 ? o.threads : Topology::detect().size();
+  options.threads = o.threads > 0 ? o.threads : Topology::detect().thread_count();
   const auto compile_start = Clock::now();
   CompiledModel model = CompiledModel::compile(graph, options);
   const double compile_ms = ms_since(compile_start);

@@ -121,6 +121,7 @@ void run_deployment(const PlanOptions& o, const CLI::App& cmd) {
   plan::DeploymentRequest request =
       deployment_request(config, store, Topology::detect().cpu_model(), strategy);
   request.cores = deployment_cores(config, o.cores);
+  request.topology = &Topology::detect();
   request.sim_requests = o.sim_requests;
   request.fuse = !o.no_fusion;
   const plan::Deployment deployment = plan::allocate_deployment(request);
@@ -140,6 +141,8 @@ void run(const PlanOptions& o, const CLI::App& cmd) {
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, Topology::detect().cpu_model());
   request.cores = o.cores.empty() ? Topology::detect().cpus() : parse_core_budget(o.cores);
+  request.topology = &Topology::detect();
+  request.smt = config.stages.front().cores.smt;
   request.rate_rps = o.rate_rps;
   request.concurrency = o.concurrency;
   if (o.slo_p99_ms) request.slo_p99_s = *o.slo_p99_ms * 1e-3;

@@ -104,10 +104,10 @@ void measure(const ProfileOptions& o) {
   const PipelineConfig config = expand_with_profiles(load_pipeline_config(o.pipeline));
   const Topology& machine = Topology::detect();
   const std::vector<int> threads =
-      parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.size()) : o.threads);
-  if (threads.back() > machine.size())
+      parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.thread_count()) : o.threads);
+  if (threads.back() > machine.thread_count())
     throw std::invalid_argument(fmt::format("--threads {}: the machine has {} cores ({})", o.threads,
-                                            machine.size(), machine.describe()));
+                                            machine.thread_count(), machine.describe()));
   const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
   std::vector<Sample> inputs;
   for (const auto& tensor : read_input_tensors(o.inputs)) {

@@ -10,6 +10,7 @@
 #include "cli/option_checks.hpp"
 #include "cli/stage_profiles.hpp"
 #include "conveyor/plan/simulator.hpp"
+#include "conveyor/runtime/core_allocation.hpp"
 #include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::cli {
@@ -49,9 +50,7 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
     m.name = stage.name;
     m.workers = stage.workers;
     m.threads = configured_threads(stage);
-    if (stage.cores.kind != CoreSpec::Kind::kUnpinned && !stage.cores.shared)
-      needed += stage.cores.kind == CoreSpec::Kind::kIds ? static_cast<int>(stage.cores.ids.size())
-                                                         : stage.workers * stage.cores.per_worker;
+    needed += cores_claimed(stage, Topology::detect());
     if (auto entry = store.lookup(stage_identity(config, stage), m.threads, cpu))
       m.service = entry->service_time();
     else
@@ -88,6 +87,8 @@ void run(const SimulateOptions& o) {
     plan::PlanRequest request;
     request.stages = load_stage_profiles(config, store, cpu);
     request.cores = cores;
+    request.topology = &Topology::detect();
+    request.smt = config.stages.front().cores.smt;
     request.rate_rps = o.rate_rps;
     request.concurrency = o.concurrency;
     request.max_in_flight = config.options.max_in_flight;
@@ -95,7 +96,8 @@ void run(const SimulateOptions& o) {
     request.sim_requests = 0;
     stages = plan::make_plan(request).model_stages();
   } else {
-    stages = configured_stages(config, store, cpu, static_cast<int>(cores.size()));
+    stages =
+        configured_stages(config, store, cpu, static_cast<int>(Topology::detect().cores_of(cores).size()));
   }
   int workers = 0;
   for (const auto& s : stages) workers += s.workers;

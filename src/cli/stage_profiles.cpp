@@ -10,6 +10,7 @@
 #include "cli/number_text.hpp"
 #include "conveyor/config/expand_splits.hpp"
 #include "conveyor/config/stage_runs.hpp"
+#include "conveyor/runtime/core_allocation.hpp"
 
 
 namespace conveyor::cli {
@@ -40,16 +41,7 @@ plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConf
 }
 
 int configured_threads(const StageConfig& stage) {
-  if (stage.threads > 0) return stage.threads;
-  switch (stage.cores.kind) {
-    case CoreSpec::Kind::kCount:
-      return stage.cores.per_worker;
-    case CoreSpec::Kind::kIds:
-      return std::max<int>(1, static_cast<int>(stage.cores.ids.size()) / stage.workers);
-    case CoreSpec::Kind::kUnpinned:
-      return 1;
-  }
-  return 1;
+  return threads_per_worker(stage, Topology::detect());
 }
 
 std::string profile_command_hint(const PipelineConfig& config, const std::string& threads) {
@@ -85,8 +77,14 @@ std::vector<int> parse_core_budget(const std::string& text) {
     if (n < 1) throw std::invalid_argument("--cores: needs at least 1 core");
     if (n > 4096)
       throw std::invalid_argument("--cores: " + text + " cores is more than the planner handles (4096)");
-    const auto& machine = Topology::detect().cpus();
-    if (n <= static_cast<int>(machine.size())) return {machine.begin(), machine.begin() + n};
+    const auto& machine = Topology::detect().cores();  // n physical cores, with all their hardware threads
+    if (n <= static_cast<int>(machine.size())) {
+      std::vector<int> threads;
+      for (int c = 0; c < n; ++c)
+        threads.insert(threads.end(), machine[static_cast<std::size_t>(c)].hardware_threads.begin(),
+                       machine[static_cast<std::size_t>(c)].hardware_threads.end());
+      return threads;
+    }
     std::vector<int> ids(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i;
     return ids;

@@ -15,7 +15,8 @@ namespace conveyor::cli {
 
 plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConfig& stage);
 
-// Intra-op threads each worker of the stage runs with, as the file configures it.
+// Intra-op threads each worker of the stage runs with on this machine, as the file configures it
+// (threads_per_worker).
 int configured_threads(const StageConfig& stage);
 
 // Every stage's stored profiles on this CPU (all thread counts). Throws one error listing each stage
@@ -24,7 +25,8 @@ std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config
                                                     const plan::ProfileStore& store,
                                                     const std::string& cpu_model);
 
-// "4" -> the first 4 usable cores (0..3 beyond the machine's size, for what-ifs); "0-3,6" -> those ids.
+// "4" -> the hardware threads of the first 4 usable physical cores (ids 0..3 beyond the machine's size, for
+// what-ifs); "0-3,6" -> those hardware-thread ids.
 std::vector<int> parse_core_budget(const std::string& text);
 
 // "1..4" | "1,2,4" | "2" -> sorted distinct thread counts >= 1.

@@ -20,6 +20,7 @@
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/partition.hpp"
 #include "conveyor/graph/segment_export.hpp"
+#include "conveyor/runtime/core_allocation.hpp"
 
 namespace conveyor {
 namespace {
@@ -92,16 +93,9 @@ void write_atomically(const onnx::ModelProto& model, const fs::path& path) {
   }
 }
 
-int cores_claimed(const StageConfig& stage) {
-  if (stage.cores.shared || stage.with_previous) return 0;  // fused: runs on the previous stage's cores
-  switch (stage.cores.kind) {
-    case CoreSpec::Kind::kCount:
-      return stage.workers * stage.cores.per_worker;
-    case CoreSpec::Kind::kIds:
-      return static_cast<int>(stage.cores.ids.size());
-    default:
-      return 0;  // unpinned
-  }
+int cores_claimed(const StageConfig& stage, const Topology& topology) {
+  if (stage.with_previous) return 0;  // fused: runs on the previous stage's cores
+  return conveyor::cores_claimed(stage.workers, stage.cores, topology);
 }
 
 // Cores one segment stage needs: workers x cores per worker (an unpinned worker counts as one core).
@@ -110,13 +104,12 @@ int cores_per_segment(const StageConfig& stage) {
   return std::max(1, stage.workers * per_worker);
 }
 
-// Threads each worker runs the model on: `threads:` of the stage, or `threads` in args, else its cores.
-int cost_threads(const StageConfig& stage) {
+// Threads each worker runs the model on: `threads` in args, else threads_per_worker.
+int cost_threads(const StageConfig& stage, const Topology& topology) {
   if (const auto it = stage.args.find("threads");
       it != stage.args.end() && it->is_number_integer() && it->get<int64_t>() > 0)
     return static_cast<int>(std::min<int64_t>(it->get<int64_t>(), EngineOptions::kMaxThreads));
-  if (stage.threads > 0) return stage.threads;
-  return stage.cores.kind == CoreSpec::Kind::kCount ? stage.cores.per_worker : 1;
+  return threads_per_worker(stage, topology);
 }
 
 // Sample tensor name of model tensor `name`: graph inputs and outputs go through the stage's mappings.
@@ -192,8 +185,8 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   ImportOptions import;
   const Topology& topology = options.topology ? *options.topology : Topology::detect();
   // Bump the version when the partitioner or the exporter changes what a cached segment holds.
-  std::string hash_material = "segments-v2;threads=" + std::to_string(cost_threads(stage)) +
-                              ";cpu=" + topology.cpu_model();
+  std::string hash_material =
+      "segments-v2;threads=" + std::to_string(cost_threads(stage, topology)) + ";cpu=" + topology.cpu_model();
   if (const auto dims = stage.args.find("dims"); dims != stage.args.end() && dims->is_object()) {
     for (const auto& [name, value] : dims->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1)
@@ -217,12 +210,12 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
 
   const std::uint64_t model_hash = fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material);
   const std::vector<double> node_cost_ms =
-      node_costs(graph, hex16(model_hash), cost_threads(stage), options, cache_dir, site);
+      node_costs(graph, hex16(model_hash), cost_threads(stage, topology), options, cache_dir, site);
   int segments = *stage.split;
   if (segments == StageConfig::kSplitAuto) {
-    int available = topology.size();
+    int available = topology.core_count();
     for (std::size_t i = 0; i < config.stages.size(); ++i)
-      if (i != index) available -= cores_claimed(config.stages[i]);
+      if (i != index) available -= cores_claimed(config.stages[i], topology);
     const int max_segments = std::max(1, available / cores_per_segment(stage));
     // The segments' items are shared by the stage's workers; compare with the others per worker of it.
     const double floor_ms = slowest_other_stage_ms(config, index, options) * stage.workers;
