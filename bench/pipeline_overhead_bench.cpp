@@ -152,7 +152,7 @@ void report(const char* what, const Run& a, const char* a_name, const Run& b, co
 
 int main(int argc, char** argv) {
   const double scale = argc > 1 ? std::atof(argv[1]) : 1.0;  // shorten with e.g. 0.2
-  const int cores = Topology::detect().size();
+  const int cores = Topology::detect().core_count();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(cores));
   std::printf("machine: %s\n\n", Topology::detect().describe().c_str());
   constexpr int kStages = 4;

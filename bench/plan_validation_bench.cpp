@@ -89,7 +89,7 @@ void validate(const Case& c) {
   const PipelineConfig config = parse_pipeline_config(c.yaml, fs::current_path() / "examples" / "bench.yaml");
   const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
   const Topology& machine = Topology::detect();
-  const int cores = machine.size();
+  const int cores = machine.core_count();
   std::printf("=== %s: %zu stages on %s\n\n", c.title.c_str(), specs.size(), machine.describe().c_str());
 
   // 1. Profiles: each stage at 1..cores threads, one request at a time, on the previous stage's outputs.
@@ -108,6 +108,7 @@ void validate(const Case& c) {
   plan::PlanRequest request;
   request.stages = profiles;
   request.cores = machine.cpus();
+  request.topology = &machine;
   request.max_in_flight = config.options.max_in_flight;
   request.queue_capacity = config.options.queue_capacity;
   const plan::Plan p = plan::make_plan(request);
@@ -171,7 +172,7 @@ int main(int argc, char** argv) {
   const fs::path resnet = dir / "resnet50.onnx", bert = dir / "bert.onnx";
   if (!fs::exists(resnet)) zoo::write("resnet50", {}, resnet.string());
   if (!fs::exists(bert)) zoo::write("bert", zoo::ZooOptions{.seq_len = 128, .vocab = 1000}, bert.string());
-  const int cores = Topology::detect().size();
+  const int cores = Topology::detect().core_count();
 
   Case image;
   image.title = "image classification (decode -> preprocess -> resnet50 -> softmax -> top5)";

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   run.requests = 300;
   run.warmup = 20;
   const std::vector<plan::StageProfile> profiles =
-      bench::profile_stages(specs, std::move(inputs), machine.size(), run);
+      bench::profile_stages(specs, std::move(inputs), machine.thread_count(), run);
 
   // 2. Plans for growing core budgets (thread counts beyond this machine's are not profiled: replicas only).
   std::printf("\n%5s  %-38s %10s %10s %8s %8s %10s %6s %8s %9s\n", "cores", "plan (workers x threads)",
@@ -78,10 +78,12 @@ int main(int argc, char** argv) {
   plan::PlanRequest request;
   request.stages = profiles;
   request.cores = machine.cpus();
+  request.topology = &machine;
   request.max_in_flight = config.options.max_in_flight;
   request.queue_capacity = config.options.queue_capacity;
   const plan::Plan p = plan::make_plan(request);
-  std::printf("\nvalidation on this machine (%d cores), plan: %s\n", machine.size(), describe(p).c_str());
+  std::printf("\nvalidation on this machine (%d cores), plan: %s\n", machine.core_count(),
+              describe(p).c_str());
   std::vector<Tensor> jpegs = synthetic_jpegs(16);
   auto measure = [&](const plan::Workload& load) {
     Pipeline pipeline(config.options, planned_specs(specs, p));

@@ -10,19 +10,21 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& in
                            plan::ProfileStore& store, const Topology& machine,
                            const std::function<void(const std::string&)>& note) {
   std::vector<int> threads;
-  for (int t = 1; t <= machine.size(); ++t) threads.push_back(t);
+  for (int t = 1; t <= machine.thread_count(); ++t) threads.push_back(t);
   plan::ProfileRunOptions run;
   run.requests = 50;
   run.warmup = 5;
   profile_missing_stages(config, inputs, threads, store, run, [&](const std::string& stage) {
     note(fmt::format("plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
                      "{} requests each",
-                     stage, machine.size(), run.requests));
+                     stage, machine.thread_count(), run.requests));
   }, machine);
 
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, machine.cpu_model());
   request.cores = machine.cpus();
+  request.topology = &machine;
+  request.smt = config.stages.empty() || config.stages.front().cores.smt;
   request.rate_rps = load.rate_rps;
   request.concurrency = load.concurrency;
   request.objective = plan::Objective::kThroughput;

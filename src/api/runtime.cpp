@@ -74,10 +74,10 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
   const Topology& machine = state_->topology;
   std::vector<int> threads = options.threads;
   if (threads.empty())
-    for (int t = 1; t <= machine.size(); ++t) threads.push_back(t);
-  if (threads.back() > machine.size())
+    for (int t = 1; t <= machine.thread_count(); ++t) threads.push_back(t);
+  if (threads.back() > machine.thread_count())
     throw std::invalid_argument("cannot profile at " + std::to_string(threads.back()) + " threads: the machine has " +
-                                std::to_string(machine.size()) + " cores (" + machine.describe() + ")");
+                                std::to_string(machine.thread_count()) + " cores (" + machine.describe() + ")");
   if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
   const std::vector<Sample> first_inputs = inputs;
   const PipelineConfig config = expand(file_config);
@@ -112,6 +112,8 @@ plan::Plan Runtime::plan(const PipelineConfig& file_config, const PlanOptions& o
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, state_->store, state_->topology.cpu_model());
   request.cores = options.cores.empty() ? state_->topology.cpus() : options.cores;
+  request.topology = &state_->topology;
+  request.smt = config.stages.empty() || config.stages.front().cores.smt;
   request.rate_rps = options.load.rate_rps;
   request.concurrency = options.load.concurrency;
   request.slo_p99_s = options.slo_p99_s;
@@ -136,6 +138,7 @@ plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,
     request.cores = core_budget(config.core_count, state_->topology);
   else
     request.cores = state_->topology.cpus();
+  request.topology = &state_->topology;
   request.sim_requests = options.sim_requests;
   request.fuse = options.fuse;
   return plan::allocate_deployment(request);
@@ -162,7 +165,7 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   state->config.plan = PlanMode::kManual;
   StageSpec all = fuse_stages(build_stage_specs(state->config, operators()), name);
   all.cores.kind = CoreSpec::Kind::kCount;
-  all.cores.per_worker = state_->topology.size();
+  all.cores.per_worker = state_->topology.core_count();
   std::vector<StageSpec> one;
   one.push_back(std::move(all));
   PipelineOptions options = state->config.options;
@@ -189,7 +192,7 @@ Graph Runtime::import_model(const std::filesystem::path& file, const ModelOption
 
 Model Runtime::compile_model(Graph graph, const ModelOptions& options) const {
   EngineOptions engine;
-  engine.threads = options.threads > 0 ? options.threads : state_->topology.size();
+  engine.threads = options.threads > 0 ? options.threads : state_->topology.thread_count();
   CompiledModel compiled = CompiledModel::compile(graph, engine);
   return Model(std::move(graph), std::move(compiled));
 }
@@ -200,8 +203,14 @@ Model Runtime::load_model(const std::filesystem::path& file, const ModelOptions&
 
 std::vector<int> core_budget(int count, const Topology& machine) {
   if (count < 1) throw std::invalid_argument("a core budget needs at least 1 core");
-  const auto& cpus = machine.cpus();
-  if (count <= static_cast<int>(cpus.size())) return {cpus.begin(), cpus.begin() + count};
+  const auto& cores = machine.cores();
+  if (count <= static_cast<int>(cores.size())) {  // physical cores, with all their hardware threads
+    std::vector<int> threads;
+    for (int c = 0; c < count; ++c)
+      threads.insert(threads.end(), cores[static_cast<std::size_t>(c)].hardware_threads.begin(),
+                     cores[static_cast<std::size_t>(c)].hardware_threads.end());
+    return threads;
+  }
   std::vector<int> ids(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) ids[static_cast<std::size_t>(i)] = i;
   return ids;

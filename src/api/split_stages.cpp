@@ -13,6 +13,7 @@
 #include "conveyor/graph/partition.hpp"
 #include "conveyor/ops/shared_model_graph.hpp"
 #include "conveyor/plan/choose_split.hpp"
+#include "conveyor/runtime/core_allocation.hpp"
 
 namespace conveyor {
 namespace {
@@ -64,16 +65,9 @@ std::string read_bytes(const fs::path& path) {
   return bytes.str();
 }
 
-int cores_claimed(const StageConfig& stage) {
-  if (stage.cores.shared || stage.with_previous) return 0;  // fused: runs on the previous stage's cores
-  switch (stage.cores.kind) {
-    case CoreSpec::Kind::kCount:
-      return stage.workers * stage.cores.per_worker;
-    case CoreSpec::Kind::kIds:
-      return static_cast<int>(stage.cores.ids.size());
-    default:
-      return 0;  // unpinned
-  }
+int cores_claimed(const StageConfig& stage, const Topology& topology) {
+  if (stage.with_previous) return 0;  // fused: runs on the previous stage's cores
+  return conveyor::cores_claimed(stage.workers, stage.cores, topology);
 }
 
 // Cores one segment stage needs: workers x cores per worker (an unpinned worker counts as one core).
@@ -82,13 +76,12 @@ int cores_per_segment(const StageConfig& stage) {
   return std::max(1, stage.workers * per_worker);
 }
 
-// Threads each worker runs the model on: `threads:` of the stage, or `threads` in args, else its cores.
-int cost_threads(const StageConfig& stage) {
+// Threads each worker runs the model on: `threads` in args, else threads_per_worker.
+int cost_threads(const StageConfig& stage, const Topology& topology) {
   if (const auto it = stage.args.find("threads");
       it != stage.args.end() && it->is_number_integer() && it->get<int64_t>() > 0)
     return static_cast<int>(std::min<int64_t>(it->get<int64_t>(), EngineOptions::kMaxThreads));
-  if (stage.threads > 0) return stage.threads;
-  return stage.cores.kind == CoreSpec::Kind::kCount ? stage.cores.per_worker : 1;
+  return threads_per_worker(stage, topology);
 }
 
 // Sample tensor name of model tensor `name`: graph inputs and outputs go through the stage's mappings.
@@ -127,7 +120,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   const Topology& topology = options.topology ? *options.topology : Topology::detect();
   // Bump the version when what shapes the node costs changes (the key names the cached costs).
   std::string hash_material =
-      "segments-v2;threads=" + std::to_string(cost_threads(stage)) + ";cpu=" + topology.cpu_model();
+      "segments-v2;threads=" + std::to_string(cost_threads(stage, topology)) + ";cpu=" + topology.cpu_model();
   if (const auto given = stage.args.find("dims"); given != stage.args.end() && given->is_object()) {
     for (const auto& [name, value] : given->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1)
@@ -147,7 +140,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   std::vector<double> node_cost_ms;
   if (options.costs == SplitOptions::Costs::kAnalytic) {
     AnalyticCostOptions cost;
-    cost.threads = cost_threads(stage);
+    cost.threads = cost_threads(stage, topology);
     node_cost_ms = analytic_node_cost_ms(graph, cost);
   } else {
     std::string bytes;
@@ -158,16 +151,16 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
     }
     const std::string key = hex16(fnv1a(fnv1a(14695981039346656037ull, bytes), hash_material));
     try {
-      node_cost_ms = cached_node_cost_ms(graph, key, cost_threads(stage), options.cost_runs, cache_dir);
+      node_cost_ms = cached_node_cost_ms(graph, key, cost_threads(stage, topology), options.cost_runs, cache_dir);
     } catch (const std::exception& e) {
       site.fail_arg("path", std::string("cannot time the model's nodes to split it: ") + e.what());
     }
   }
   int segments = *stage.split;
   if (segments == StageConfig::kSplitAuto) {
-    int available = topology.size();
+    int available = topology.core_count();
     for (std::size_t i = 0; i < config.stages.size(); ++i)
-      if (i != index) available -= cores_claimed(config.stages[i]);
+      if (i != index) available -= cores_claimed(config.stages[i], topology);
     const int max_segments = std::max(1, available / cores_per_segment(stage));
     // The segments' items are shared by the stage's workers; compare with the others per worker of it.
     const double floor_ms = slowest_other_stage_ms(config, index, options) * stage.workers;

@@ -9,6 +9,7 @@
 #include "api/split_stages.hpp"
 #include "conveyor/api/errors.hpp"
 #include "conveyor/config/stage_runs.hpp"
+#include "conveyor/runtime/core_allocation.hpp"
 
 namespace conveyor {
 
@@ -93,7 +94,7 @@ PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::Pr
     for (std::size_t i : run) {
       const auto entry = config.stages[i].split ? std::nullopt
                                                 : store.lookup(stage_identity(config, config.stages[i]),
-                                                               configured_threads(head), cpu_model);
+                                                               threads_per_worker(head, machine), cpu_model);
       known = known && entry.has_value();
       if (entry) run_ms += entry->mean() * 1e3;
     }

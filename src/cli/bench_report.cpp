@@ -64,14 +64,21 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
   out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}\n\n", r.latency.p50_ms,
                      r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms);
   std::size_t name_width = 14;  // fused stages ("decode+preprocess") widen the column
-  for (const auto& s : r.pipeline.stages) name_width = std::max(name_width, s.name.size());
-  out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>6} {:>12} {:>10} {:>10} {:>7} {:>6}\n", "stage", name_width,
-                     "workers", "cores", "threads", "util", "service ms", "p99 ms", "queue ms", "items", "errors");
+  bool smt = false;  // some worker runs on hardware threads other than its cores' first: list them too
   for (const auto& s : r.pipeline.stages) {
-    out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>5.1f}% {:>12.3f} {:>10.3f} {:>10.3f} {:>7} {:>6}\n", s.name, name_width,
-                       s.workers, s.cores.empty() ? std::string("-") : format_cpu_list(s.cores), s.threads_per_worker,
-                       100 * s.utilization, s.service.mean_ms, s.service.p99_ms, s.queue_wait.mean_ms, s.items,
-                       s.errors);
+    name_width = std::max(name_width, s.name.size());
+    smt = smt || s.hardware_threads != s.cores;
+  }
+  out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>6} {:>12} {:>10} {:>10} {:>7} {:>6}{}\n", "stage",
+                     name_width, "workers", "cores", "threads", "util", "service ms", "p99 ms", "queue ms",
+                     "items", "errors", smt ? "  hardware threads" : "");
+  for (const auto& s : r.pipeline.stages) {
+    const std::string threads = s.hardware_threads.empty() ? "-" : format_cpu_list(s.hardware_threads);
+    out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>5.1f}% {:>12.3f} {:>10.3f} {:>10.3f} {:>7} {:>6}{}\n",
+                       s.name, name_width, s.workers,
+                       s.cores.empty() ? std::string("-") : format_cpu_list(s.cores), s.threads_per_worker,
+                       100 * s.utilization, s.service.mean_ms, s.service.p99_ms, s.queue_wait.mean_ms,
+                       s.items, s.errors, smt ? "  " + threads : "");
   }
   if (!r.pipeline.stages.empty()) {
     const auto& b = r.pipeline.stages[bottleneck_stage(r.pipeline)];
@@ -97,6 +104,7 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                       {"workers", s.workers},
                       {"cores", s.cores.size()},
                       {"core_ids", s.cores},
+                      {"hardware_threads", s.hardware_threads},
                       {"threads", s.threads_per_worker},
                       {"utilization", s.utilization},
                       {"items", s.items},

@@ -56,7 +56,7 @@ stages:
 
 void run(DemoOptions o) {
   Runtime& runtime = cli_runtime();
-  const int cores = runtime.topology().size();
+  const int cores = runtime.topology().core_count();
   const auto demo_dir = cache_dir() / "demo";
   const auto image_dir = ensure_synthetic_images(demo_dir / "images", o.images, 640, 480);
   const auto model = ensure_zoo_model(demo_dir / "resnet50.onnx", "resnet50");

@@ -107,10 +107,10 @@ void measure(const ProfileCommand& o) {
   const PipelineConfig config = runtime.expand(file_config);
   const Topology& machine = runtime.topology();
   const std::vector<int> threads =
-      parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.size()) : o.threads);
-  if (threads.back() > machine.size())
+      parse_thread_counts(o.threads.empty() ? "1.." + std::to_string(machine.thread_count()) : o.threads);
+  if (threads.back() > machine.thread_count())
     throw std::invalid_argument(fmt::format("--threads {}: the machine has {} cores ({})", o.threads,
-                                            machine.size(), machine.describe()));
+                                            machine.thread_count(), machine.describe()));
   std::vector<Sample> inputs;
   for (const auto& tensor : read_input_tensors(o.inputs)) {
     Sample s;

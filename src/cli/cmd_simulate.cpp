@@ -11,6 +11,7 @@
 #include "cli/option_checks.hpp"
 #include "cli/option_lists.hpp"
 #include "conveyor/plan/simulator.hpp"
+#include "conveyor/runtime/core_allocation.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -48,10 +49,8 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
     plan::ModelStage m;
     m.name = stage.name;
     m.workers = stage.workers;
-    m.threads = configured_threads(stage);
-    if (stage.cores.kind != CoreSpec::Kind::kUnpinned && !stage.cores.shared)
-      needed += stage.cores.kind == CoreSpec::Kind::kIds ? static_cast<int>(stage.cores.ids.size())
-                                                         : stage.workers * stage.cores.per_worker;
+    m.threads = threads_per_worker(stage, runtime.topology());
+    needed += cores_claimed(stage, runtime.topology());
     if (auto entry = runtime.stored_profile(config, stage, m.threads))
       m.service = entry->service_time();
     else
@@ -91,7 +90,7 @@ void run(const SimulateCommand& o) {
     options.sim_requests = 0;
     stages = with_profile_hint([&] { return runtime.plan(config, options); }).model_stages();
   } else {
-    stages = configured_stages(config, runtime, static_cast<int>(cores.size()));
+    stages = configured_stages(config, runtime, static_cast<int>(runtime.topology().cores_of(cores).size()));
   }
   int workers = 0;
   for (const auto& s : stages) workers += s.workers;

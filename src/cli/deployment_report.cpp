@@ -121,6 +121,7 @@ nlohmann::json deployment_json(const DeploymentConfig& config, const plan::Deplo
     pipelines.push_back({{"name", a.name},
                          {"priority", a.priority},
                          {"cores", a.cores},
+                         {"hardware_threads", a.hardware_threads},
                          {"rate_rps", a.rate_rps},
                          {"slo_p99_ms", slo ? nlohmann::json(*slo) : nlohmann::json()},
                          {"forecast", a.forecast ? forecast_json(*a.forecast) : nlohmann::json()},

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "cli/number_text.hpp"
+#include "cli/cli_runtime.hpp"
 #include "conveyor/runtime/topology.hpp"
 
 
@@ -46,11 +47,7 @@ std::vector<int> parse_core_budget(const std::string& text) {
     if (n < 1) throw std::invalid_argument("--cores: needs at least 1 core");
     if (n > 4096)
       throw std::invalid_argument("--cores: " + text + " cores is more than the planner handles (4096)");
-    const auto& machine = Topology::detect().cpus();
-    if (n <= static_cast<int>(machine.size())) return {machine.begin(), machine.begin() + n};
-    std::vector<int> ids(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i;
-    return ids;
+    return core_budget(n, cli_runtime().topology());
   }
   try {
     return parse_cpu_list(text);

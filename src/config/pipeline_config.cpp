@@ -7,18 +7,22 @@
 //   on_full: block           # optional: block | fail — what submit does when max_in_flight is reached
 //   plan: manual             # optional: manual (stages as written) | auto (run/bench take each stage's
 //                            #   workers/threads/cores from the planner and stored profiles)
+//   smt: on                  # optional: on (a worker runs on every hardware thread of its cores) | off
+//                            #   (on one per core); either way stages own whole physical cores
 //   stages:                  # required, a non-empty list, in data-flow order
 //     - name: decode         # required, unique among the stages
 //       op: image.decode     # required, an operator registry name (`conveyor ops` lists them)
 //       workers: 1           # optional, 1..4096: replicas of the stage (default 1)
 //       cores: 1             # optional (default 1), one of:
-//                            #   N         cores each worker owns (1..4096)
-//                            #   [0, 1]    the stage's core ids, split evenly among its workers
-//                            #             (the count must be a multiple of workers)
+//                            #   N         physical cores each worker owns (1..4096)
+//                            #   [0, 1]    the stage's hardware-thread (cpu) ids, split evenly among its
+//                            #             workers (the count must be a multiple of workers); naming one
+//                            #             thread of a core gives the worker the whole core
 //                            #   none      unpinned: the OS schedules the workers
 //       share_cores: false   # optional: may use cores other stages own (default false: stages' core-id
 //                            #   lists must not overlap)
-//       threads: 1           # optional, 1..1024: intra-op threads per worker (default: its core count)
+//       threads: 1           # optional, 1..1024: intra-op threads per worker (default: the hardware
+//                            #   threads of its cores, one per core with smt: off)
 //       queue_capacity: 4    # optional, 1..1048576: this stage's input queue (default: the pipeline's)
 //       args: {...}          # optional mapping, the operator's arguments (the operator checks them)
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
@@ -51,8 +55,8 @@ using config_detail::describe_node;
 using config_detail::line_of;
 using config_detail::MappingReader;
 
-const std::vector<std::string> kPipelineKeys = {
-    "name", "max_in_flight", "queue_capacity", "ordering", "on_full", "stages", "plan"};
+const std::vector<std::string> kPipelineKeys = {"name",    "max_in_flight", "queue_capacity", "ordering",
+                                                "on_full", "stages",        "plan",           "smt"};
 const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "cores",
                                              "threads",     "share_cores", "queue_capacity",
                                              "args",        "split", "with_previous"};
@@ -261,6 +265,8 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
     config.stages.push_back(std::move(stage));
   }
   check_core_ids_disjoint(config.stages, file);
+  if (top.has("smt") && top.choice("smt", {"on", "off"}) == "off")
+    for (auto& stage : config.stages) stage.cores.smt = false;
   return config;
 }
 

@@ -45,7 +45,10 @@ std::string shortfall(const Plan& plan, double rate) {
 
 class Allocator {
  public:
-  explicit Allocator(const DeploymentRequest& request) : r_(request) {}
+  explicit Allocator(const DeploymentRequest& request)
+      : r_(request),
+        units_(request.topology ? request.topology->cores_of(request.cores)
+                                : Topology::from_cpus(request.cores).cores()) {}
 
   Deployment run() {
     validate();
@@ -73,7 +76,15 @@ class Allocator {
   }
 
  private:
-  int budget() const { return static_cast<int>(r_.cores.size()); }
+  int budget() const { return static_cast<int>(units_.size()); }
+
+  // The hardware threads of the budget's physical cores [begin, end).
+  std::vector<int> threads_of(std::size_t begin, std::size_t end) const {
+    std::vector<int> threads;
+    for (std::size_t c = begin; c < end; ++c)
+      threads.insert(threads.end(), units_[c].hardware_threads.begin(), units_[c].hardware_threads.end());
+    return threads;
+  }
   double demand(std::size_t i) const { return out_[i].rate_rps * sum_t1(r_.pipelines[i]); }
 
   void validate() const {
@@ -160,6 +171,8 @@ class Allocator {
     PlanRequest request;
     request.stages = p.stages;
     request.cores = std::move(cores);
+    request.topology = r_.topology;
+    request.smt = r_.smt;
     request.rate_rps = out_[i].rate_rps;
     request.slo_p99_s = p.slo_p99_s;
     request.max_in_flight = p.max_in_flight;
@@ -170,7 +183,7 @@ class Allocator {
     return request;
   }
 
-  std::vector<int> first_cores(int n) const { return {r_.cores.begin(), r_.cores.begin() + n}; }
+  std::vector<int> first_cores(int n) const { return threads_of(0, static_cast<std::size_t>(n)); }
 
   // The fewest cores (1..most) whose plan meets the pipeline's goal, found with the analytic model and
   // confirmed by simulation; none when even `most` cannot. `closest` gets the plan on `most` cores then.
@@ -248,13 +261,13 @@ class Allocator {
   Deployment finish() {
     Deployment d;
     d.strategy = r_.strategy;
-    d.cores_budget = r_.cores;
+    for (const auto& core : units_) d.cores_budget.push_back(core.id());
     std::size_t next = 0;
     for (std::size_t i = 0; i < out_.size(); ++i) {
       PipelineAllocation& a = out_[i];
       const auto n = static_cast<std::size_t>(counts_[i]);
-      a.cores.assign(r_.cores.begin() + static_cast<std::ptrdiff_t>(next),
-                     r_.cores.begin() + static_cast<std::ptrdiff_t>(next + n));
+      for (std::size_t c = next; c < next + n; ++c) a.cores.push_back(units_[c].id());
+      a.hardware_threads = threads_of(next, next + n);
       next += n;
       if (a.cores.empty()) {
         a.p50_s = a.p99_s = kInf;
@@ -262,7 +275,7 @@ class Allocator {
         a.notes.push_back(fmt::format("no cores: sheds all {:.1f} req/s", a.rate_rps));
         continue;
       }
-      a.plan = make_plan(plan_request(i, a.cores, r_.sim_requests));
+      a.plan = make_plan(plan_request(i, a.hardware_threads, r_.sim_requests));
       a.throughput_rps = a.plan->throughput_rps;
       // An overloaded plan's simulated latencies only measure how long the simulation ran.
       a.p50_s = a.plan->analytic.stable ? a.plan->p50_s : kInf;
@@ -299,6 +312,7 @@ class Allocator {
   }
 
   const DeploymentRequest& r_;
+  std::vector<PhysicalCore> units_;  // the budget as physical cores, in its order
   std::vector<PipelineAllocation> out_;
   std::vector<int> counts_;
 };

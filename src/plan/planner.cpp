@@ -25,7 +25,8 @@ struct Option {
   int threads = 1;
   const ServiceTime* service = nullptr;
   double capacity = 0;
-  int cores() const { return workers * threads; }
+  int cores_per_worker = 1;  // the fewest whole physical cores that hold `threads` hardware threads
+  int cores() const { return workers * cores_per_worker; }
 };
 
 // One configuration: the pipeline's stages as planned stages (each a run of consecutive stages, fused when
@@ -131,11 +132,17 @@ namespace {
 
 class Search {
  public:
-  explicit Search(const PlanRequest& request) : r_(request) {}
+  explicit Search(const PlanRequest& request)
+      : r_(request),
+        units_(request.topology ? request.topology->cores_of(request.cores)
+                                : Topology::from_cpus(request.cores).cores()) {
+    for (const auto& core : units_)
+      per_core_ = std::max(per_core_, r_.smt ? static_cast<int>(core.hardware_threads.size()) : 1);
+  }
 
   Plan run() {
     validate();
-    const int budget = static_cast<int>(r_.cores.size());
+    const int budget = static_cast<int>(units_.size());
     for (const auto& runs : fusions()) {
       Candidate base;
       std::size_t begin = 0;
@@ -271,8 +278,9 @@ class Search {
       // Timings drift 5-15% on shared machines: more threads must cut T by more than that to count.
       if (threads > 1 && time.mean > (1 - kThreadGain) * fastest) continue;
       fastest = std::min(fastest, time.mean);
-      for (int workers = 1; workers * threads <= max_cores; ++workers)
-        all.push_back({workers, threads, &time, workers / time.mean});
+      const int cores_per_worker = (threads + per_core_ - 1) / per_core_;
+      for (int workers = 1; workers * cores_per_worker <= max_cores; ++workers)
+        all.push_back({workers, threads, &time, workers / time.mean, cores_per_worker});
     }
     std::vector<Option> kept;
     for (const auto& a : all) {
@@ -369,7 +377,14 @@ class Search {
 
   Plan describe(const Candidate& c) const;
 
+  // The hardware threads a worker is pinned to on `core`: all of them, or one with smt off.
+  std::vector<int> worker_threads(const PhysicalCore& core) const {
+    return r_.smt ? core.hardware_threads : std::vector<int>{core.id()};
+  }
+
   const PlanRequest& r_;
+  std::vector<PhysicalCore> units_;  // the budget as physical cores, in its order
+  int per_core_ = 1;                 // hardware threads a worker gets per core
   std::map<std::pair<std::size_t, std::size_t>, StageProfile> fused_;  // by [begin, end); stable addresses
   std::vector<Candidate> top_;
   uint64_t evaluated_ = 0;
@@ -383,7 +398,7 @@ Plan Search::describe(const Candidate& c) const {
   plan.workload = c.workload;
   plan.analytic = c.analytic;
   plan.simulated = c.simulated;
-  plan.cores_budget = static_cast<int>(r_.cores.size());
+  plan.cores_budget = static_cast<int>(units_.size());
   plan.cores_used = cores_of(c);
   plan.configurations = evaluated_;
   plan.capacity_rps = c.analytic.capacity_rps;
@@ -393,12 +408,12 @@ Plan Search::describe(const Candidate& c) const {
   plan.bottleneck = c.stages[c.analytic.bottleneck]->name;
   double sum_t1 = 0;
   for (const auto& s : r_.stages) sum_t1 += s.by_threads.at(1).mean;
-  plan.bound_rps = static_cast<double>(r_.cores.size()) / sum_t1;
+  plan.bound_rps = static_cast<double>(units_.size()) / sum_t1;
   plan.ratio_to_bound = plan.capacity_rps / plan.bound_rps;
   plan.slo_met = simulated_score(c).feasible || (!r_.slo_p99_s && c.analytic.stable);
 
   std::size_t next_core = 0;
-  std::vector<int> group_size(r_.cores.size(), 0);
+  std::vector<int> group_size(units_.size(), 0);
   for (int g : c.group) ++group_size[static_cast<std::size_t>(g)];
   for (std::size_t i = 0; i < c.options.size(); ++i) {
     StagePlan s;
@@ -410,23 +425,25 @@ Plan Search::describe(const Candidate& c) const {
     s.service = *c.options[i].service;
     if (!c.group.empty()) {
       const auto g = static_cast<std::size_t>(c.group[i]);
-      s.worker_cores = {{r_.cores[g]}};
+      s.worker_cores = {worker_threads(units_[g])};
       s.share_cores = group_size[g] > 1;
     } else {
       for (int w = 0; w < s.workers; ++w) {
-        std::vector<int> cores(r_.cores.begin() + static_cast<std::ptrdiff_t>(next_core),
-                               r_.cores.begin() + static_cast<std::ptrdiff_t>(next_core) + s.threads);
-        next_core += static_cast<std::size_t>(s.threads);
-        s.worker_cores.push_back(std::move(cores));
+        std::vector<int> threads;
+        for (int k = 0; k < c.options[i].cores_per_worker; ++k) {
+          const std::vector<int> more = worker_threads(units_[next_core++]);
+          threads.insert(threads.end(), more.begin(), more.end());
+        }
+        s.worker_cores.push_back(std::move(threads));
       }
     }
     plan.stages.push_back(std::move(s));
   }
 
   auto& notes = plan.notes;
-  notes.push_back(fmt::format("budget {} core{} [{}]; load: {}; objective: {}{}", r_.cores.size(),
-                              r_.cores.size() > 1 ? "s" : "", format_cpu_list(r_.cores),
-                              c.workload.describe(), objective_name(r_.objective),
+  notes.push_back(fmt::format("budget {} core{} [{}]; load: {}; objective: {}{}", units_.size(),
+                              units_.size() > 1 ? "s" : "", format_cpu_list(r_.cores), c.workload.describe(),
+                              objective_name(r_.objective),
                               r_.slo_p99_s ? fmt::format(", p99 <= {}", ms(*r_.slo_p99_s)) : ""));
   for (const auto& s : plan.stages)
     if (s.members.size() > 1)
@@ -444,8 +461,8 @@ Plan Search::describe(const Candidate& c) const {
         "{} stages on {} core{}: stages must share cores. Every grouping of stages onto the cores was tried; "
         "the chosen one balances the summed service time per core. Stages on one core time-slice it (marked "
         "share_cores), so each of them slows down by the core's load.",
-        c.stages.size(), r_.cores.size(), r_.cores.size() > 1 ? "s" : ""));
-    for (std::size_t g = 0; g < r_.cores.size(); ++g) {
+        c.stages.size(), units_.size(), units_.size() > 1 ? "s" : ""));
+    for (std::size_t g = 0; g < units_.size(); ++g) {
       std::vector<std::string> names;
       double sum = 0;
       for (std::size_t i = 0; i < c.group.size(); ++i)
@@ -454,7 +471,7 @@ Plan Search::describe(const Candidate& c) const {
           sum += c.options[i].service->mean;
         }
       notes.push_back(
-          fmt::format("core {}: {} ({} per item)", r_.cores[g], fmt::join(names, " + "), ms(sum)));
+          fmt::format("core {}: {} ({} per item)", units_[g].id(), fmt::join(names, " + "), ms(sum)));
     }
   }
   for (std::size_t i = 0; i < c.options.size(); ++i) {
@@ -481,7 +498,7 @@ Plan Search::describe(const Candidate& c) const {
   notes.push_back(
       fmt::format("work-conserving bound: {} cores / sum T(1) {} = {:.1f} req/s; this plan's capacity "
                   "{:.1f} req/s is {:.0f}% of it",
-                  r_.cores.size(), ms(sum_t1), plan.bound_rps, plan.capacity_rps, plan.ratio_to_bound * 100));
+                  units_.size(), ms(sum_t1), plan.bound_rps, plan.capacity_rps, plan.ratio_to_bound * 100));
   if (plan.cores_used < plan.cores_budget && c.group.empty())
     notes.push_back(fmt::format("{} of {} cores left unused: no way of using them ranks higher",
                                 plan.cores_budget - plan.cores_used, plan.cores_budget));

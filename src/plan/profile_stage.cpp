@@ -11,17 +11,20 @@ StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::v
                                const ProfileRunOptions& options, const Topology& topology) {
   if (inputs.empty()) throw std::invalid_argument("profile of stage '" + stage.name + "': no inputs");
   if (threads < 1) throw std::invalid_argument("profile of stage '" + stage.name + "': threads must be >= 1");
-  if (options.pin && threads > topology.size())
-    throw std::invalid_argument("profile of stage '" + stage.name + "': " + std::to_string(threads) +
-                                " threads asked, the machine has " + std::to_string(topology.size()) +
-                                " cores");
+  if (options.pin && threads > topology.thread_count())
+    throw std::invalid_argument(
+        "profile of stage '" + stage.name + "': " + std::to_string(threads) +
+        " threads asked, the machine has " + std::to_string(topology.thread_count()) +
+        (topology.thread_count() == topology.core_count() ? " cores" : " hardware threads"));
   StageSpec alone = stage;
   alone.workers = 1;
   alone.threads = threads;
   alone.cores = CoreSpec{};
   if (options.pin) {
     alone.cores.kind = CoreSpec::Kind::kCount;
-    alone.cores.per_worker = threads;
+    // As the planner places a worker of `threads` threads: on the fewest whole cores that hold them.
+    const int per_core = topology.threads_per_core();
+    alone.cores.per_worker = (threads + per_core - 1) / per_core;
   } else {
     alone.cores.kind = CoreSpec::Kind::kUnpinned;
   }

@@ -98,8 +98,9 @@ void Pipeline::State::worker_main(std::size_t s, std::size_t w, std::latch& star
   const WorkerPlacement& where = stage.placement[w];
   std::unique_ptr<Operator> op;
   try {
-    pin_current_thread(where.cores, where.threads);
-    op = stage.spec.factory(WorkerContext{stage.spec.name, static_cast<int>(w), where.cores, where.threads});
+    pin_current_thread(where.hardware_threads, where.threads);
+    op = stage.spec.factory(
+        WorkerContext{stage.spec.name, static_cast<int>(w), where.hardware_threads, where.threads});
     if (!op) throw std::runtime_error("operator factory returned nothing");
   } catch (const std::exception& e) {
     std::lock_guard lock(startup_mutex);
@@ -336,7 +337,11 @@ PipelineMetrics Pipeline::metrics() const {
     sm.name = stage->spec.name;
     sm.workers = static_cast<int>(stage->placement.size());
     sm.threads_per_worker = stage->placement.front().threads;
-    for (const auto& p : stage->placement) sm.cores.insert(sm.cores.end(), p.cores.begin(), p.cores.end());
+    for (const auto& p : stage->placement) {
+      sm.cores.insert(sm.cores.end(), p.cores.begin(), p.cores.end());
+      sm.hardware_threads.insert(sm.hardware_threads.end(), p.hardware_threads.begin(),
+                                 p.hardware_threads.end());
+    }
     LatencyHistogram service, queue_wait;
     uint64_t busy_ns = 0;
     for (const auto& stats : stage->stats) {

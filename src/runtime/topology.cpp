@@ -23,27 +23,60 @@ std::string read_cpu_model() {
   return "unknown cpu";
 }
 
-std::vector<int> hwloc_allowed_cpus() {
+// Logical index of the object of `type` above `obj`, or 0 when there is none.
+int ancestor_index(hwloc_topology_t topology, hwloc_obj_type_t type, hwloc_obj_t obj) {
+  const hwloc_obj_t above = hwloc_get_ancestor_obj_by_type(topology, type, obj);
+  return above ? static_cast<int>(above->logical_index) : 0;
+}
+
+// The NUMA node whose cpus include `obj`'s (hwloc 2 hangs NUMA nodes off the tree as memory children).
+int numa_index(hwloc_topology_t topology, hwloc_obj_t obj) {
+  hwloc_obj_t node = nullptr;
+  while ((node = hwloc_get_next_obj_by_type(topology, HWLOC_OBJ_NUMANODE, node)) != nullptr)
+    if (node->cpuset && hwloc_bitmap_isincluded(obj->cpuset, node->cpuset))
+      return static_cast<int>(node->logical_index);
+  return 0;
+}
+
+// Loads a topology (the machine's, or a synthetic one) and lists its usable physical cores. `restrict`:
+// keep only the hardware threads hwloc allows and the process affinity includes (the real machine).
+std::vector<PhysicalCore> load_cores(const char* synthetic, bool restrict) {
   hwloc_topology_t topology;
-  if (hwloc_topology_init(&topology) != 0 || hwloc_topology_load(topology) != 0)
+  if (hwloc_topology_init(&topology) != 0) throw std::runtime_error("hwloc could not start");
+  struct Destroy {
+    hwloc_topology_t t;
+    ~Destroy() { hwloc_topology_destroy(t); }
+  } destroy{topology};
+  if (synthetic && hwloc_topology_set_synthetic(topology, synthetic) != 0)
+    throw std::invalid_argument(std::string("'") + synthetic + "' is not a synthetic hwloc topology (like " +
+                                "\"package:2 core:8 pu:2\")");
+  if (hwloc_topology_load(topology) != 0)
     throw std::runtime_error("hwloc could not load the machine topology");
   cpu_set_t affinity;
   CPU_ZERO(&affinity);
-  const bool have_affinity = sched_getaffinity(0, sizeof(affinity), &affinity) == 0;
+  const bool have_affinity = restrict && sched_getaffinity(0, sizeof(affinity), &affinity) == 0;
   hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topology);
-  std::vector<int> cpus;
-  // hwloc enumerates PUs in topology order: package, core, then hyperthread siblings.
+  std::vector<PhysicalCore> cores;
+  hwloc_obj_t last_core = nullptr;
+  // hwloc enumerates PUs in topology order: package, core, then hyperthread siblings. A PU without a core
+  // above it (hwloc saw no core level) is a core of its own.
   const int count = hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_PU);
   for (int i = 0; i < count; ++i) {
     hwloc_obj_t pu = hwloc_get_obj_by_type(topology, HWLOC_OBJ_PU, static_cast<unsigned>(i));
+    if (pu == nullptr) continue;
     const int os = static_cast<int>(pu->os_index);
-    if (!hwloc_bitmap_isset(allowed, pu->os_index)) continue;
+    if (restrict && !hwloc_bitmap_isset(allowed, pu->os_index)) continue;
     if (have_affinity && (os >= CPU_SETSIZE || !CPU_ISSET(os, &affinity))) continue;
-    cpus.push_back(os);
+    const hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topology, HWLOC_OBJ_CORE, pu);
+    if (core == nullptr || core != last_core) {
+      const hwloc_obj_t where = core ? core : pu;
+      cores.push_back({{}, ancestor_index(topology, HWLOC_OBJ_PACKAGE, where), numa_index(topology, where)});
+    }
+    last_core = core;
+    cores.back().hardware_threads.push_back(os);
   }
-  hwloc_topology_destroy(topology);
-  if (cpus.empty()) throw std::runtime_error("hwloc found no usable cpu");
-  return cpus;
+  if (cores.empty()) throw std::runtime_error("hwloc found no usable cpu");
+  return cores;
 }
 
 }  // namespace
@@ -51,8 +84,9 @@ std::vector<int> hwloc_allowed_cpus() {
 const Topology& Topology::detect() {
   static const Topology machine = [] {
     Topology t;
-    t.cpus_ = hwloc_allowed_cpus();
+    t.cores_ = load_cores(nullptr, true);
     t.cpu_model_ = read_cpu_model();
+    t.index_cores();
     return t;
   }();
   return machine;
@@ -60,15 +94,69 @@ const Topology& Topology::detect() {
 
 Topology Topology::from_cpus(std::vector<int> cpus, std::string model) {
   Topology t;
-  t.cpus_ = std::move(cpus);
+  for (int cpu : cpus) t.cores_.push_back({{cpu}, 0, 0});
   t.cpu_model_ = std::move(model);
+  t.index_cores();
   return t;
 }
 
-bool Topology::contains(int cpu) const { return std::find(cpus_.begin(), cpus_.end(), cpu) != cpus_.end(); }
+Topology Topology::synthetic(const std::string& description, std::string model) {
+  Topology t;
+  t.cores_ = load_cores(description.c_str(), false);
+  t.cpu_model_ = std::move(model);
+  t.index_cores();
+  return t;
+}
+
+void Topology::index_cores() {
+  cpus_.clear();
+  core_of_cpu_.clear();
+  for (std::size_t c = 0; c < cores_.size(); ++c) {
+    for (int cpu : cores_[c].hardware_threads) {
+      cpus_.push_back(cpu);
+      if (cpu < 0) continue;
+      if (static_cast<std::size_t>(cpu) >= core_of_cpu_.size())
+        core_of_cpu_.resize(static_cast<std::size_t>(cpu) + 1, -1);
+      core_of_cpu_[static_cast<std::size_t>(cpu)] = static_cast<int>(c);
+    }
+  }
+}
+
+int Topology::threads_per_core() const {
+  std::size_t most = 1;
+  for (const auto& core : cores_) most = std::max(most, core.hardware_threads.size());
+  return static_cast<int>(most);
+}
+
+int Topology::core_index(int cpu) const {
+  if (cpu < 0 || static_cast<std::size_t>(cpu) >= core_of_cpu_.size()) return -1;
+  return core_of_cpu_[static_cast<std::size_t>(cpu)];
+}
+
+std::vector<PhysicalCore> Topology::cores_of(const std::vector<int>& cpus) const {
+  std::vector<PhysicalCore> named;
+  std::vector<int> seen;
+  for (int cpu : cpus) {
+    const int c = core_index(cpu);
+    if (c < 0) {
+      named.push_back({{cpu}, 0, 0});
+    } else if (std::find(seen.begin(), seen.end(), c) == seen.end()) {
+      seen.push_back(c);
+      named.push_back(cores_[static_cast<std::size_t>(c)]);
+    }
+  }
+  return named;
+}
+
+bool Topology::contains(int cpu) const {
+  return core_index(cpu) >= 0;
+}
 
 std::string Topology::describe() const {
-  return std::to_string(cpus_.size()) + " cpus [" + format_cpu_list(cpus_) + "], " + cpu_model_;
+  const std::string list = " [" + format_cpu_list(cpus_) + "], " + cpu_model_;
+  if (thread_count() == core_count()) return std::to_string(cpus_.size()) + " cpus" + list;
+  return std::to_string(cores_.size()) + " cores, " + std::to_string(cpus_.size()) + " hardware threads" +
+         list;
 }
 
 namespace {

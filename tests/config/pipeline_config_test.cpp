@@ -110,6 +110,18 @@ TEST(PipelineConfig, OmittedKeysTakeTheDefaults) {
   EXPECT_TRUE(stage.args.is_object() && stage.args.empty());
 }
 
+TEST(PipelineConfig, SmtOffGivesEveryStageOneHardwareThreadPerCore) {
+  const std::string stages = "stages:\n  - {name: a, op: o, cores: 2}\n  - {name: b, op: o, cores: [4]}\n";
+  for (const auto& stage : parse_pipeline_config(stages, "p.yaml").stages) EXPECT_TRUE(stage.cores.smt);
+  for (const auto& stage : parse_pipeline_config("smt: on\n" + stages, "p.yaml").stages)
+    EXPECT_TRUE(stage.cores.smt);
+  for (const auto& stage : parse_pipeline_config("smt: off\n" + stages, "p.yaml").stages)
+    EXPECT_FALSE(stage.cores.smt) << stage.name;
+  const ConfigError error = parse_error("smt: maybe\n" + stages);
+  EXPECT_EQ(error.key(), "smt");
+  EXPECT_EQ(error.line(), 1);
+}
+
 TEST(PipelineConfig, QuotedNoneMeansUnpinnedToo) {
   const PipelineConfig config =
       parse_pipeline_config("stages:\n  - {name: a, op: o, cores: \"none\"}\n", "p.yaml");

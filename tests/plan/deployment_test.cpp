@@ -201,5 +201,21 @@ TEST(Deployment, ImpossibleRequestsAreErrorsNamingThePipeline) {
   EXPECT_THROW(parse_strategy("fair"), std::invalid_argument);
 }
 
+TEST(Deployment, SplitsAnSmtBudgetAtPhysicalCores) {
+  const Topology smt = Topology::synthetic("package:1 core:4 pu:2");
+  DeploymentRequest r =
+      request(AllocationStrategy::kHistory, 8, {pipeline("a", 1, 100, {10}), pipeline("b", 1, 100, {10})});
+  r.topology = &smt;
+  const Deployment d = allocate_deployment(r);
+  EXPECT_EQ(d.cores_budget, (std::vector<int>{0, 2, 4, 6}));
+  EXPECT_EQ(d.pipelines[0].cores, (std::vector<int>{0, 2}));
+  EXPECT_EQ(d.pipelines[0].hardware_threads, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(d.pipelines[1].hardware_threads, (std::vector<int>{4, 5, 6, 7}));
+  EXPECT_EQ(d.cores_used(), 4);
+  ASSERT_TRUE(d.pipelines[1].plan);
+  for (const auto& s : d.pipelines[1].plan->stages)
+    for (int cpu : s.cores()) EXPECT_GE(cpu, 4) << "pipeline b's plan stays on its own cores";
+}
+
 }  // namespace
 }  // namespace conveyor::plan

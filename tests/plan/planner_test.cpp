@@ -245,5 +245,69 @@ TEST(Planner, RejectsBadRequests) {
   EXPECT_EQ(parse_objective("latency"), Objective::kLatency);
 }
 
+TEST(PlannerSmt, AWorkerGetsWholePhysicalCoresAndNoStageSharesOne) {
+  // 4 cores of 2 hardware threads: core c runs threads 2c, 2c+1.
+  const Topology smt = Topology::synthetic("package:1 core:4 pu:2");
+  PlanRequest r;
+  r.stages = {fixed("decode", 1), scaling("model", 8, 4, 1.0)};
+  r.cores = smt.cpus();
+  r.topology = &smt;
+  r.sim_requests = 0;
+  const Plan plan = make_plan(r);
+  EXPECT_EQ(plan.cores_budget, 4);
+  EXPECT_LE(plan.cores_used, 4);
+  std::map<int, std::string> owner;  // core index -> stage
+  for (const auto& s : plan.stages)
+    for (const auto& w : s.worker_cores) {
+      ASSERT_FALSE(w.empty());
+      EXPECT_EQ(w.size() % 2, 0u) << s.name << ": a worker owns both threads of each of its cores";
+      EXPECT_GE(static_cast<int>(w.size()), s.threads) << s.name;
+      for (int cpu : w) {
+        const auto [it, inserted] = owner.emplace(smt.core_index(cpu), s.name);
+        EXPECT_TRUE(inserted || it->second == s.name) << "core of thread " << cpu << " in two stages";
+      }
+    }
+  int used = 0;
+  for (const auto& s : plan.stages)
+    for (const auto& w : s.worker_cores) used += static_cast<int>(w.size()) / 2;
+  EXPECT_EQ(used, plan.cores_used);
+}
+
+TEST(PlannerSmt, FourThreadsFitOnTwoCoresWithSmtAndNeedFourWithout) {
+  const Topology smt = Topology::synthetic("package:1 core:4 pu:2");
+  PlanRequest r;
+  r.stages = {scaling("model", 8, 4, 1.0)};
+  r.cores = smt.cpus();
+  r.topology = &smt;
+  r.sim_requests = 0;
+  r.objective = Objective::kLatency;
+  r.concurrency = 1;
+  Plan plan = make_plan(r);
+  ASSERT_EQ(plan.stages.size(), 1u);
+  EXPECT_EQ(plan.stages[0].threads, 4);  // the fastest, on 2 cores a worker: room for a second replica
+  ASSERT_GE(plan.stages[0].workers, 1);
+  EXPECT_EQ(plan.stages[0].worker_cores.front(), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(plan.cores_used, 2 * plan.stages[0].workers);
+
+  r.smt = false;
+  plan = make_plan(r);
+  EXPECT_EQ(plan.stages[0].threads, 4);
+  EXPECT_EQ(plan.stages[0].workers, 1);
+  EXPECT_EQ(plan.stages[0].worker_cores, (std::vector<std::vector<int>>{{0, 2, 4, 6}}));
+  EXPECT_EQ(plan.cores_used, 4);
+}
+
+TEST(PlannerSmt, WithoutATopologyEveryIdIsACore) {
+  PlanRequest r;
+  r.stages = {scaling("model", 8, 4, 1.0)};
+  r.cores = iota_cores(4);
+  r.sim_requests = 0;
+  r.objective = Objective::kLatency;
+  r.concurrency = 1;
+  const Plan plan = make_plan(r);
+  EXPECT_EQ(plan.stages[0].worker_cores, (std::vector<std::vector<int>>{{0, 1, 2, 3}}));
+  EXPECT_EQ(plan.cores_used, 4);
+}
+
 }  // namespace
 }  // namespace conveyor::plan

@@ -137,7 +137,8 @@ class Runtime {
   std::unique_ptr<State> state_;
 };
 
-// The first `count` cores of `machine` (ids 0..count-1 beyond its size, for what-if plans).
+// The hardware threads of the first `count` physical cores of `machine` (ids 0..count-1 beyond its size,
+// for what-if plans).
 std::vector<int> core_budget(int count, const Topology& machine);
 
 }  // namespace conveyor

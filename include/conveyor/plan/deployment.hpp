@@ -41,7 +41,9 @@ struct PipelineDemand {
 
 struct DeploymentRequest {
   std::vector<PipelineDemand> pipelines;
-  std::vector<int> cores;  // the budget, in topology order
+  std::vector<int> cores;  // the budget: the physical cores these hardware-thread ids name, in topology order
+  const Topology* topology = nullptr;  // groups `cores` into physical cores; null: each id is a core
+  bool smt = true;                     // PlanRequest::smt of every pipeline's plan
   AllocationStrategy strategy = AllocationStrategy::kHistory;
   ForecastOptions forecast;
   uint64_t sim_requests = 20000;  // per confirming simulation (0: analytic model only)
@@ -52,7 +54,8 @@ struct DeploymentRequest {
 struct PipelineAllocation {
   std::string name;
   int priority = 0;
-  std::vector<int> cores;  // contiguous in the budget's order; empty when it got none
+  std::vector<int> cores;  // physical cores (PhysicalCore::id), contiguous in the budget's order; empty: none
+  std::vector<int> hardware_threads;  // theirs
   double rate_rps = 0;     // the rate it was planned for
   std::optional<LoadForecast> forecast;
   std::optional<Plan> plan;  // none without cores
@@ -65,7 +68,7 @@ struct PipelineAllocation {
 
 struct Deployment {
   AllocationStrategy strategy = AllocationStrategy::kHistory;
-  std::vector<int> cores_budget;
+  std::vector<int> cores_budget;              // its physical cores (PhysicalCore::id)
   std::vector<PipelineAllocation> pipelines;  // in the request's order
   std::vector<std::string> notes;
 

@@ -8,6 +8,7 @@
 #include "conveyor/plan/performance_model.hpp"
 #include "conveyor/plan/service_time.hpp"
 #include "conveyor/plan/simulator.hpp"
+#include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::plan {
 
@@ -24,7 +25,12 @@ struct StageProfile {
 
 struct PlanRequest {
   std::vector<StageProfile> stages;
-  std::vector<int> cores;           // the budget: these core ids, in topology order
+  // The budget: the physical cores these hardware-thread ids name, in topology order; `topology` groups
+  // them into cores (null: each id is a core of its own). With `smt`, a worker runs on every hardware
+  // thread of its cores, else on one per core.
+  std::vector<int> cores;
+  const Topology* topology = nullptr;
+  bool smt = true;
   std::optional<double> rate_rps;   // expected Poisson arrivals; none: closed loop
   std::optional<int> concurrency;   // closed-loop load; default 2 x workers (throughput) or 1 (latency)
   std::optional<double> slo_p99_s;  // p99 latency at that load must not exceed this
@@ -44,7 +50,9 @@ struct StagePlan {
   std::vector<std::string> members;  // the pipeline stages it runs, in order (one unless fused)
   int workers = 1;
   int threads = 1;
-  std::vector<std::vector<int>> worker_cores;  // per worker: its cores (contiguous in the budget's order)
+  // Per worker: the hardware threads of its physical cores (contiguous in the budget's order), all of
+  // them or one per core with smt off; a worker of t threads gets the fewest whole cores holding t.
+  std::vector<std::vector<int>> worker_cores;
   bool share_cores = false;                    // time-shares its core with other stages (budget < stages)
   ServiceTime service;                         // T(threads)
 
@@ -79,12 +87,13 @@ struct Plan {
 StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end);
 
 // Searches every configuration (workers r_i >= 1, threads t_i >= 1 from the profiled counts,
-// sum r_i x t_i <= cores) with the analytic model, pruning branches that cannot beat the best found,
-// confirms the best `finalists` with the simulator and returns the winner with its predictions. Runs of
-// consecutive stages may be fused into one planned stage (service times add): every way of fusing is tried
-// for up to 10 stages (beyond that: none, or all into one), so "whole-pipeline replicas" and "one worker on
-// every core" are candidates too; with no gain, stages stay separate. With fewer cores than planned stages,
-// they are grouped onto cores (every grouping is tried) and share them.
+// sum r_i x ceil(t_i / hardware threads per core) <= physical cores) with the analytic model, pruning
+// branches that cannot beat the best found, confirms the best `finalists` with the simulator and returns the
+// winner with its predictions. Runs of consecutive stages may be fused into one planned stage (service times
+// add): every way of fusing is tried for up to 10 stages (beyond that: none, or all into one), so
+// "whole-pipeline replicas" and "one worker on every core" are candidates too; with no gain, stages stay
+// separate. With fewer cores than planned stages, they are grouped onto cores (every grouping is tried) and
+// share them.
 Plan make_plan(const PlanRequest& request);
 
 }  // namespace conveyor::plan

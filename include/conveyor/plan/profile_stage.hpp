@@ -12,7 +12,7 @@ namespace conveyor::plan {
 struct ProfileRunOptions {
   uint64_t requests = 200;  // measured items (inputs are cycled)
   uint64_t warmup = 10;     // run first, not measured
-  bool pin = true;          // pin the worker to `threads` cores (false: unpinned, for tests on any machine)
+  bool pin = true;          // pin to `threads` hardware threads on whole cores (false: unpinned, for tests)
 };
 
 struct StageMeasurement {
@@ -23,9 +23,9 @@ struct StageMeasurement {
   std::string first_error;
 };
 
-// Measures one stage alone: runs it as a one-stage Pipeline with one worker owning `threads` cores (and
-// that many intra-op threads), one request at a time so the times are pure service times. Throws when the
-// stage fails on every input.
+// Measures one stage alone: runs it as a one-stage Pipeline with one worker on `threads` hardware threads
+// (and that many intra-op threads), one request at a time so the times are pure service times. Throws when
+// the stage fails on every input.
 StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::vector<Sample>& inputs,
                                const ProfileRunOptions& options = {},
                                const Topology& topology = Topology::detect());

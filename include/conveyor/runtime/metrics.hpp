@@ -10,7 +10,8 @@ namespace conveyor {
 struct StageMetrics {
   std::string name;
   int workers = 0;
-  std::vector<int> cores;         // every core the stage's workers are pinned to
+  std::vector<int> cores;             // every physical core the stage's workers own (PhysicalCore::id)
+  std::vector<int> hardware_threads;  // every hardware thread they are pinned to
   int threads_per_worker = 1;
   uint64_t items = 0;             // samples the stage's operator ran on
   uint64_t errors = 0;            // samples that failed in this stage (op error, deadline, cancel)

@@ -12,7 +12,7 @@ namespace conveyor {
 struct WorkerContext {
   std::string stage;
   int replica = 0;
-  std::vector<int> cores;  // cores this worker is pinned to; empty when unpinned
+  std::vector<int> cores;  // hardware threads this worker is pinned to; empty when unpinned
   int threads = 1;         // intra-op budget (OpenMP threads already set to this)
 };
 

@@ -10,13 +10,15 @@ namespace conveyor {
 enum class Ordering { kInOrder, kCompletion };   // results delivered in submit order, or as they finish
 enum class FullPolicy { kBlock, kFail };         // submit() when max_in_flight is reached
 
-// How a stage's workers get cores. Workers of different stages never share a core unless `shared`.
+// How a stage's workers get cores. A core is a physical core: a worker owns whole cores, and workers of
+// different stages never share a core (nor SMT siblings of one) unless `shared`.
 struct CoreSpec {
   enum class Kind { kCount, kIds, kUnpinned };
   Kind kind = Kind::kCount;
-  int per_worker = 1;     // kCount: cores each worker owns
-  std::vector<int> ids;   // kIds: the stage's cores (OS ids), split evenly among its workers
+  int per_worker = 1;     // kCount: physical cores each worker owns
+  std::vector<int> ids;   // kIds: hardware-thread OS ids, split among its workers; each names its whole core
   bool shared = false;    // may use cores that other stages own
+  bool smt = true;        // a worker runs on every hardware thread of its cores; false: on one per core
 };
 
 struct StageSpec {
@@ -24,7 +26,7 @@ struct StageSpec {
   OperatorFactory factory;
   int workers = 1;
   CoreSpec cores;
-  int threads = 0;                 // intra-op threads per worker; 0 = the worker's core count
+  int threads = 0;                 // intra-op threads per worker; 0: threads_per_worker (core_allocation)
   std::size_t queue_capacity = 0;  // input queue; 0 = the pipeline default
 };
 
