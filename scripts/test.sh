@@ -23,7 +23,7 @@ fi
 if [ -n "$label" ]; then
   targets=""
   [[ cli =~ ^($label)$ || plan =~ ^($label)$ || graph =~ ^($label)$ ]] && targets="conveyor"
-  for layer in tensor graph engine ops runtime plan config cli; do
+  for layer in tensor kernels graph engine ops runtime plan config cli; do
     [[ $layer =~ ^($label)$ ]] && [ -d "$root/tests/$layer" ] && targets+=" test_$layer"
   done
   export BUILD_TARGETS=$targets

@@ -194,7 +194,7 @@ void Compiler::emit_reference(const Node& node) {
   auto step = std::make_unique<RefStep>();
   step->label = label_of(node) + " [reference]";
   try {
-    step->kernel = make_reference_kernel(graph_, node);
+    step->kernel = make_node_kernel(graph_, node);
   } catch (const GraphError& e) {
     throw EngineError(e.what());
   }

@@ -21,7 +21,7 @@
 
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/graph/reference_kernels.hpp"
+#include "conveyor/graph/node_kernel.hpp"
 #include "conveyor/graph/segment_export.hpp"
 #include "conveyor/graph/zoo.hpp"
 #include "graph/onnx_model_builder.hpp"
@@ -492,7 +492,7 @@ TensorMap run_reference(const onnx::ModelProto& model, const TensorMap& availabl
         run_gemm(node, input(0), input(1), node.input(2) >= 0 ? &input(2) : nullptr, out);
       continue;
     }
-    const RefKernel kernel = make_reference_kernel(g, node);
+    const RefKernel kernel = make_node_kernel(g, node);
     std::vector<const void*> ins;
     for (int in : node.inputs) ins.push_back(in >= 0 ? values[static_cast<std::size_t>(in)].raw() : nullptr);
     std::vector<void*> outs;
