@@ -41,10 +41,11 @@ class Attributes {
   KernelAttributes values_;
 };
 
-// An operation fused into the node that precedes it (see fuse_post_ops in passes.hpp), applied in order to
-// the node's result: kSum adds node.inputs[input_index] (same shape as the result, a residual);
-// kEltwise applies the unary op `op_type` (Relu, Clip, LeakyRelu, Sigmoid, Tanh, Gelu, HardSwish, Elu, ...)
-// with its parameters alpha/beta (Clip: min/max; LeakyRelu/Elu: alpha; Gelu: alpha=1 for the tanh form).
+// An operation fused into the node that precedes it (the engine fuses them when it compiles; graph passes
+// leave post_ops empty), applied in order to the node's result: kSum adds node.inputs[input_index] (same
+// shape as the result, a residual); kEltwise applies the unary op `op_type` (Relu, Clip, LeakyRelu,
+// Sigmoid, Tanh, Gelu, HardSwish, Elu, ...) with its parameters alpha/beta (Clip: min/max; LeakyRelu/Elu:
+// alpha; Gelu: alpha=1 for the tanh form).
 struct PostOp {
   enum class Kind { kSum, kEltwise };
   Kind kind = Kind::kEltwise;
