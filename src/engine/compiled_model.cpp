@@ -95,7 +95,7 @@ void run_steps(CompiledModel::Impl& m, std::vector<double>* step_seconds) {
     }
   } catch (const dnnl::error& e) {
     throw EngineError(std::string("run: oneDNN: ") + e.what());
-  } catch (const GraphError& e) {
+  } catch (const KernelError& e) {
     throw EngineError(std::string("run: ") + e.what());
   }
 }

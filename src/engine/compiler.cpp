@@ -35,14 +35,24 @@ md_t plain_md(const Shape& shape, DType dtype) {
 }
 
 Compiler::Compiler(const Graph& graph, CompiledModel::Impl& impl)
-    : graph_(graph), impl_(impl), slots_(graph.values.size()), last_use_(graph.values.size(), -1),
-      output_index_(graph.values.size(), -1) {
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n)
-    for (int in : graph.nodes[n].inputs)
+    : original_(graph),
+      fusion_(fuse_post_ops(graph)),
+      graph_(fusion_.graph),
+      impl_(impl),
+      slots_(graph_.values.size()),
+      last_use_(graph_.values.size(), -1),
+      output_index_(graph_.values.size(), -1) {
+  // A fused node reads what its chain's nodes read (they are compiled in its place when it is declined).
+  for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
+    for (int in : graph_.nodes[n].inputs)
       if (in >= 0) last_use_[static_cast<std::size_t>(in)] = static_cast<int>(n);
-  for (std::size_t i = graph.outputs.size(); i-- > 0;) {
-    last_use_[static_cast<std::size_t>(graph.outputs[i])] = INT_MAX;
-    output_index_[static_cast<std::size_t>(graph.outputs[i])] = static_cast<int>(i);
+    for (int member : fusion_.nodes[n].members)
+      for (int in : original_.nodes[static_cast<std::size_t>(member)].inputs)
+        if (in >= 0) last_use_[static_cast<std::size_t>(in)] = static_cast<int>(n);
+  }
+  for (std::size_t i = graph_.outputs.size(); i-- > 0;) {
+    last_use_[static_cast<std::size_t>(graph_.outputs[i])] = INT_MAX;
+    output_index_[static_cast<std::size_t>(graph_.outputs[i])] = static_cast<int>(i);
   }
 }
 
@@ -194,7 +204,7 @@ void Compiler::emit_reference(const Node& node) {
   auto step = std::make_unique<RefStep>();
   step->label = label_of(node) + " [reference]";
   try {
-    step->kernel = make_reference_kernel(graph_, node);
+    step->kernel = make_node_kernel(graph_, node);
   } catch (const GraphError& e) {
     throw EngineError(e.what());
   }
@@ -239,6 +249,56 @@ bool Compiler::emit(const Node& n) {
   return emit_eltwise(n);
 }
 
+Compiler::Checkpoint Compiler::checkpoint() const {
+  return Checkpoint{impl_.storages.size(), impl_.steps.size(), impl_.owned.size(),
+                    scratchpad_bytes_,     impl_.stats,        slots_,
+                    plain_cache_,          storage_last_use_,  impl_.output_storage};
+}
+
+void Compiler::roll_back(Checkpoint&& to) {
+  impl_.storages.resize(to.storages);
+  impl_.steps.resize(to.steps);
+  impl_.owned.resize(to.owned);
+  scratchpad_bytes_ = to.scratchpad_bytes;
+  impl_.stats = to.stats;
+  slots_ = std::move(to.slots);
+  plain_cache_ = std::move(to.plain_cache);
+  storage_last_use_ = std::move(to.storage_last_use);
+  impl_.output_storage = std::move(to.output_storage);
+}
+
+void Compiler::compile_node(const Node& node, int origin) {
+  const std::size_t first_step = impl_.steps.size();
+  try {
+    if (!emit(node)) emit_reference(node);
+  } catch (const dnnl::error& e) {
+    throw EngineError(node.where() + ": oneDNN refused it: " + e.what());
+  } catch (const EngineError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw EngineError(node.where() + ": " + e.what());
+  }
+  for (std::size_t s = first_step; s < impl_.steps.size(); ++s) impl_.steps[s]->node = origin;
+}
+
+bool Compiler::compile_fused(const Node& node, int origin) {
+  Checkpoint before = checkpoint();
+  const std::size_t first_step = impl_.steps.size();
+  bool emitted = false;
+  try {
+    emitted = emit(node);
+  } catch (const dnnl::error&) {  // no implementation for these post-ops (or this primitive at all)
+  } catch (const EngineError&) {  // a post-op the compiler cannot express
+  }
+  if (!emitted) {
+    roll_back(std::move(before));
+    return false;
+  }
+  for (std::size_t s = first_step; s < impl_.steps.size(); ++s) impl_.steps[s]->node = origin;
+  ++impl_.stats.fused_chains;
+  return true;
+}
+
 void Compiler::compile() {
   impl_.output_storage.assign(graph_.outputs.size(), -1);
   scratchpad_storage_ = new_storage(Storage::Kind::kScratchpad, 0, "scratchpad");
@@ -256,17 +316,13 @@ void Compiler::compile() {
 
   for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
     current_ = static_cast<int>(n);
-    const Node& node = graph_.nodes[n];
-    const std::size_t first_step = impl_.steps.size();
-    try {
-      if (!emit(node)) emit_reference(node);
-      for (std::size_t s = first_step; s < impl_.steps.size(); ++s) impl_.steps[s]->node = current_;
-    } catch (const dnnl::error& e) {
-      throw EngineError(node.where() + ": oneDNN refused it: " + e.what());
-    } catch (const EngineError&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw EngineError(node.where() + ": " + e.what());
+    const FusedNode& fused = fusion_.nodes[n];
+    if (fused.members.empty()) {
+      compile_node(graph_.nodes[n], fused.origin);
+    } else if (!compile_fused(graph_.nodes[n], fused.origin)) {
+      for (int member : fused.members)
+        compile_node(original_.nodes[static_cast<std::size_t>(member)], member);
+      ++impl_.stats.declined_fusions;
     }
   }
   current_ = static_cast<int>(graph_.nodes.size());
@@ -287,9 +343,11 @@ void Compiler::compile() {
     const Slot& s = slot(id);
     if (s.plain) add_copy(s.storage, storage, md.get_size(), "copy output '" + v.name + "'");
     else add_reorder(s.storage, s.md, storage, md, "reorder output '" + v.name + "'");
-    for (std::size_t k = first_step; k < impl_.steps.size(); ++k) impl_.steps[k]->node = v.producer;
+    // (to the chain's first node also when a declined chain's last node computed the value)
+    const int origin = v.producer < 0 ? -1 : fusion_.nodes[static_cast<std::size_t>(v.producer)].origin;
+    for (std::size_t k = first_step; k < impl_.steps.size(); ++k) impl_.steps[k]->node = origin;
   }
-  impl_.graph_nodes = graph_.nodes.size();
+  impl_.graph_nodes = original_.nodes.size();
 
   // Memory plan over step indices.
   const std::size_t ns = impl_.storages.size();

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "model_impl.hpp"
+#include "post_op_fusion.hpp"
 
 namespace conveyor {
 
@@ -16,12 +17,29 @@ struct Slot {
   bool plain = true;
 };
 
+// Compiles the post-op-fused form of the graph (fuse_post_ops). A fused chain oneDNN declines to build as
+// one primitive is compiled node by node instead. Steps count against the original graph's node indices.
 class Compiler {
  public:
   Compiler(const Graph& graph, CompiledModel::Impl& impl);
   void compile();
 
  private:
+  // Everything compiling one node changes, so that a declined fused chain can be undone.
+  struct Checkpoint {
+    std::size_t storages = 0, steps = 0, owned = 0, scratchpad_bytes = 0;
+    EngineStats stats;
+    std::vector<std::optional<Slot>> slots;
+    std::unordered_map<int, Slot> plain_cache;
+    std::vector<int> storage_last_use, output_storage;
+  };
+  Checkpoint checkpoint() const;
+  void roll_back(Checkpoint&& to);
+  // Compiles graph node `node`, charging its steps to original node `origin`; errors name the node.
+  void compile_node(const Node& node, int origin);
+  // The fused chain as one primitive; false (and nothing emitted) when oneDNN or the compiler declines it.
+  bool compile_fused(const Node& node, int origin);
+
   // --- values and storages
   int new_storage(Storage::Kind kind, std::size_t bytes, const std::string& name);
   int constant_storage(const Tensor& t, const std::string& name);
@@ -70,7 +88,9 @@ class Compiler {
   bool is_f32(int id) const { return id >= 0 && value(id).dtype == DType::kFloat32; }
   std::string label_of(const Node& node) const;
 
-  const Graph& graph_;
+  const Graph& original_;
+  const PostOpFusion fusion_;
+  const Graph& graph_;  // fusion_.graph
   CompiledModel::Impl& impl_;
   std::vector<std::optional<Slot>> slots_;
   std::unordered_map<int, Slot> plain_cache_;

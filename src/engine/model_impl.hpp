@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "conveyor/engine/compiled_model.hpp"
-#include "conveyor/graph/reference_kernels.hpp"
+#include "conveyor/graph/node_kernel.hpp"
 
 namespace conveyor {
 
@@ -41,7 +41,7 @@ class DnnlStep final : public Step {
   std::vector<std::pair<int, int>> bindings;  // (DNNL_ARG_*, storage)
 };
 
-// A reference kernel (see graph/reference_kernels.hpp) on plain buffers.
+// A reference kernel (see kernels/reference_kernels.hpp) on plain buffers.
 class RefStep final : public Step {
  public:
   void run(void* const* ptrs, dnnl::stream& stream) override {

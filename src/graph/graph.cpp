@@ -3,54 +3,45 @@
 #include <algorithm>
 #include <queue>
 
+#include "conveyor/kernels/kernel_error.hpp"
+
 namespace conveyor {
 namespace {
 
-const char* attr_type_name(const AttrValue& v) {
-  switch (v.index()) {
-    case 0: return "int";
-    case 1: return "float";
-    case 2: return "string";
-    case 3: return "ints";
-    case 4: return "floats";
-    case 5: return "strings";
-    default: return "tensor";
+// Calls `get` on the kernels' attribute map, turning its type errors into GraphError.
+template <typename Get>
+auto graph_error_on_type_mismatch(Get&& get) {
+  try {
+    return get();
+  } catch (const KernelError& e) {
+    throw GraphError(e.what());
   }
-}
-
-template <typename T>
-const T& typed_attr(const std::map<std::string, AttrValue>& values, const std::string& name, const char* wanted) {
-  const AttrValue& v = values.at(name);
-  if (const T* p = std::get_if<T>(&v)) return *p;
-  throw GraphError("attribute '" + name + "' is " + attr_type_name(v) + ", expected " + wanted);
 }
 
 }  // namespace
 
 int64_t Attributes::get_int(const std::string& name, int64_t fallback) const {
-  return has(name) ? typed_attr<int64_t>(values_, name, "int") : fallback;
+  return graph_error_on_type_mismatch([&] { return values_.get_int(name, fallback); });
 }
 
 float Attributes::get_float(const std::string& name, float fallback) const {
-  if (!has(name)) return fallback;
-  if (const auto* i = std::get_if<int64_t>(&values_.at(name))) return static_cast<float>(*i);
-  return typed_attr<float>(values_, name, "float");
+  return graph_error_on_type_mismatch([&] { return values_.get_float(name, fallback); });
 }
 
 std::string Attributes::get_string(const std::string& name, const std::string& fallback) const {
-  return has(name) ? typed_attr<std::string>(values_, name, "string") : fallback;
+  return graph_error_on_type_mismatch([&] { return values_.get_string(name, fallback); });
 }
 
 std::vector<int64_t> Attributes::get_ints(const std::string& name, const std::vector<int64_t>& fallback) const {
-  return has(name) ? typed_attr<std::vector<int64_t>>(values_, name, "ints") : fallback;
+  return graph_error_on_type_mismatch([&] { return values_.get_ints(name, fallback); });
 }
 
 std::vector<float> Attributes::get_floats(const std::string& name, const std::vector<float>& fallback) const {
-  return has(name) ? typed_attr<std::vector<float>>(values_, name, "floats") : fallback;
+  return graph_error_on_type_mismatch([&] { return values_.get_floats(name, fallback); });
 }
 
 const Tensor* Attributes::get_tensor(const std::string& name) const {
-  return has(name) ? &typed_attr<Tensor>(values_, name, "tensor") : nullptr;
+  return graph_error_on_type_mismatch([&] { return values_.get_tensor(name); });
 }
 
 int Graph::add_value(Value value) {

@@ -7,7 +7,6 @@ void optimize_graph(Graph& graph) {
   fold_batchnorm_into_conv(graph);
   fuse_gelu(graph);
   fuse_layernorm(graph);
-  fuse_post_ops(graph);
   graph.remove_dead_nodes();
 }
 

@@ -60,6 +60,15 @@ void require_float(const Value& v, const char* what) {
                      std::string(dtype_name(v.dtype)));
 }
 
+// The element types of ONNX's MatMul and Gemm that conveyor holds (oneDNN runs the float32 ones, the
+// reference kernels the rest).
+void require_matrix_type(const Value& v, const char* what) {
+  if (v.dtype != DType::kFloat32 && v.dtype != DType::kFloat64 && v.dtype != DType::kInt32 &&
+      v.dtype != DType::kInt64)
+    throw GraphError(std::string(what) + " must be float32, float64, int32 or int64, got " + v.name + ": " +
+                     std::string(dtype_name(v.dtype)));
+}
+
 void require_rank_at_least(const Value& v, std::size_t rank) {
   if (v.shape.size() < rank)
     throw GraphError("input '" + v.name + "' " + shape_str(v.shape) + " must have rank >= " + std::to_string(rank));
@@ -338,7 +347,9 @@ void infer_flatten(Graph& g, Node& n) {
 void infer_gemm(Graph& g, Node& n) {
   const Value& a = input(g, n, 0);
   const Value& b = input(g, n, 1);
-  require_float(a, "A");
+  require_matrix_type(a, "A");
+  if (a.dtype != b.dtype || (has_input(n, 2) && input(g, n, 2).dtype != a.dtype))
+    throw GraphError("A, B and C have different dtypes");
   if (a.shape.size() != 2 || b.shape.size() != 2) throw GraphError("A and B must be 2-D");
   const bool ta = n.attrs.get_int("transA", 0) != 0, tb = n.attrs.get_int("transB", 0) != 0;
   const int64_t m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
@@ -351,7 +362,7 @@ void infer_gemm(Graph& g, Node& n) {
 void infer_matmul(Graph& g, Node& n) {
   const Value& a = input(g, n, 0);
   const Value& b = input(g, n, 1);
-  require_float(a, "A");
+  require_matrix_type(a, "A");
   if (a.dtype != b.dtype) throw GraphError("A and B have different dtypes");
   if (a.shape.empty() || b.shape.empty()) throw GraphError("MatMul inputs must have rank >= 1");
   Shape sa = a.shape, sb = b.shape;

@@ -1,7 +1,7 @@
 #include <vector>
 
+#include "conveyor/graph/node_kernel.hpp"
 #include "conveyor/graph/passes.hpp"
-#include "conveyor/graph/reference_kernels.hpp"
 #include "conveyor/graph/shape_inference.hpp"
 
 namespace conveyor {
@@ -24,7 +24,7 @@ bool foldable(const Graph& g, const Node& n, std::size_t max_bytes) {
 }
 
 void evaluate(Graph& g, const Node& n) {
-  RefKernel kernel = make_reference_kernel(g, n);
+  RefKernel kernel = make_node_kernel(g, n);
   std::vector<const void*> in;
   for (int id : n.inputs) in.push_back(id >= 0 && g.value(id).is_constant() ? g.value(id).constant.raw() : nullptr);
   std::vector<Tensor> results;
@@ -38,7 +38,11 @@ void evaluate(Graph& g, const Node& n) {
     results.emplace_back(g.value(id).dtype, g.value(id).shape);
     out.push_back(results.back().raw());
   }
-  kernel(in.data(), out.data());
+  try {
+    kernel(in.data(), out.data());
+  } catch (const KernelError& e) {
+    throw GraphError(e.what());
+  }
   for (std::size_t i = 0; i < n.outputs.size(); ++i)
     if (n.outputs[i] >= 0) g.value(n.outputs[i]).constant = std::move(results[i]);
 }

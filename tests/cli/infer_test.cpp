@@ -18,7 +18,7 @@
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/cost.hpp"
 #include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/graph/zoo.hpp"
+#include "graph/zoo/zoo_model.hpp"
 #include "conveyor/tensor/npy.hpp"
 
 namespace conveyor {

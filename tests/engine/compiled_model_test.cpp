@@ -102,9 +102,12 @@ TEST(CompiledModel, ResidualBlockMatchesNaiveConvolution) {
     for (int threads : {1, 2}) {
       const Graph g = parse(b, optimize);
       if (optimize) {
-        EXPECT_EQ(g.nodes.size(), 3u) << g.summary();  // conv, conv, conv+sum+relu
+        EXPECT_EQ(g.nodes.size(), 6u) << g.summary();  // the BatchNormalization folded into its conv
       }
       CompiledModel model = CompiledModel::compile(g, EngineOptions{threads});
+      if (optimize) {
+        EXPECT_EQ(model.stats().fused_chains, 2u);  // conv+relu, conv, conv+sum+relu
+      }
       const auto out = model.run({x});
       SCOPED_TRACE(std::string("optimize=") + (optimize ? "1" : "0") + " threads=" + std::to_string(threads));
       expect_close(out[0], want);
@@ -243,10 +246,11 @@ TEST(CompiledModel, FusedPatternsMatchUnfused) {
   b.node("Mul", {"h", "a"}, {"g"});
   b.node("Mul", {"g", "half"}, {"y"});
   const Graph fused = parse(b), plain = parse(b, false);
-  EXPECT_EQ(fused.nodes.size(), 2u) << fused.summary();  // LayerNormalization, MatMul + Gelu post-op
+  EXPECT_EQ(fused.nodes.size(), 3u) << fused.summary();  // LayerNormalization, MatMul, Gelu
   const Tensor x = random_tensor({2, 3, 8}, 4);
   CompiledModel m1 = CompiledModel::compile(fused, EngineOptions{1});
   CompiledModel m2 = CompiledModel::compile(plain, EngineOptions{1});
+  EXPECT_EQ(m1.stats().fused_chains, 1u);  // the Gelu as the MatMul's post-op
   expect_close(m1.run({x})[0], m2.run({x})[0], 1e-4f);
 }
 

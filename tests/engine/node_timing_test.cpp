@@ -9,7 +9,7 @@
 
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/graph/zoo.hpp"
+#include "graph/zoo/zoo_model.hpp"
 
 namespace conveyor {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/graph/zoo.hpp"
+#include "graph/zoo/zoo_model.hpp"
 #include "support/opencv_oracle.hpp"
 
 namespace conveyor {

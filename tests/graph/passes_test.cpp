@@ -41,37 +41,6 @@ TEST(Passes, BatchNormFoldsIntoConv) {
   EXPECT_EQ(g.value(g.outputs[0]).name, "y");
 }
 
-TEST(Passes, ConvBiasResidualReluBecomePostOps) {
-  ModelBuilder b;
-  b.input("x", {1, 4, 6, 6}).output("y");
-  b.initializer("w", random_tensor({4, 4, 3, 3}, 2));
-  b.initializer("bias", random_tensor({1, 4, 1, 1}, 3));
-  ModelBuilder::attr(b.node("Conv", {"x", "w"}, {"c"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
-  b.node("Add", {"c", "bias"}, {"cb"});
-  b.node("Add", {"x", "cb"}, {"r"});
-  b.node("Relu", {"r"}, {"y"});
-  const Graph g = parse(b);
-  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
-  const Node& conv = g.nodes[0];
-  EXPECT_EQ(g.value(conv.input(2)).shape, (Shape{4}));
-  ASSERT_EQ(conv.post_ops.size(), 2u);
-  EXPECT_EQ(conv.post_ops[0].kind, PostOp::Kind::kSum);
-  EXPECT_EQ(g.value(conv.input(static_cast<std::size_t>(conv.post_ops[0].input_index))).name, "x");
-  EXPECT_EQ(conv.post_ops[1].op_type, "Relu");
-  EXPECT_EQ(g.value(conv.output(0)).name, "y");
-}
-
-TEST(Passes, NoFusionAcrossABranch) {
-  ModelBuilder b;
-  b.input("x", {1, 2, 4, 4}).output("y").output("c");
-  b.initializer("w", random_tensor({2, 2, 1, 1}, 2));
-  b.node("Conv", {"x", "w"}, {"c"});
-  b.node("Relu", {"c"}, {"y"});
-  const Graph g = parse(b);
-  EXPECT_EQ(g.nodes.size(), 2u);
-  EXPECT_TRUE(g.nodes[0].post_ops.empty());
-}
-
 TEST(Passes, ErfPatternBecomesGelu) {
   ModelBuilder b(13);
   b.input("x", {2, 8}).output("y");
@@ -115,20 +84,6 @@ TEST(Passes, LayerNormPatternBecomesOneNode) {
   EXPECT_EQ(g.nodes[0].attrs.get_int("axis", 0), 2);
   EXPECT_FLOAT_EQ(g.nodes[0].attrs.get_float("epsilon", 0), 1e-5f);
   EXPECT_EQ(g.nodes[0].inputs.size(), 3u);
-}
-
-TEST(Passes, MatMulBiasAddFusesIntoBias) {
-  ModelBuilder b(13);
-  b.input("x", {2, 3, 8}).output("y");
-  b.initializer("w", random_tensor({8, 5}, 1));
-  b.initializer("b", random_tensor({5}, 2));
-  b.node("MatMul", {"x", "w"}, {"m"});
-  b.node("Add", {"m", "b"}, {"y"});
-  const Graph g = parse(b);
-  ASSERT_EQ(g.nodes.size(), 1u);
-  EXPECT_EQ(g.nodes[0].inputs.size(), 3u);
-  const Graph plain = parse(b, false);
-  EXPECT_EQ(plain.nodes.size(), 2u);
 }
 
 TEST(Passes, IdentityAndDropoutDisappear) {

@@ -1,4 +1,4 @@
-#include "conveyor/graph/zoo.hpp"
+#include "graph/zoo/zoo_model.hpp"
 
 #include <gtest/gtest.h>
 #include <onnx/checker.h>

@@ -39,6 +39,8 @@ struct EngineStats {
   std::size_t unplanned_bytes = 0;   // what the intermediates would take without buffer reuse
   std::size_t scratchpad_bytes = 0;
   std::size_t constant_bytes = 0;    // weights in their compiled layouts
+  std::size_t fused_chains = 0;      // Conv/MatMul/Gemm nodes compiled with the nodes after them as post-ops
+  std::size_t declined_fusions = 0;  // chains oneDNN would not build as one primitive, compiled node by node
 };
 
 // A graph compiled to oneDNN primitives (fp32, layouts chosen by oneDNN, post-ops fused) plus reference
@@ -70,9 +72,10 @@ class CompiledModel {
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
 
   // Per node of the compiled graph (same indices as graph.nodes): the median over `runs` timed runs, after
-  // one warm-up run, of the milliseconds spent in the kernels compiled for it. A fused group is one node
-  // and carries the whole group's time; reorders into a node's layouts count as that node's; a node that
-  // is only a view (Reshape, Flatten) costs ~0.
+  // one warm-up run, of the milliseconds spent in the kernels compiled for it. A chain the compiler fused
+  // (a Conv/MatMul/Gemm and the bias, residual Add and activations after it) carries the whole chain's time
+  // on its first node, the nodes fused into it cost 0; reorders into a node's layouts count as that node's; a
+  // node that is only a view (Reshape, Flatten) costs ~0.
   std::vector<double> profile_nodes(const std::vector<Tensor>& inputs, int runs);
 
   struct Impl;

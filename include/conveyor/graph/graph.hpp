@@ -3,9 +3,9 @@
 #include <map>
 #include <stdexcept>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "conveyor/kernels/kernel_attributes.hpp"
 #include "conveyor/tensor/tensor.hpp"
 
 namespace conveyor {
@@ -17,14 +17,13 @@ class GraphError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-using AttrValue = std::variant<int64_t, float, std::string, std::vector<int64_t>, std::vector<float>,
-                               std::vector<std::string>, Tensor>;
+using AttrValue = AttributeValue;
 
 // A node's attributes by name. Getters with a fallback return it when the attribute is absent and throw
 // GraphError when it is present with another type.
 class Attributes {
  public:
-  bool has(const std::string& name) const { return values_.count(name) != 0; }
+  bool has(const std::string& name) const { return values_.has(name); }
   int64_t get_int(const std::string& name, int64_t fallback) const;
   float get_float(const std::string& name, float fallback) const;
   std::string get_string(const std::string& name, const std::string& fallback) const;
@@ -32,18 +31,21 @@ class Attributes {
   std::vector<float> get_floats(const std::string& name, const std::vector<float>& fallback = {}) const;
   const Tensor* get_tensor(const std::string& name) const;  // nullptr when absent
 
-  void set(const std::string& name, AttrValue value) { values_[name] = std::move(value); }
+  void set(const std::string& name, AttrValue value) { values_.set(name, std::move(value)); }
   void erase(const std::string& name) { values_.erase(name); }
-  const std::map<std::string, AttrValue>& all() const { return values_; }
+  const std::map<std::string, AttrValue>& all() const { return values_.all(); }
+  // The same attributes as the kernels layer takes them (see make_node_kernel).
+  const KernelAttributes& for_kernels() const { return values_; }
 
  private:
-  std::map<std::string, AttrValue> values_;
+  KernelAttributes values_;
 };
 
-// An operation fused into the node that precedes it (see fuse_post_ops in passes.hpp), applied in order to
-// the node's result: kSum adds node.inputs[input_index] (same shape as the result, a residual);
-// kEltwise applies the unary op `op_type` (Relu, Clip, LeakyRelu, Sigmoid, Tanh, Gelu, HardSwish, Elu, ...)
-// with its parameters alpha/beta (Clip: min/max; LeakyRelu/Elu: alpha; Gelu: alpha=1 for the tanh form).
+// An operation fused into the node that precedes it (the engine fuses them when it compiles; graph passes
+// leave post_ops empty), applied in order to the node's result: kSum adds node.inputs[input_index] (same
+// shape as the result, a residual); kEltwise applies the unary op `op_type` (Relu, Clip, LeakyRelu,
+// Sigmoid, Tanh, Gelu, HardSwish, Elu, ...) with its parameters alpha/beta (Clip: min/max; LeakyRelu/Elu:
+// alpha; Gelu: alpha=1 for the tanh form).
 struct PostOp {
   enum class Kind { kSum, kEltwise };
   Kind kind = Kind::kEltwise;

@@ -17,7 +17,7 @@ struct ImportOptions {
   std::map<std::string, Shape> input_shapes;
   // Graph inputs frozen to these values: they become initializers and feed constant folding.
   std::map<std::string, Tensor> frozen_inputs;
-  // Run the optimisation passes (identity removal, BN folding, post-op fusion) after import.
+  // Run the optimisation passes of passes.hpp (identity removal, BN folding, GELU/LayerNorm patterns).
   bool optimize = true;
   // Constant folding never creates a tensor above this size.
   std::size_t max_folded_bytes = std::size_t{64} << 20;

@@ -24,15 +24,9 @@ void fuse_gelu(Graph& graph);
 // Div, then optionally Mul gamma and Add beta) becomes one LayerNormalization node.
 void fuse_layernorm(Graph& graph);
 
-// Marks oneDNN post-ops: a Conv/ConvTranspose/MatMul/Gemm followed by a constant per-channel bias Add
-// (moved into the bias input; MatMul gets a third "bias" input), then at most one residual Add of a
-// same-shaped value (PostOp::kSum), then unary activations (PostOp::kEltwise). Only single-consumer chains
-// are fused; the fused node takes over the last output.
-void fuse_post_ops(Graph& graph);
-
 // All of the above (after import): remove_identities, fold_batchnorm_into_conv, fuse_gelu, fuse_layernorm,
-// fuse_post_ops,
-// then dead-node removal.
+// then dead-node removal. Post-op fusion (Conv + bias + residual Add + Relu as one oneDNN primitive) is not
+// a graph pass: the engine fuses what its backend can run fused when it compiles.
 void optimize_graph(Graph& graph);
 
 }  // namespace conveyor

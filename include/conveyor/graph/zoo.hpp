@@ -3,8 +3,6 @@
 // benchmarks and demos never download anything. The graphs follow what the torchvision / Hugging Face
 // exporters emit (opset 13 by default): separate BatchNormalization nodes, Clip-as-ReLU6 with min/max
 // inputs, BERT attention and LayerNorm spelled out as exported.
-#include <onnx/onnx_pb.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,14 +29,9 @@ struct ZooOptions {
 // heads), "mlp", "tinycnn".
 std::vector<std::string> names();
 
-// Builds the model. Throws std::invalid_argument for an unknown name (the message lists the known ones)
-// or options the architecture cannot take.
-onnx::ModelProto build(const std::string& name, const ZooOptions& options = {});
-
-// Throws std::runtime_error naming the model when onnx::checker or strict shape inference rejects it.
-void check(const onnx::ModelProto& model);
-
-// build() + check() + deterministic serialisation: the bytes of the .onnx file.
+// The bytes of the model's .onnx file, deterministically serialised after the ONNX checker and strict shape
+// inference passed it. Throws std::invalid_argument for an unknown name (the message lists the known ones)
+// or options the architecture cannot take, std::runtime_error when the checker rejects the model.
 std::string serialize(const std::string& name, const ZooOptions& options = {});
 
 // serialize() written to `path`; throws std::runtime_error naming the path when it cannot be written.

@@ -1,4 +1,4 @@
-#include "conveyor/graph/zoo.hpp"
+#include "graph/zoo/zoo_model.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>

@@ -1,4 +1,4 @@
-#include "conveyor/graph/reference_kernels.hpp"
+#include "conveyor/kernels/reference_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,13 +6,13 @@
 #include <limits>
 #include <unordered_map>
 
-#include "graph_util.hpp"
+#include "dtype_dispatch.hpp"
 
 namespace conveyor {
 namespace {
 
-using detail::strides_of;
-using detail::visit_dtype;
+using kernels_detail::strides_of;
+using kernels_detail::visit_dtype;
 
 struct Info {
   DType dtype = DType::kFloat32;
@@ -21,31 +21,37 @@ struct Info {
   bool present = false;
 };
 
+// The signature with each operand's element count worked out once.
 struct Ctx {
-  const Graph& g;
-  const Node& n;
+  const std::string& op;
+  const KernelAttributes& attrs;
+  const std::string& where;
   std::vector<Info> in, out;
 };
 
-Ctx make_ctx(const Graph& g, const Node& n) {
-  Ctx c{g, n, {}, {}};
-  auto info = [&](int id) {
+Ctx make_ctx(const KernelSignature& s) {
+  Ctx c{s.op_type, s.attributes, s.where, {}, {}};
+  auto info = [](const OperandType& t) {
     Info i;
-    if (id < 0) return i;
-    const Value& v = g.value(id);
-    i.dtype = v.dtype;
-    i.shape = v.shape;
-    i.numel = shape_numel(v.shape);
+    if (!t.present) return i;
+    i.dtype = t.dtype;
+    i.shape = t.shape;
+    i.numel = shape_numel(t.shape);
     i.present = true;
     return i;
   };
-  for (int id : n.inputs) c.in.push_back(info(id));
-  for (int id : n.outputs) c.out.push_back(info(id));
+  for (const OperandType& t : s.inputs) c.in.push_back(info(t));
+  for (const OperandType& t : s.outputs) c.out.push_back(info(t));
   return c;
 }
 
+// "node 'x' (Relu): " for a signature with a `where`, "Relu: " without.
+std::string prefix(const Ctx& c) {
+  return (c.where.empty() ? c.op : c.where) + ": ";
+}
+
 [[noreturn]] void unsupported(const Ctx& c, const std::string& why) {
-  throw GraphError(c.n.where() + ": no reference kernel: " + why);
+  throw KernelError(prefix(c) + "no reference kernel: " + why);
 }
 
 // Strides of `in` broadcast to `out` (0 along broadcast dims), in elements, padded to out's rank.
@@ -85,8 +91,8 @@ T gelu(T x, bool tanh_form) {
 }
 
 RefKernel unary_float(const Ctx& c) {
-  const std::string& op = c.n.op_type;
-  const Attributes& a = c.n.attrs;
+  const std::string& op = c.op;
+  const KernelAttributes& a = c.attrs;
   const float alpha = a.get_float("alpha", op == "LeakyRelu" ? 0.01f : op == "HardSigmoid" ? 0.2f : op == "Selu" ? 1.67326319f : 1.0f);
   const float beta = a.get_float("beta", 0.5f);
   const float gamma = a.get_float("gamma", 1.05070102f);
@@ -138,11 +144,11 @@ RefKernel unary_float(const Ctx& c) {
 }
 
 RefKernel unary_numeric(const Ctx& c) {
-  const std::string op = c.n.op_type;
+  const std::string op = c.op;
   const int64_t count = c.in[0].numel;
   if (op == "Clip" && c.in[0].dtype != DType::kFloat32 && c.in[0].dtype != DType::kFloat64) {
-    const double lo = c.n.attrs.get_float("min", -std::numeric_limits<float>::infinity());
-    const double hi = c.n.attrs.get_float("max", std::numeric_limits<float>::infinity());
+    const double lo = c.attrs.get_float("min", -std::numeric_limits<float>::infinity());
+    const double hi = c.attrs.get_float("max", std::numeric_limits<float>::infinity());
     return visit_dtype(c.in[0].dtype, [&](auto zero) -> RefKernel {
       using T = decltype(zero);
       return [=](const void* const* in, void* const* out) {
@@ -256,8 +262,8 @@ T arith(const std::string& op, T a, T b, bool fmod) {
 enum class BinOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kMod, kAnd, kOr, kXor, kMean, kEq, kLt, kGt, kLe, kGe };
 
 RefKernel variadic(const Ctx& c) {
-  const std::string op = c.n.op_type;
-  const bool fmod = c.n.attrs.get_int("fmod", 0) != 0;
+  const std::string op = c.op;
+  const bool fmod = c.attrs.get_int("fmod", 0) != 0;
   const Shape out_shape = c.out[0].shape;
   std::vector<std::vector<int64_t>> strides;
   for (const Info& i : c.in) strides.push_back(broadcast_strides(i.shape, out_shape));
@@ -331,7 +337,7 @@ RefKernel pow_kernel(const Ctx& c) {
 }
 
 RefKernel compare(const Ctx& c) {
-  const std::string op = c.n.op_type;
+  const std::string op = c.op;
   const Shape out_shape = c.out[0].shape;
   const std::array<std::vector<int64_t>, 2> strides{broadcast_strides(c.in[0].shape, out_shape),
                                                      broadcast_strides(c.in[1].shape, out_shape)};
@@ -430,7 +436,7 @@ RefKernel gather_view(const Ctx& c, int64_t offset, std::vector<int64_t> strides
 }
 
 RefKernel transpose_kernel(const Ctx& c) {
-  const auto perm = c.n.attrs.get_ints("perm");
+  const auto perm = c.attrs.get_ints("perm");
   const auto in_strides = strides_of(c.in[0].shape);
   std::vector<int64_t> s;
   for (int64_t p : perm) s.push_back(in_strides[static_cast<std::size_t>(p)]);
@@ -438,8 +444,8 @@ RefKernel transpose_kernel(const Ctx& c) {
 }
 
 RefKernel slice_kernel(const Ctx& c) {
-  const auto begin = c.n.attrs.get_ints("begin");
-  const auto step = c.n.attrs.get_ints("step");
+  const auto begin = c.attrs.get_ints("begin");
+  const auto step = c.attrs.get_ints("step");
   const auto in_strides = strides_of(c.in[0].shape);
   int64_t offset = 0;
   std::vector<int64_t> s(in_strides.size());
@@ -481,7 +487,7 @@ void around_axis(const Shape& s, int64_t axis, int64_t& outer, int64_t& dim, int
 }
 
 RefKernel concat_kernel(const Ctx& c) {
-  const int64_t axis = c.n.attrs.get_int("axis", 0);
+  const int64_t axis = c.attrs.get_int("axis", 0);
   const std::size_t elem = dtype_size(c.out[0].dtype);
   int64_t outer, dim, inner;
   around_axis(c.out[0].shape, axis, outer, dim, inner);
@@ -498,8 +504,8 @@ RefKernel concat_kernel(const Ctx& c) {
 }
 
 RefKernel split_kernel(const Ctx& c) {
-  const int64_t axis = c.n.attrs.get_int("axis", 0);
-  const auto split = c.n.attrs.get_ints("split");
+  const int64_t axis = c.attrs.get_int("axis", 0);
+  const auto split = c.attrs.get_ints("split");
   const std::size_t elem = dtype_size(c.in[0].dtype);
   int64_t outer, dim, inner;
   around_axis(c.in[0].shape, axis, outer, dim, inner);
@@ -516,13 +522,13 @@ RefKernel split_kernel(const Ctx& c) {
 }
 
 RefKernel gather_kernel(const Ctx& c) {
-  const int64_t axis = c.n.attrs.get_int("axis", 0);
+  const int64_t axis = c.attrs.get_int("axis", 0);
   const std::size_t elem = dtype_size(c.in[0].dtype);
   int64_t outer, dim, inner;
   around_axis(c.in[0].shape, axis, outer, dim, inner);
   const int64_t count = c.in[1].numel;
   const bool idx64 = c.in[1].dtype == DType::kInt64;
-  const std::string where = c.n.where();
+  const std::string where = prefix(c);
   const auto row = static_cast<std::size_t>(inner) * elem;
   return [=](const void* const* in, void* const* out) {
     const auto* x = static_cast<const std::byte*>(in[0]);
@@ -532,7 +538,7 @@ RefKernel gather_kernel(const Ctx& c) {
         int64_t k = idx64 ? static_cast<const int64_t*>(in[1])[j] : static_cast<const int32_t*>(in[1])[j];
         if (k < 0) k += dim;
         if (k < 0 || k >= dim)
-          throw GraphError(where + ": index " + std::to_string(k) + " out of range [0, " + std::to_string(dim) + ")");
+          throw KernelError(where + "index " + std::to_string(k) + " out of range [0, " + std::to_string(dim) + ")");
         if (row) std::memcpy(y, x + static_cast<std::size_t>(o * dim + k) * row, row);
         y += row;
       }
@@ -568,7 +574,7 @@ RefKernel cast_kernel(const Ctx& c) {
 }
 
 RefKernel constant_of_shape_kernel(const Ctx& c) {
-  Tensor value = c.n.attrs.get_tensor("value") ? *c.n.attrs.get_tensor("value") : Tensor(DType::kFloat32, {1});
+  Tensor value = c.attrs.get_tensor("value") ? *c.attrs.get_tensor("value") : Tensor(DType::kFloat32, {1});
   if (value.numel() != 1) unsupported(c, "value must have one element");
   const int64_t count = c.out[0].numel;
   const std::size_t elem = dtype_size(value.dtype());
@@ -580,7 +586,7 @@ RefKernel constant_of_shape_kernel(const Ctx& c) {
 
 RefKernel shape_kernel(const Ctx& c) {
   const Shape s = c.in[0].shape;
-  const int64_t start = c.n.attrs.get_int("start", 0), end = c.n.attrs.get_int("end", static_cast<int64_t>(s.size()));
+  const int64_t start = c.attrs.get_int("start", 0), end = c.attrs.get_int("end", static_cast<int64_t>(s.size()));
   return [=](const void* const*, void* const* out) {
     auto* y = static_cast<int64_t*>(out[0]);
     for (int64_t i = start; i < end; ++i) y[i - start] = s[static_cast<std::size_t>(i)];
@@ -605,11 +611,118 @@ RefKernel range_kernel(const Ctx& c) {
   });
 }
 
+// --- matrix products ------------------------------------------------------------------------------------------
+
+// Sum of a[i*as] * b[i*bs] over k terms: exact two's-complement wrap for integers, double for floats.
+template <typename T>
+auto dot(const T* a, int64_t a_step, const T* b, int64_t b_step, int64_t k) {
+  if constexpr (std::is_floating_point_v<T>) {
+    double acc = 0;
+    for (int64_t i = 0; i < k; ++i)
+      acc += static_cast<double>(a[i * a_step]) * static_cast<double>(b[i * b_step]);
+    return acc;
+  } else {
+    using W = typename WrapType<T>::type;
+    W acc = 0;
+    for (int64_t i = 0; i < k; ++i)
+      acc = static_cast<W>(acc + static_cast<W>(a[i * a_step]) * static_cast<W>(b[i * b_step]));
+    return static_cast<T>(acc);
+  }
+}
+
+// numpy matmul: a 1-D A is [1, K], a 1-D B is [K, 1]; the leading (batch) dims broadcast.
+RefKernel matmul_kernel(const Ctx& c) {
+  const Shape& a_shape = c.in[0].shape;
+  const Shape& b_shape = c.in[1].shape;
+  if (a_shape.empty() || b_shape.empty()) unsupported(c, "MatMul needs inputs of rank >= 1");
+  if (c.in[0].dtype != c.in[1].dtype || c.out[0].dtype != c.in[0].dtype) unsupported(c, "mixed dtypes");
+  const Shape as = a_shape.size() == 1 ? Shape{1, a_shape[0]} : a_shape;
+  const Shape bs = b_shape.size() == 1 ? Shape{b_shape[0], 1} : b_shape;
+  const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
+  if (bs[bs.size() - 2] != k) unsupported(c, "inner dimensions differ");
+  const Shape a_batch(as.begin(), as.end() - 2), b_batch(bs.begin(), bs.end() - 2);
+  Shape batch(std::max(a_batch.size(), b_batch.size()), 1);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto dim = [&](const Shape& s) {
+      return i + s.size() < batch.size() ? 1 : s[i + s.size() - batch.size()];
+    };
+    batch[i] = std::max(dim(a_batch), dim(b_batch));
+  }
+  if (shape_numel(batch) * m * n != c.out[0].numel) unsupported(c, "output shape does not match the inputs");
+  const std::array<std::vector<int64_t>, 2> strides{broadcast_strides(a_batch, batch),
+                                                    broadcast_strides(b_batch, batch)};
+  return visit_dtype(c.in[0].dtype, [&](auto zero) -> RefKernel {
+    using T = decltype(zero);
+    if constexpr (std::is_same_v<T, bool>) {
+      unsupported(c, "bool MatMul");
+    } else {
+      return [=](const void* const* in, void* const* out) {
+        const T* a = static_cast<const T*>(in[0]);
+        const T* b = static_cast<const T*>(in[1]);
+        T* y = static_cast<T*>(out[0]);
+        for_each_broadcast<2>(batch, strides, [&](int64_t i, const std::array<int64_t, 2>& o) {
+          const T* am = a + o[0] * m * k;
+          const T* bm = b + o[1] * k * n;
+          T* ym = y + i * m * n;
+          for (int64_t r = 0; r < m; ++r)
+            for (int64_t col = 0; col < n; ++col)
+              ym[r * n + col] = static_cast<T>(dot(am + r * k, 1, bm + col, n, k));
+        });
+      };
+    }
+  });
+}
+
+// Y = alpha * A' * B' + beta * C, A' = transA ? A^T : A (2-D), C broadcast to [M, N].
+RefKernel gemm_kernel(const Ctx& c) {
+  const Shape& a_shape = c.in[0].shape;
+  const Shape& b_shape = c.in[1].shape;
+  if (a_shape.size() != 2 || b_shape.size() != 2) unsupported(c, "Gemm needs 2-D A and B");
+  const bool has_c = c.in.size() > 2 && c.in[2].present;
+  for (const Info& i : c.in)
+    if (i.present && i.dtype != c.out[0].dtype) unsupported(c, "mixed dtypes");
+  const bool ta = c.attrs.get_int("transA", 0) != 0, tb = c.attrs.get_int("transB", 0) != 0;
+  const double alpha = c.attrs.get_float("alpha", 1.0f);
+  const double beta = has_c ? c.attrs.get_float("beta", 1.0f) : 0.0;
+  const int64_t m = ta ? a_shape[1] : a_shape[0], k = ta ? a_shape[0] : a_shape[1];
+  const int64_t n = tb ? b_shape[0] : b_shape[1];
+  if ((tb ? b_shape[1] : b_shape[0]) != k) unsupported(c, "inner dimensions differ");
+  if (c.out[0].shape != Shape{m, n}) unsupported(c, "output shape does not match the inputs");
+  // A' element (r, i) is a[r * a_row + i * a_step]; B' element (i, col) is b[i * b_step + col * b_col].
+  const int64_t a_row = ta ? 1 : k, a_step = ta ? m : 1;
+  const int64_t b_step = tb ? 1 : n, b_col = tb ? k : 1;
+  const std::vector<int64_t> c_strides =
+      has_c ? broadcast_strides(c.in[2].shape, {m, n}) : std::vector<int64_t>{0, 0};
+  return visit_dtype(c.out[0].dtype, [&](auto zero) -> RefKernel {
+    using T = decltype(zero);
+    if constexpr (std::is_same_v<T, bool>) {
+      unsupported(c, "bool Gemm");
+    } else {
+      return [=](const void* const* in, void* const* out) {
+        const T* a = static_cast<const T*>(in[0]);
+        const T* b = static_cast<const T*>(in[1]);
+        const T* bias = has_c ? static_cast<const T*>(in[2]) : nullptr;
+        T* y = static_cast<T*>(out[0]);
+        for (int64_t r = 0; r < m; ++r)
+          for (int64_t col = 0; col < n; ++col) {
+            double v = alpha * static_cast<double>(dot(a + r * a_row, a_step, b + col * b_col, b_step, k));
+            if (bias) v += beta * static_cast<double>(bias[r * c_strides[0] + col * c_strides[1]]);
+            if constexpr (std::is_floating_point_v<T>) {
+              y[r * n + col] = static_cast<T>(v);
+            } else {
+              y[r * n + col] = std::isfinite(v) && std::fabs(v) < 9.2e18 ? static_cast<T>(v) : T(0);
+            }
+          }
+      };
+    }
+  });
+}
+
 // --- reductions, normalizations --------------------------------------------------------------------------------
 
 RefKernel reduce_kernel(const Ctx& c) {
-  const std::string op = c.n.op_type;
-  const auto axes = c.n.attrs.get_ints("axes");
+  const std::string op = c.op;
+  const auto axes = c.attrs.get_ints("axes");
   const Shape in_shape = c.in[0].shape;
   // Output strides over the input's dims with 0 for reduced dims (keepdims layout = out layout).
   Shape kept = in_shape;
@@ -669,10 +782,10 @@ RefKernel reduce_kernel(const Ctx& c) {
 }
 
 RefKernel argmax_kernel(const Ctx& c) {
-  const bool is_max = c.n.op_type == "ArgMax";
-  const bool last = c.n.attrs.get_int("select_last_index", 0) != 0;
+  const bool is_max = c.op == "ArgMax";
+  const bool last = c.attrs.get_int("select_last_index", 0) != 0;
   int64_t outer, dim, inner;
-  around_axis(c.in[0].shape, c.n.attrs.get_int("axis", 0), outer, dim, inner);
+  around_axis(c.in[0].shape, c.attrs.get_int("axis", 0), outer, dim, inner);
   return visit_dtype(c.in[0].dtype, [&](auto zero) -> RefKernel {
     using T = decltype(zero);
     return [=](const void* const* in, void* const* out) {
@@ -693,13 +806,13 @@ RefKernel argmax_kernel(const Ctx& c) {
 }
 
 RefKernel softmax_kernel(const Ctx& c) {
-  const bool log_form = c.n.op_type == "LogSoftmax";
-  const int64_t axis = c.n.attrs.get_int("axis", -1);
+  const bool log_form = c.op == "LogSoftmax";
+  const int64_t axis = c.attrs.get_int("axis", -1);
   int64_t outer = 1, dim = 1, inner = 1;
   const Shape& s = c.in[0].shape;
   if (s.empty()) {
     outer = dim = inner = 1;
-  } else if (c.n.attrs.get_int("coerce2d", 0) != 0) {
+  } else if (c.attrs.get_int("coerce2d", 0) != 0) {
     for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) (i < axis ? outer : dim) *= s[static_cast<std::size_t>(i)];
   } else {
     around_axis(s, axis, outer, dim, inner);
@@ -728,8 +841,8 @@ RefKernel softmax_kernel(const Ctx& c) {
 }
 
 RefKernel layernorm_kernel(const Ctx& c) {
-  const int64_t axis = c.n.attrs.get_int("axis", -1);
-  const float eps = c.n.attrs.get_float("epsilon", 1e-5f);
+  const int64_t axis = c.attrs.get_int("axis", -1);
+  const float eps = c.attrs.get_float("epsilon", 1e-5f);
   int64_t outer = 1, inner = 1;
   const Shape& s = c.in[0].shape;
   for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) (i < axis ? outer : inner) *= s[static_cast<std::size_t>(i)];
@@ -768,7 +881,7 @@ RefKernel layernorm_kernel(const Ctx& c) {
 }
 
 RefKernel batchnorm_kernel(const Ctx& c) {
-  const float eps = c.n.attrs.get_float("epsilon", 1e-5f);
+  const float eps = c.attrs.get_float("epsilon", 1e-5f);
   const int64_t n = c.in[0].shape[0], ch = c.in[0].shape[1];
   const int64_t inner = ch ? c.in[0].numel / std::max<int64_t>(n * ch, 1) : 0;
   if (c.in[0].dtype != DType::kFloat32) unsupported(c, "needs float32");
@@ -789,7 +902,7 @@ RefKernel batchnorm_kernel(const Ctx& c) {
 }
 
 RefKernel global_pool_kernel(const Ctx& c) {
-  const bool is_max = c.n.op_type == "GlobalMaxPool";
+  const bool is_max = c.op == "GlobalMaxPool";
   const int64_t planes = c.in[0].shape[0] * c.in[0].shape[1];
   const int64_t area = planes ? c.in[0].numel / planes : 0;
   if (c.in[0].dtype != DType::kFloat32) unsupported(c, "needs float32");
@@ -805,12 +918,12 @@ RefKernel global_pool_kernel(const Ctx& c) {
 }
 
 RefKernel pool_kernel(const Ctx& c) {
-  const bool is_max = c.n.op_type == "MaxPool";
-  const bool include_pad = c.n.attrs.get_int("count_include_pad", 0) != 0;
-  const auto kernel = c.n.attrs.get_ints("kernel_shape");
-  const auto strides = c.n.attrs.get_ints("strides");
-  const auto dil = c.n.attrs.get_ints("dilations", std::vector<int64_t>(kernel.size(), 1));
-  const auto pads = c.n.attrs.get_ints("pads");
+  const bool is_max = c.op == "MaxPool";
+  const bool include_pad = c.attrs.get_int("count_include_pad", 0) != 0;
+  const auto kernel = c.attrs.get_ints("kernel_shape");
+  const auto strides = c.attrs.get_ints("strides");
+  const auto dil = c.attrs.get_ints("dilations", std::vector<int64_t>(kernel.size(), 1));
+  const auto pads = c.attrs.get_ints("pads");
   const Shape in_shape = c.in[0].shape, out_shape = c.out[0].shape;
   const std::size_t sp = in_shape.size() - 2;
   if (c.in[0].dtype != DType::kFloat32 || kernel.size() != sp) unsupported(c, "needs float32 [N, C, spatial...]");
@@ -860,9 +973,9 @@ RefKernel pool_kernel(const Ctx& c) {
 }
 
 RefKernel pad_kernel(const Ctx& c) {
-  const auto pads = c.n.attrs.get_ints("pads");
-  const std::string mode = c.n.attrs.get_string("mode", "constant");
-  const double value = c.n.attrs.get_float("value", 0.0f);
+  const auto pads = c.attrs.get_ints("pads");
+  const std::string mode = c.attrs.get_string("mode", "constant");
+  const double value = c.attrs.get_float("value", 0.0f);
   const Shape in_shape = c.in[0].shape, out_shape = c.out[0].shape;
   const auto in_strides = strides_of(in_shape);
   const std::size_t rank = in_shape.size();
@@ -923,11 +1036,11 @@ double resize_source(const std::string& mode, int64_t x, double scale, int64_t i
     return out_len > 1 ? roi_start * static_cast<double>(in_len - 1) +
                              xd * (roi_end - roi_start) * static_cast<double>(in_len - 1) / static_cast<double>(out_len - 1)
                        : 0.5 * (roi_start + roi_end) * static_cast<double>(in_len - 1);
-  throw GraphError("unsupported coordinate_transformation_mode '" + mode + "'");
+  throw KernelError("unsupported coordinate_transformation_mode '" + mode + "'");
 }
 
 RefKernel resize_kernel(const Ctx& c) {
-  const Attributes& a = c.n.attrs;
+  const KernelAttributes& a = c.attrs;
   const std::string mode = a.get_string("mode", "nearest");
   if (mode == "cubic") unsupported(c, "cubic mode is not supported");
   const std::string ctm = a.get_string("coordinate_transformation_mode", "half_pixel");
@@ -1042,6 +1155,8 @@ const std::unordered_map<std::string, Maker>& makers() {
     t["Pad"] = pad_kernel;
     t["MaxPool"] = t["AveragePool"] = pool_kernel;
     t["Resize"] = resize_kernel;
+    t["MatMul"] = matmul_kernel;
+    t["Gemm"] = gemm_kernel;
     return t;
   }();
   return table;
@@ -1049,19 +1164,20 @@ const std::unordered_map<std::string, Maker>& makers() {
 
 }  // namespace
 
-bool has_reference_kernel(const std::string& op_type) { return makers().count(op_type) != 0; }
+bool has_reference_kernel(const std::string& op_type) {
+  return makers().count(op_type) != 0;
+}
 
-RefKernel make_reference_kernel(const Graph& graph, const Node& node) {
-  const auto it = makers().find(node.op_type);
-  if (it == makers().end()) throw GraphError(node.where() + ": no reference kernel for " + node.op_type);
-  if (!node.post_ops.empty()) throw GraphError(node.where() + ": reference kernels do not run fused post-ops");
-  const Ctx ctx = make_ctx(graph, node);
+RefKernel make_reference_kernel(const KernelSignature& signature) {
+  const std::string where = signature.where.empty() ? signature.op_type : signature.where;
+  const auto it = makers().find(signature.op_type);
+  if (it == makers().end()) throw KernelError(where + ": no reference kernel for " + signature.op_type);
+  const Ctx ctx = make_ctx(signature);
   try {
     return it->second(ctx);
-  } catch (const GraphError&) {
-    throw;
   } catch (const std::exception& e) {
-    throw GraphError(node.where() + ": " + e.what());
+    const std::string what = e.what();
+    throw KernelError(what.rfind(where, 0) == 0 ? what : where + ": " + what);
   }
 }
 

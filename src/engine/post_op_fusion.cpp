@@ -1,7 +1,7 @@
+#include "post_op_fusion.hpp"
+
 #include <algorithm>
 #include <limits>
-
-#include "conveyor/graph/passes.hpp"
 
 namespace conveyor {
 namespace {
@@ -33,15 +33,17 @@ PostOp activation(const Node& n) {
   return p;
 }
 
-// The anchor's channel count that a bias runs along: dim 1 for convolutions, the last dim for matmuls.
-int64_t bias_channels(const Node& anchor, const Shape& out) {
+// The anchor's channel count that a bias runs along: dim 1 for convolutions, the last dim for matmuls
+// (-1: none, as for a MatMul with a 1-D B, whose output's last dim is A's rows).
+int64_t bias_channels(const Graph& g, const Node& anchor, const Shape& out) {
   if (anchor.op_type == "Conv" || anchor.op_type == "ConvTranspose") return out.size() > 1 ? out[1] : -1;
+  if (anchor.op_type == "MatMul" && g.value(anchor.input(1)).shape.size() < 2) return -1;
   return out.empty() ? -1 : out.back();
 }
 
 // Whether constant `c` added to the anchor's output is a plain per-channel bias.
-bool is_bias_shape(const Node& anchor, const Shape& out, const Shape& c) {
-  const int64_t ch = bias_channels(anchor, out);
+bool is_bias_shape(const Graph& g, const Node& anchor, const Shape& out, const Shape& c) {
+  const int64_t ch = bias_channels(g, anchor, out);
   if (ch < 0 || shape_numel(c) != ch || c.size() > out.size()) return false;
   if (anchor.op_type == "Conv" || anchor.op_type == "ConvTranspose") {
     // [C], broadcast from the right, only fits a conv output of rank 2 — require [C,1,..] or [1,C,1,..].
@@ -56,13 +58,15 @@ bool is_bias_shape(const Node& anchor, const Shape& out, const Shape& c) {
 }
 
 // Tries to fuse the single consumer of anchor's output into the anchor; returns the consumer's index or -1.
-int try_fuse(Graph& g, std::size_t a) {
+// Nodes already fused into an anchor (`absorbed`) stay in the graph but read nothing any more.
+int try_fuse(Graph& g, std::size_t a, const std::vector<char>& absorbed) {
   Node& anchor = g.nodes[a];
   const int out = anchor.output(0);
   if (out < 0 || g.is_output(out) || g.value(out).dtype != DType::kFloat32) return -1;
-  const auto consumers = g.consumers();
-  if (consumers[static_cast<std::size_t>(out)].size() != 1) return -1;
-  const int ci = consumers[static_cast<std::size_t>(out)][0];
+  std::vector<int> consumers = g.consumers()[static_cast<std::size_t>(out)];
+  std::erase_if(consumers, [&](int c) { return absorbed[static_cast<std::size_t>(c)] != 0; });
+  if (consumers.size() != 1) return -1;
+  const int ci = consumers[0];
   Node& next = g.nodes[static_cast<std::size_t>(ci)];
   if (next.output(0) < 0 || g.value(next.output(0)).shape != g.value(out).shape) return -1;
   const bool has_sum = std::any_of(anchor.post_ops.begin(), anchor.post_ops.end(),
@@ -74,8 +78,8 @@ int try_fuse(Graph& g, std::size_t a) {
     if (other == out || other < 0) return -1;
     const Value& ov = g.value(other);
     if (ov.dtype != DType::kFloat32) return -1;
-    if (ov.is_constant() && anchor.post_ops.empty() && is_bias_shape(anchor, g.value(out).shape, ov.shape)) {
-      const int64_t ch = bias_channels(anchor, g.value(out).shape);
+    if (ov.is_constant() && anchor.post_ops.empty() && is_bias_shape(g, anchor, g.value(out).shape, ov.shape)) {
+      const int64_t ch = bias_channels(g, anchor, g.value(out).shape);
       const int old_bias = anchor.input(2);
       if (anchor.op_type == "Gemm" && old_bias >= 0) return -1;
       Tensor bias = ov.constant.reshaped({ch}).clone();
@@ -113,17 +117,45 @@ int try_fuse(Graph& g, std::size_t a) {
 
 }  // namespace
 
-void fuse_post_ops(Graph& graph) {
-  for (std::size_t a = 0; a < graph.nodes.size(); ++a) {
-    if (!is_anchor(graph.nodes[a])) continue;
-    if (graph.nodes[a].op_type == "Conv" && graph.nodes[a].input(2) >= 0 && !graph.value(graph.nodes[a].input(2)).is_constant())
-      continue;
-    for (int fused; (fused = try_fuse(graph, a)) >= 0;) {
-      graph.nodes.erase(graph.nodes.begin() + fused);
-      if (static_cast<std::size_t>(fused) < a) --a;
+PostOpFusion fuse_post_ops(const Graph& original) {
+  PostOpFusion fusion;
+  Graph& g = fusion.graph;
+  g = original;
+  const std::size_t count = g.nodes.size();
+  std::vector<std::vector<int>> chains(count);  // per anchor: the nodes fused into it, in order
+  std::vector<char> absorbed(count, 0);
+  std::vector<int> owner(count, -1);  // per absorbed node: its anchor
+  for (std::size_t a = 0; a < count; ++a) {
+    const Node& anchor = g.nodes[a];
+    if (!is_anchor(anchor)) continue;
+    if (anchor.op_type == "Conv" && anchor.input(2) >= 0 && !g.value(anchor.input(2)).is_constant()) continue;
+    for (int fused; (fused = try_fuse(g, a, absorbed)) >= 0;) {
+      chains[a].push_back(fused);
+      absorbed[static_cast<std::size_t>(fused)] = 1;
+      owner[static_cast<std::size_t>(fused)] = static_cast<int>(a);
     }
   }
-  graph.sort_topologically();
+  std::vector<Node> nodes;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!chains[i].empty()) continue;  // an anchor: placed where its chain ends
+    if (!absorbed[i]) {
+      nodes.push_back(std::move(g.nodes[i]));
+      fusion.nodes.push_back({static_cast<int>(i), {}});
+      continue;
+    }
+    const auto a = static_cast<std::size_t>(owner[i]);
+    if (chains[a].back() != static_cast<int>(i)) continue;
+    FusedNode fused{static_cast<int>(a), {static_cast<int>(a)}};
+    fused.members.insert(fused.members.end(), chains[a].begin(), chains[a].end());
+    nodes.push_back(std::move(g.nodes[a]));
+    fusion.nodes.push_back(std::move(fused));
+  }
+  g.nodes = std::move(nodes);
+  for (Value& v : g.values) v.producer = -1;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    for (int out : g.nodes[i].outputs)
+      if (out >= 0) g.value(out).producer = static_cast<int>(i);
+  return fusion;
 }
 
 }  // namespace conveyor
