@@ -15,6 +15,7 @@ install(FILES ${PROJECT_BINARY_DIR}/conveyorConfig.cmake ${PROJECT_BINARY_DIR}/c
         DESTINATION ${package_dir})
 # The prefix relative to the .pc file, so that `cmake --install --prefix DIR` anywhere gives a working file.
 file(RELATIVE_PATH pc_to_prefix /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" pc_to_prefix "${pc_to_prefix}")
 set(pc_prefix "\${pcfiledir}/${pc_to_prefix}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/conveyor.pc.in ${PROJECT_BINARY_DIR}/conveyor.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/conveyor.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -57,12 +57,6 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
-std::vector<int64_t> strides_of(const Shape& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (std::size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
-  return strides;
-}
-
 std::string ints_str(const std::vector<int64_t>& v) { return shape_str(v); }
 
 void erase_nodes(Graph& graph, const std::vector<char>& remove) {

@@ -18,27 +18,9 @@ Tensor scalar_tensor(DType dtype, double value);
 int64_t normalize_axis(int64_t axis, int64_t rank);
 // numpy-style broadcast of two shapes; throws GraphError when incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
-// Row-major strides of `shape` in elements.
-std::vector<int64_t> strides_of(const Shape& shape);
-
 std::string ints_str(const std::vector<int64_t>& v);
 
 // Drops the nodes marked in `remove` (indexed like graph.nodes) and restores topological order.
 void erase_nodes(Graph& graph, const std::vector<char>& remove);
-
-// Calls fn(T{}) with T the C++ type of dtype.
-template <typename Fn>
-auto visit_dtype(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::kFloat32: return fn(float{});
-    case DType::kFloat64: return fn(double{});
-    case DType::kInt64: return fn(int64_t{});
-    case DType::kInt32: return fn(int32_t{});
-    case DType::kInt8: return fn(int8_t{});
-    case DType::kUInt8: return fn(uint8_t{});
-    case DType::kBool: return fn(bool{});
-  }
-  throw GraphError("unknown dtype " + std::to_string(static_cast<int>(dtype)));
-}
 
 }  // namespace conveyor::detail

@@ -112,7 +112,7 @@ class Allocator {
     if (r_.strategy != AllocationStrategy::kPriority && n > budget())
       throw std::invalid_argument(fmt::format(
           "deployment: the {} strategy gives every pipeline at least one core, but there are {} pipelines "
-          "and {}; use --strategy priority to serve the most important first",
+          "and {}; the priority strategy serves the most important first",
           strategy_name(r_.strategy), n, cores_text(budget())));
   }
 
@@ -293,7 +293,7 @@ class Allocator {
       else if (!a.slo_met)  // the planner's simulation saw under 97% of the rate go through
         a.notes.push_back(
             fmt::format("not confirmed to keep up: the simulation delivered {:.1f} of {:.1f} "
-                        "req/s (more --sim-requests make it less noisy)",
+                        "req/s (more simulated requests make it less noisy)",
                         a.throughput_rps, a.rate_rps));
     }
     d.pipelines = std::move(out_);

@@ -460,7 +460,7 @@ Plan Search::describe(const Candidate& c) const {
     notes.push_back(fmt::format(
         "{} stages on {} core{}: stages must share cores. Every grouping of stages onto the cores was tried; "
         "the chosen one balances the summed service time per core. Stages on one core time-slice it (marked "
-        "share_cores), so each of them slows down by the core's load.",
+        "shared), so each of them slows down by the core's load.",
         c.stages.size(), units_.size(), units_.size() > 1 ? "s" : ""));
     for (std::size_t g = 0; g < units_.size(); ++g) {
       std::vector<std::string> names;
