@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "conveyor/graph/graph.hpp"
+#include "conveyor/tensor/visit_dtype.hpp"
 
 namespace conveyor::detail {
 

@@ -7,30 +7,11 @@
 #include "conveyor/kernels/kernel_error.hpp"
 #include "conveyor/tensor/dtype.hpp"
 #include "conveyor/tensor/shape.hpp"
+#include "conveyor/tensor/visit_dtype.hpp"
 
 namespace conveyor::kernels_detail {
 
-// Calls fn(T{}) with T the C++ type of dtype.
-template <typename Fn>
-auto visit_dtype(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return fn(float{});
-    case DType::kFloat64:
-      return fn(double{});
-    case DType::kInt64:
-      return fn(int64_t{});
-    case DType::kInt32:
-      return fn(int32_t{});
-    case DType::kInt8:
-      return fn(int8_t{});
-    case DType::kUInt8:
-      return fn(uint8_t{});
-    case DType::kBool:
-      return fn(bool{});
-  }
-  throw KernelError("unknown dtype " + std::to_string(static_cast<int>(dtype)));
-}
+using conveyor::visit_dtype;
 
 // Row-major strides of `shape` in elements.
 inline std::vector<int64_t> strides_of(const Shape& shape) {
