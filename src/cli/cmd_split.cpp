@@ -8,14 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
-#include "conveyor/engine/compiled_model.hpp"
-#include "conveyor/engine/node_timing.hpp"
-#include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/graph/partition.hpp"
-#include "conveyor/graph/segment_export.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -33,17 +29,6 @@ struct SplitCommand {
   int cost_runs = 5;
   bool json = false;
 };
-
-std::string read_model_bytes(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw std::runtime_error("model '" + path + "' is not a regular file (a directory or a device?)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open model '" + path + "'");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 std::string human_bytes(std::size_t bytes) {
   char text[32];
@@ -71,39 +56,6 @@ nlohmann::json tensors_json(const std::vector<CutTensor>& tensors) {
   nlohmann::json list = nlohmann::json::array();
   for (const CutTensor& t : tensors) list.push_back({{"name", t.name}, {"bytes", t.bytes}});
   return list;
-}
-
-// Runs every stage, compiled from its exported model on `threads` threads, and returns the median time of
-// `runs` runs per stage (after one warm-up run whose outputs feed the next stage). Inputs are synthetic:
-// small floats, zeros for integer inputs (valid token ids and masks).
-std::vector<double> measure_stages_ms(const std::vector<std::string>& stage_models, const Graph& graph,
-                                      int threads, int runs) {
-  std::map<std::string, Tensor> tensors;
-  const std::vector<Tensor> inputs = synthetic_inputs(graph);
-  for (std::size_t i = 0; i < inputs.size(); ++i) tensors[graph.value(graph.inputs[i]).name] = inputs[i];
-  EngineOptions engine;
-  engine.threads = threads;
-  std::vector<double> stage_ms;
-  for (std::size_t s = 0; s < stage_models.size(); ++s) {
-    const std::string& bytes = stage_models[s];
-    CompiledModel model = CompiledModel::compile(
-        parse_onnx(bytes.data(), bytes.size(), {}, "", "stage " + std::to_string(s)), engine);
-    std::map<std::string, Tensor> feed;
-    for (const TensorSpec& spec : model.inputs()) feed[spec.name] = tensors.at(spec.name);
-    const std::map<std::string, Tensor> produced = model.run(feed);
-    std::vector<double> times;
-    for (int r = 0; r < runs; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      model.run(feed);
-      times.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2),
-                     times.end());
-    stage_ms.push_back(times[times.size() / 2]);
-    tensors.insert(produced.begin(), produced.end());
-  }
-  return stage_ms;
 }
 
 // Measured balance: the slowest measured stage over the mean measured stage.
@@ -206,33 +158,24 @@ nlohmann::json partition_json(const SplitCommand& o, const Partition& p,
 }
 
 void run_split(const SplitCommand& o) {
-  const std::string bytes = read_model_bytes(o.model);
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw std::runtime_error("'" + o.model + "' is larger than 2 GiB; store weights as external data");
-  const std::string dir = std::filesystem::path(o.model).parent_path().string();
-  const Graph graph = parse_onnx(bytes.data(), bytes.size(), {}, dir.empty() ? "." : dir, o.model);
-
-  PartitionOptions options;
-  options.stages = o.stages;
+  ModelSplitOptions options;
+  options.segments = o.stages;
+  options.threads = o.threads;
+  options.pinned_after = o.pins;
   options.orders = o.orders;
-  for (const std::string& pin : o.pins) {
-    try {
-      options.pinned_after.push_back(graph_node_for(bytes, graph, pin));
-    } catch (const GraphError& e) {
-      throw std::runtime_error("--pin " + pin + ": " + e.what());
-    }
+  options.copy_bandwidth_gbps = o.bandwidth_gbps;
+  options.costs = o.cost == "analytic" ? ModelSplitOptions::Costs::kAnalytic : ModelSplitOptions::Costs::kMeasured;
+  options.cost_runs = o.cost_runs;
+  options.export_segments = !o.out_dir.empty();
+  options.measure_runs = o.measure_runs;
+  ModelSplit split;
+  try {
+    split = cli_runtime().split_model(o.model, options);
+  } catch (const PinError& e) {
+    throw std::runtime_error("--pin " + e.pin() + ": " + e.what());
   }
-  options.copy_bandwidth_gbps = o.bandwidth_gbps > 0 ? o.bandwidth_gbps : measure_copy_bandwidth_gbps();
-  AnalyticCostOptions cost_options;
-  cost_options.threads = o.threads;
-  const std::vector<double> node_cost_ms = o.cost == "analytic"
-                                               ? analytic_node_cost_ms(graph, cost_options)
-                                               : measure_node_cost_ms(graph, o.threads, o.cost_runs);
-  const Partition partition = partition_graph(graph, node_cost_ms, options);
-
-  const bool export_models = !o.out_dir.empty() || o.measure_runs > 0;
-  const std::vector<std::string> stage_models =
-      export_models ? export_stages(bytes, graph, partition) : std::vector<std::string>{};
+  const Partition& partition = split.partition;
+  const std::vector<std::string>& stage_models = split.segment_models;
   std::vector<std::string> files;
   if (!o.out_dir.empty()) {
     std::error_code error;
@@ -250,13 +193,11 @@ void run_split(const SplitCommand& o) {
       files.push_back(path);
     }
   }
-  const std::vector<double> measured_ms =
-      o.measure_runs > 0 ? measure_stages_ms(stage_models, graph, o.threads, o.measure_runs)
-                         : std::vector<double>{};
+  const std::vector<double>& measured_ms = split.measured_ms;
   if (o.json)
     std::printf("%s\n", json_text(partition_json(o, partition, files, measured_ms), 2).c_str());
   else
-    print_text(o, graph, partition, files, measured_ms);
+    print_text(o, split.graph, partition, files, measured_ms);
 }
 
 }  // namespace

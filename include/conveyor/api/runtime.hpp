@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "conveyor/api/model.hpp"
+#include "conveyor/api/model_split.hpp"
 #include "conveyor/api/predictions.hpp"
 #include "conveyor/api/running_pipeline.hpp"
 #include "conveyor/config/deployment_config.hpp"
@@ -131,6 +132,9 @@ class Runtime {
   Graph import_model(const std::filesystem::path& file, const ModelOptions& options = {}) const;
   Model compile_model(Graph graph, const ModelOptions& options = {}) const;
   Model load_model(const std::filesystem::path& file, const ModelOptions& options = {}) const;
+  // Cuts one ONNX model into balanced model segments (what `split:` does inside a pipeline, shown and
+  // exported on its own). Throws GraphError for a model it cannot read, PinError for a pin it cannot use.
+  ModelSplit split_model(const std::filesystem::path& file, const ModelSplitOptions& options) const;
 
  private:
   struct State;
