@@ -135,10 +135,8 @@ class Allocator {
       }
       if (!p.rate_rps)
         throw std::invalid_argument(
-            "deployment: pipeline '" + p.name + "' has no rate: give rate_rps, or record arrivals (" +
-            (r_.strategy == AllocationStrategy::kForecast ? "the forecast strategy needs an arrival history"
-                                                          : "run or bench it") +
-            ")");
+            "deployment: pipeline '" + p.name + "' has no rate: give it an expected rate or an arrival history" +
+            (r_.strategy == AllocationStrategy::kForecast ? " (the forecast strategy needs an arrival history)" : ""));
       a.rate_rps = *p.rate_rps;
       if (r_.strategy == AllocationStrategy::kForecast)
         a.notes.push_back(
