@@ -74,9 +74,12 @@ class Pipeline {
   std::optional<std::future<Result>> try_submit(Sample sample, std::chrono::milliseconds wait = {});
 
   // Cancels every admitted request whose Sample::id is `sample_id` and that has not finished its last
-  // stage (a stage running it finishes that item first). Each is delivered once, with a kCancelled error,
-  // when it reaches its next stage, without running it; in-order pipelines deliver it in its turn.
-  // Returns false when no such request was in flight (finished, unknown, or cancelled before).
+  // stage; the id is the client's (the tag a ResultQueue hands back): give requests distinct ids to cancel
+  // one alone. A stage already running it finishes that item; it is then delivered once, with a kCancelled
+  // error, when it reaches its next stage, without running that or any later stage (in-order pipelines
+  // deliver it in its turn, so later requests wait for none of its remaining work). One cancelled during
+  // its last stage ends kCancelled too. Returns false when no such request was in flight (finished,
+  // unknown, or already cancelled).
   bool cancel(uint64_t sample_id);
 
   // Stops admission; kDrain finishes what is in flight, kCancel fails it with a "cancelled" error without
