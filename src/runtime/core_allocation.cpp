@@ -136,11 +136,11 @@ std::vector<std::vector<WorkerPlacement>> allocate_cores(const std::vector<Stage
                                    : "hardware thread " + std::to_string(cpu) + " is a sibling of " +
                                          std::to_string(first.cpu) + " on " + core + ", which stage '" +
                                          stages[first.stage].name + "' owns") +
-                              "; stages own whole physical cores (set share_cores to allow sharing)");
+                              "; stages own whole physical cores unless a stage is allowed to share cores");
         throw ResourceError(stage_label(stage) + ": workers " + std::to_string(first.worker) + " and " +
                             std::to_string(w) + " would share " + core + " (hardware threads " +
                             std::to_string(first.cpu) + " and " + std::to_string(cpu) +
-                            "); give each worker whole cores, or set share_cores");
+                            "); give each worker whole cores, or allow the stage to share cores");
       }
       owner.emplace(c, Owner{s, w, cpu});
     }
@@ -207,7 +207,7 @@ std::vector<std::vector<WorkerPlacement>> allocate_cores(const std::vector<Stage
                             std::to_string(stage.cores.per_worker) + "), only " +
                             std::to_string(candidates.size()) + " of the machine's " +
                             std::to_string(topology.core_count()) +
-                            " are free; give it fewer, or set share_cores to let stages share cores");
+                            " are free; give it fewer, or allow it to share cores with other stages");
       }
       for (int w = 0; w < stage.workers; ++w) {
         WorkerPlacement p;

@@ -1,11 +1,13 @@
 #include "conveyor/runtime/pipeline.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <latch>
 #include <mutex>
 #include <system_error>
 #include <thread>
 
+#include "admission_tokens.hpp"
 #include "bounded_queue.hpp"
 #include "thread_pinning.hpp"
 
@@ -15,8 +17,13 @@ namespace {
 struct Request {
   Sample sample;
   uint64_t seq = 0;
+  uint64_t sample_id = 0;  // a copy for cancel(), which must not read the sample while a stage writes it
   ResultCallback done;
   std::optional<RequestError> error;
+  // Set by cancel() under the registry lock; a worker that sees it skips its stage, finish() decides.
+  std::atomic<bool> cancelled{false};
+  Request* prev = nullptr;  // in the registry of unfinished requests
+  Request* next = nullptr;
 };
 using RequestPtr = std::unique_ptr<Request>;
 
@@ -63,19 +70,27 @@ struct Pipeline::State {
   std::vector<std::unique_ptr<Stage>> stages;
   std::vector<std::thread> threads;
 
-  // Admission: tokens for requests in flight.
-  mutable std::mutex admit_mutex;
-  std::condition_variable admit_cv;
-  std::size_t in_flight = 0;
-  std::size_t delivering = 0;  // results handed back whose callbacks are still running
-  bool accepting = true;
+  // Admission: a token per request admitted and not yet handed to its callback.
+  std::unique_ptr<AdmissionTokens> tokens;
+  std::atomic<std::size_t> in_flight{0};    // admitted, not yet handed to its callback
+  std::atomic<std::size_t> outstanding{0};  // admitted, callback not yet returned: what wait_idle() waits for
+  std::mutex idle_mutex;
+  std::condition_variable idle_cv;  // signalled only when `outstanding` reaches zero
+
+  // Requests admitted and not yet finished (a doubly linked list through Request::prev/next), for cancel().
+  std::mutex registry_mutex;
+  Request* unfinished = nullptr;
+  bool accepting = true;  // guarded by registry_mutex, so shutdown and admission agree on who got in
   uint64_t next_seq = 0;
   std::atomic<bool> cancelling{false};
 
-  // Delivery: in-order pipelines park finished requests in a ring indexed by seq until their turn.
+  // Delivery: in-order pipelines park finished requests in a ring indexed by seq until their turn. One
+  // thread at a time hands out the ready run, outside the lock, so other workers only park theirs.
   std::mutex deliver_mutex;
   std::vector<RequestPtr> reorder;
   uint64_t next_deliver = 0;
+  bool delivering = false;
+  std::vector<RequestPtr> ready_run;  // used by the delivering thread only
 
   std::mutex shutdown_mutex;
   bool shut_down = false;
@@ -86,7 +101,10 @@ struct Pipeline::State {
 
   void worker_main(std::size_t s, std::size_t w, std::latch& started, std::vector<std::string>& startup_errors,
                    std::mutex& startup_mutex);
+  // False when no token came within `wait` (nullopt: wait as long as it takes).
+  bool admit(Sample sample, ResultCallback done, std::optional<std::chrono::nanoseconds> wait);
   void process(std::size_t s, Operator& op, WorkerStats& stats, RequestPtr request);
+  void unregister(Request& request);
   void finish(RequestPtr request);
   void deliver(RequestPtr request);
   void stop_workers();
@@ -124,6 +142,8 @@ void Pipeline::State::process(std::size_t s, Operator& op, WorkerStats& stats, R
     const auto& deadline = request->sample.deadline;
     if (cancelling.load(std::memory_order_relaxed)) {
       request->error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "cancelled by shutdown"};
+    } else if (request->cancelled.load(std::memory_order_relaxed)) {
+      request->error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "request cancelled"};
     } else if (deadline && start > *deadline) {
       const double late_ms = static_cast<double>(nanos_between(*deadline, start)) * 1e-6;
       request->error = RequestError{RequestError::Kind::kDeadline, stage.spec.name,
@@ -153,42 +173,59 @@ void Pipeline::State::process(std::size_t s, Operator& op, WorkerStats& stats, R
   }
 }
 
+// Once out of the registry a request can no longer be cancelled; one that was keeps that promise even if
+// its last stage already ran (or failed it): cancel() returned true, so it ends cancelled.
+void Pipeline::State::unregister(Request& request) {
+  std::lock_guard lock(registry_mutex);
+  (request.prev ? request.prev->next : unfinished) = request.next;
+  if (request.next) request.next->prev = request.prev;
+  if (request.cancelled.load(std::memory_order_relaxed) &&
+      !(request.error && request.error->kind == RequestError::Kind::kCancelled))
+    request.error = RequestError{RequestError::Kind::kCancelled, "", "request cancelled"};
+}
+
 void Pipeline::State::finish(RequestPtr request) {
+  unregister(*request);
   latency.record(nanos_between(request->sample.submitted, Clock::now()));
   (request->error ? failed : completed).fetch_add(1, std::memory_order_relaxed);
   if (options.ordering == Ordering::kCompletion) return deliver(std::move(request));
-  std::lock_guard lock(deliver_mutex);
+  std::unique_lock lock(deliver_mutex);
   reorder[request->seq % reorder.size()] = std::move(request);
-  for (auto* slot = &reorder[next_deliver % reorder.size()]; *slot; slot = &reorder[next_deliver % reorder.size()]) {
-    deliver(std::move(*slot));
-    ++next_deliver;
+  if (delivering) return;  // that thread hands this one out too, in its turn
+  delivering = true;
+  for (;;) {
+    for (auto* slot = &reorder[next_deliver % reorder.size()]; *slot;
+         slot = &reorder[next_deliver % reorder.size()]) {
+      ready_run.push_back(std::move(*slot));
+      ++next_deliver;
+    }
+    if (ready_run.empty()) break;
+    lock.unlock();
+    for (auto& ready : ready_run) deliver(std::move(ready));
+    ready_run.clear();
+    lock.lock();
   }
+  delivering = false;
 }
 
 // The request's token goes back before its callback runs, so a client that submits again as soon as it has
-// a result (closed-loop load, on_full: fail) never finds the pipeline full; `delivering` keeps wait_idle()
+// a result (closed-loop load, on_full: fail) never finds the pipeline full; `outstanding` keeps wait_idle()
 // waiting until the callback has returned.
 void Pipeline::State::deliver(RequestPtr request) {
   Result result{std::move(request->sample), std::move(request->error)};
   const ResultCallback done = std::move(request->done);
   request.reset();
-  {
-    std::lock_guard lock(admit_mutex);
-    --in_flight;
-    ++delivering;
-  }
-  admit_cv.notify_all();
+  in_flight.fetch_sub(1, std::memory_order_relaxed);
+  tokens->release();
   try {
     done(std::move(result));
   } catch (...) {
     // A throwing user callback must not take a pipeline thread down with it; the result was handed over.
   }
-  bool idle = false;  // only wait_idle() waits for this: no notify per item otherwise
-  {
-    std::lock_guard lock(admit_mutex);
-    idle = --delivering == 0 && in_flight == 0;
+  if (outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    { std::lock_guard lock(idle_mutex); }  // a wait_idle() between its check and its wait sees the notify
+    idle_cv.notify_all();
   }
-  if (idle) admit_cv.notify_all();
 }
 
 void Pipeline::State::stop_workers() {
@@ -200,7 +237,9 @@ void Pipeline::State::stop_workers() {
 Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const Topology& topology)
     : state_(std::make_unique<State>()) {
   if (stages.empty()) throw std::invalid_argument("pipeline '" + options.name + "' has no stages");
-  if (options.max_in_flight == 0) throw std::invalid_argument("max_in_flight must be >= 1");
+  if (options.max_in_flight == 0)
+    throw std::invalid_argument("pipeline '" + options.name +
+                                "' admits no requests: at least one request must be allowed in flight");
   for (const auto& stage : stages)
     if (!stage.factory) throw std::invalid_argument("stage '" + stage.name + "' has no operator");
   auto placement = allocate_cores(stages, topology);
@@ -208,9 +247,13 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
   State& st = *state_;
   st.options = std::move(options);
   st.placement = placement;
+  st.tokens = std::make_unique<AdmissionTokens>(st.options.max_in_flight);
   st.reorder.resize(st.options.max_in_flight);
   for (std::size_t s = 0; s < stages.size(); ++s) {
-    const std::size_t capacity = stages[s].queue_capacity ? stages[s].queue_capacity : st.options.queue_capacity;
+    std::size_t capacity = stages[s].queue_capacity ? stages[s].queue_capacity : st.options.queue_capacity;
+    // Every request in the first queue holds a token, so it never holds more than max_in_flight: sized for
+    // that, admission waits only for tokens and a request with a token never waits for room.
+    if (s == 0) capacity = std::max(capacity, st.options.max_in_flight);
     st.stages.push_back(std::make_unique<Stage>(std::move(stages[s]), placement[s], capacity));
   }
 
@@ -257,51 +300,101 @@ Pipeline::~Pipeline() {
   }
 }
 
-void Pipeline::submit(Sample sample, ResultCallback on_done) {
-  State& st = *state_;
-  auto request = std::make_unique<Request>();
-  request->done = std::move(on_done);
-  sample.stage_times.assign(st.stages.size(), StageTimes{});
+bool Pipeline::State::admit(Sample sample, ResultCallback done,
+                            std::optional<std::chrono::nanoseconds> wait) {
+  const auto closed = [&] { return PipelineClosedError("pipeline '" + options.name + "' is shut down"); };
+  sample.stage_times.assign(stages.size(), StageTimes{});
   sample.submitted = Clock::now();
   sample.stage_times[0].enqueued = sample.submitted;
+  switch (tokens->acquire(wait)) {
+    case AdmissionTokens::Outcome::kClosed:
+      throw closed();
+    case AdmissionTokens::Outcome::kTimedOut:
+      return false;
+    case AdmissionTokens::Outcome::kAcquired:
+      break;
+  }
+  auto request = std::make_unique<Request>();
+  request->done = std::move(done);
+  request->sample_id = sample.id;
   request->sample = std::move(sample);
+  {
+    std::lock_guard lock(registry_mutex);
+    if (!accepting) {  // shutdown began after this thread got its token
+      tokens->release();
+      throw closed();
+    }
+    request->seq = next_seq++;
+    request->next = unfinished;
+    if (unfinished) unfinished->prev = request.get();
+    unfinished = request.get();
+    in_flight.fetch_add(1, std::memory_order_relaxed);
+    outstanding.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The queue has room for every token holder and stays open while one is outstanding (shutdown waits for
+  // none before closing it), so this only fails if that invariant breaks; the request still gets its result.
+  if (!stages.front()->queue.push(request)) {
+    request->error = RequestError{RequestError::Kind::kCancelled, "", "pipeline closed"};
+    finish(std::move(request));
+  }
+  return true;
+}
 
-  BoundedQueue<RequestPtr>& first = st.stages.front()->queue;
-  std::unique_lock lock(st.admit_mutex);
-  if (!st.accepting) throw PipelineClosedError("pipeline '" + st.options.name + "' is shut down");
-  if (st.options.on_full == FullPolicy::kFail) {
-    request->seq = st.next_seq;
-    if (st.in_flight >= st.options.max_in_flight || !first.try_push(request))
-      throw PipelineFullError("pipeline '" + st.options.name + "' is full (" + std::to_string(st.in_flight) +
-                              " requests in flight, max_in_flight " + std::to_string(st.options.max_in_flight) + ")");
-    ++st.next_seq;
-    ++st.in_flight;
+namespace {
+
+std::pair<ResultCallback, std::future<Result>> promised_result() {
+  auto promise = std::make_shared<std::promise<Result>>();
+  std::future<Result> future = promise->get_future();
+  return {[promise](Result&& result) { promise->set_value(std::move(result)); }, std::move(future)};
+}
+
+}  // namespace
+
+void Pipeline::submit(Sample sample, ResultCallback on_done) {
+  State& st = *state_;
+  if (st.options.on_full == FullPolicy::kBlock) {
+    st.admit(std::move(sample), std::move(on_done), std::nullopt);
     return;
   }
-  st.admit_cv.wait(lock, [&] { return st.in_flight < st.options.max_in_flight || !st.accepting; });
-  if (!st.accepting) throw PipelineClosedError("pipeline '" + st.options.name + "' is shut down");
-  request->seq = st.next_seq++;
-  ++st.in_flight;
-  lock.unlock();
-  // The queue stays open while a token is held (shutdown waits for in_flight == 0 before closing), so this
-  // only fails if that invariant breaks; the request still gets its one result.
-  if (!first.push(request)) {
-    request->error = RequestError{RequestError::Kind::kCancelled, "", "pipeline closed"};
-    st.finish(std::move(request));
-  }
+  if (!st.admit(std::move(sample), std::move(on_done), std::chrono::nanoseconds::zero()))
+    throw PipelineFullError("pipeline '" + st.options.name + "' is full: all " +
+                            std::to_string(st.options.max_in_flight) +
+                            " admission tokens are held by requests in flight");
 }
 
 std::future<Result> Pipeline::submit(Sample sample) {
-  auto promise = std::make_shared<std::promise<Result>>();
-  std::future<Result> future = promise->get_future();
-  submit(std::move(sample), [promise](Result&& result) { promise->set_value(std::move(result)); });
-  return future;
+  auto [on_done, future] = promised_result();
+  submit(std::move(sample), std::move(on_done));
+  return std::move(future);
+}
+
+bool Pipeline::try_submit(Sample sample, ResultCallback on_done, std::chrono::milliseconds wait) {
+  return state_->admit(std::move(sample), std::move(on_done),
+                       std::max(wait, std::chrono::milliseconds::zero()));
+}
+
+std::optional<std::future<Result>> Pipeline::try_submit(Sample sample, std::chrono::milliseconds wait) {
+  auto [on_done, future] = promised_result();
+  if (!try_submit(std::move(sample), std::move(on_done), wait)) return std::nullopt;
+  return std::move(future);
+}
+
+bool Pipeline::cancel(uint64_t sample_id) {
+  State& st = *state_;
+  std::lock_guard lock(st.registry_mutex);
+  bool any = false;
+  for (Request* r = st.unfinished; r; r = r->next)
+    if (r->sample_id == sample_id && !r->cancelled.load(std::memory_order_relaxed)) {
+      r->cancelled.store(true, std::memory_order_relaxed);
+      any = true;
+    }
+  return any;
 }
 
 void Pipeline::wait_idle() {
   State& st = *state_;
-  std::unique_lock lock(st.admit_mutex);
-  st.admit_cv.wait(lock, [&] { return st.in_flight == 0 && st.delivering == 0; });
+  std::unique_lock lock(st.idle_mutex);
+  st.idle_cv.wait(lock, [&] { return st.outstanding.load(std::memory_order_acquire) == 0; });
 }
 
 void Pipeline::shutdown(ShutdownMode mode) {
@@ -309,10 +402,10 @@ void Pipeline::shutdown(ShutdownMode mode) {
   std::lock_guard guard(st.shutdown_mutex);
   if (st.shut_down) return;
   {
-    std::lock_guard lock(st.admit_mutex);
+    std::lock_guard lock(st.registry_mutex);
     st.accepting = false;
   }
-  st.admit_cv.notify_all();
+  st.tokens->close();
   if (mode == ShutdownMode::kCancel) st.cancelling = true;
   wait_idle();
   st.stop_workers();
@@ -326,10 +419,7 @@ PipelineMetrics Pipeline::metrics() const {
   m.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   m.completed = st.completed.load(std::memory_order_relaxed);
   m.failed = st.failed.load(std::memory_order_relaxed);
-  {
-    std::lock_guard lock(st.admit_mutex);
-    m.in_flight = st.in_flight;
-  }
+  m.in_flight = st.in_flight.load(std::memory_order_relaxed);
   m.throughput_rps = m.elapsed_seconds > 0 ? static_cast<double>(m.completed + m.failed) / m.elapsed_seconds : 0;
   m.latency = st.latency.summary();
   for (const auto& stage : st.stages) {

@@ -1,4 +1,6 @@
 #pragma once
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
@@ -33,7 +35,7 @@ struct Result {
 
 using ResultCallback = std::function<void(Result&&)>;
 
-// submit() with FullPolicy::kFail when max_in_flight requests are admitted.
+// submit() with FullPolicy::kFail when max_in_flight requests are admitted (try_submit reports it instead).
 class PipelineFullError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -59,10 +61,26 @@ class Pipeline {
 
   // Admits a request. Blocks for a token (FullPolicy::kBlock) or throws PipelineFullError (kFail);
   // throws PipelineClosedError after shutdown. The callback runs on a pipeline thread, once; in-order
-  // pipelines call callbacks in submit order, so keep them short. The request's token is free by the time
-  // its callback runs: a client that keeps at most max_in_flight requests outstanding is never refused.
+  // pipelines call callbacks in submit order, one at a time, so keep them short. The request's token is
+  // free by the time its callback runs: a client that keeps at most max_in_flight requests outstanding is
+  // never refused (nor kept waiting for a token).
   void submit(Sample sample, ResultCallback on_done);
   std::future<Result> submit(Sample sample);
+
+  // Admits a request if a token frees up within `wait` (zero: only if one is free now), whatever the
+  // FullPolicy; otherwise returns false / nullopt, and the sample is dropped. Never blocks longer than
+  // `wait`. Throws PipelineClosedError after shutdown, as submit does.
+  bool try_submit(Sample sample, ResultCallback on_done, std::chrono::milliseconds wait = {});
+  std::optional<std::future<Result>> try_submit(Sample sample, std::chrono::milliseconds wait = {});
+
+  // Cancels every admitted request whose Sample::id is `sample_id` and that has not finished its last
+  // stage; the id is the client's (the tag a ResultQueue hands back): give requests distinct ids to cancel
+  // one alone. A stage already running it finishes that item; it is then delivered once, with a kCancelled
+  // error, when it reaches its next stage, without running that or any later stage (in-order pipelines
+  // deliver it in its turn, so later requests wait for none of its remaining work). One cancelled during
+  // its last stage ends kCancelled too. Returns false when no such request was in flight (finished,
+  // unknown, or already cancelled).
+  bool cancel(uint64_t sample_id);
 
   // Stops admission; kDrain finishes what is in flight, kCancel fails it with a "cancelled" error without
   // running further stages. Joins every worker. Idempotent.
