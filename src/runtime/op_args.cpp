@@ -181,6 +181,9 @@ OpArgs& OpArgs::set(const std::string& key, const std::vector<int64_t>& values) 
 OpArgs& OpArgs::set(const std::string& key, const std::vector<std::string>& values) {
   return set(key, OpArgs(values));
 }
+OpArgs& OpArgs::set(const std::string& key, const std::vector<OpArgs>& items) {
+  return set(key, OpArgs(items));
+}
 
 bool operator==(const OpArgs& a, const OpArgs& b) {
   return OpArgs::Access::json(a) == OpArgs::Access::json(b);

@@ -65,6 +65,7 @@ class OpArgs {
   OpArgs& set(const std::string& key, const std::vector<double>& values);
   OpArgs& set(const std::string& key, const std::vector<int64_t>& values);
   OpArgs& set(const std::string& key, const std::vector<std::string>& values);
+  OpArgs& set(const std::string& key, const std::vector<OpArgs>& items);
 
   // Same kind and content; numbers compare by value (1 == 1.0).
   friend bool operator==(const OpArgs& a, const OpArgs& b);
