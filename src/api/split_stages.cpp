@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "api/node_cost_cache.hpp"
@@ -76,23 +76,28 @@ int cores_per_segment(const StageConfig& stage) {
   return std::max(1, stage.workers * per_worker);
 }
 
+// The value as an int64_t; none when it is not an integer or does not fit one.
+std::optional<int64_t> int64_value(const OpArgs& value) {
+  if (!value.is_integer()) return std::nullopt;
+  try {
+    return value.as_int64();
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
 // Threads each worker runs the model on: `threads` in args, else threads_per_worker.
 int cost_threads(const StageConfig& stage, const Topology& topology) {
-  if (const auto it = stage.args.find("threads");
-      it != stage.args.end() && it->is_number_integer() && it->get<int64_t>() > 0)
-    return static_cast<int>(std::min<int64_t>(it->get<int64_t>(), EngineOptions::kMaxThreads));
+  if (stage.args.has("threads"))
+    if (const auto threads = int64_value(stage.args.at("threads")); threads && *threads > 0)
+      return static_cast<int>(std::min<int64_t>(*threads, EngineOptions::kMaxThreads));
   return threads_per_worker(stage, topology);
 }
 
 // Sample tensor name of model tensor `name`: graph inputs and outputs go through the stage's mappings.
-std::string sample_name(const std::string& name, const nlohmann::json& input_map,
-                        const nlohmann::json& output_map) {
-  for (const nlohmann::json* map : {&output_map, &input_map}) {
-    if (map->is_object()) {
-      const auto it = map->find(name);
-      if (it != map->end() && it->is_string()) return it->get<std::string>();
-    }
-  }
+std::string sample_name(const std::string& name, const OpArgs& input_map, const OpArgs& output_map) {
+  for (const OpArgs* map : {&output_map, &input_map})
+    if (map->has(name) && map->at(name).is_string()) return map->at(name).as_string();
   return name;
 }
 
@@ -110,10 +115,10 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
                                       const SplitOptions& options, const fs::path& cache_dir) {
   const StageConfig& stage = config.stages[index];
   const StageSite site{config.file.string(), "stages[" + std::to_string(index) + "]", stage};
-  const auto path_arg = stage.args.find("path");
-  if (path_arg == stage.args.end() || !path_arg->is_string() || path_arg->get<std::string>().empty())
+  if (!stage.args.has("path") || !stage.args.at("path").is_string() ||
+      stage.args.at("path").as_string().empty())
     site.fail_arg("path", "a split onnx stage needs args.path, the model file to cut");
-  fs::path model_path = path_arg->get<std::string>();
+  fs::path model_path = stage.args.at("path").as_string();
   if (model_path.is_relative()) model_path = config.base_dir / model_path;
 
   std::map<std::string, int64_t> dims;
@@ -121,12 +126,14 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   // Bump the version when what shapes the node costs changes (the key names the cached costs).
   std::string hash_material =
       "segments-v2;threads=" + std::to_string(cost_threads(stage, topology)) + ";cpu=" + topology.cpu_model();
-  if (const auto given = stage.args.find("dims"); given != stage.args.end() && given->is_object()) {
-    for (const auto& [name, value] : given->items()) {
-      if (!value.is_number_integer() || value.get<int64_t>() < 1)
-        site.fail_arg("dims", "'" + name + "' must be an integer >= 1, got " + value.dump());
-      dims[name] = value.get<int64_t>();
-      hash_material += ";" + name + "=" + std::to_string(value.get<int64_t>());
+  if (stage.args.has("dims") && stage.args.at("dims").is_mapping()) {
+    const OpArgs given = stage.args.at("dims");
+    for (const auto& name : given.keys()) {
+      const auto size = int64_value(given.at(name));
+      if (!size || *size < 1)
+        site.fail_arg("dims", "'" + name + "' must be an integer >= 1, got " + given.at(name).to_json());
+      dims[name] = *size;
+      hash_material += ";" + name + "=" + std::to_string(*size);
     }
   }
   std::shared_ptr<const Graph> model;
@@ -176,28 +183,27 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
                            std::to_string(segments) + " segments: " + error.what());
   }
 
-  const nlohmann::json no_map = nlohmann::json::object();
-  const nlohmann::json& input_map = stage.args.contains("inputs") ? stage.args.at("inputs") : no_map;
-  const nlohmann::json& output_map = stage.args.contains("outputs") ? stage.args.at("outputs") : no_map;
+  const OpArgs input_map = stage.args.has("inputs") ? stage.args.at("inputs") : OpArgs();
+  const OpArgs output_map = stage.args.has("outputs") ? stage.args.at("outputs") : OpArgs();
   std::vector<StageConfig> expanded;
   for (std::size_t s = 0; s < partition.stages.size(); ++s) {
     StageConfig segment = stage;
     segment.split.reset();
     segment.with_previous = s == 0 && stage.with_previous;  // the segments themselves run one after another
     segment.name = stage.name + "." + std::to_string(s);
-    nlohmann::json inputs = nlohmann::json::object(), outputs = nlohmann::json::object();
-    nlohmann::json bounds{{"inputs", nlohmann::json::array()}, {"outputs", nlohmann::json::array()}};
+    OpArgs inputs, outputs;
+    std::vector<std::string> input_bounds, output_bounds;
     for (const CutTensor& t : partition.stages[s].inputs) {
-      inputs[t.name] = sample_name(t.name, input_map, output_map);
-      bounds["inputs"].push_back(t.name);
+      inputs.set(t.name, sample_name(t.name, input_map, output_map));
+      input_bounds.push_back(t.name);
     }
     for (const CutTensor& t : partition.stages[s].outputs) {
-      outputs[t.name] = sample_name(t.name, input_map, output_map);
-      bounds["outputs"].push_back(t.name);
+      outputs.set(t.name, sample_name(t.name, input_map, output_map));
+      output_bounds.push_back(t.name);
     }
-    segment.args["inputs"] = std::move(inputs);
-    segment.args["outputs"] = std::move(outputs);
-    segment.args["segment"] = std::move(bounds);
+    segment.args.set("inputs", std::move(inputs));
+    segment.args.set("outputs", std::move(outputs));
+    segment.args.set("segment", OpArgs().set("inputs", input_bounds).set("outputs", output_bounds));
     expanded.push_back(std::move(segment));
   }
   return expanded;

@@ -47,6 +47,7 @@
 #include "config/mapping_reader.hpp"
 #include "config/yaml_value.hpp"
 #include "conveyor/ops/thread_limit.hpp"
+#include "runtime/op_args_json.hpp"
 
 namespace conveyor {
 namespace {
@@ -187,7 +188,8 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
       stage.fail("args", "must be a mapping of operator arguments, got " + describe_node(args));
     }
     if (args.IsMap()) {
-      config.args = config_detail::yaml_to_json(args, file, stage.path("args"), stage.line("args"));
+      config.args =
+          op_args_of(config_detail::yaml_to_json(args, file, stage.path("args"), stage.line("args")));
       for (const auto& entry : args) {
         const int key_line = line_of(entry.first);
         config.arg_lines[entry.first.Scalar()] = key_line > 0 ? key_line : stage.line("args");

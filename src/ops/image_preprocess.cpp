@@ -43,19 +43,20 @@ struct PreprocessConfig {
 };
 
 std::array<int64_t, 2> parse_size(ArgReader& reader) {
-  const auto* value = reader.raw("size");
+  const auto value = reader.raw("size");
   if (!value)
     throw reader.error("size", "is required: the network input size, an integer or [height, width]");
-  const auto side = [&](const nlohmann::json& v) -> int64_t {
-    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxSide)
+  const auto side = [&](const OpArgs& v) -> int64_t {
+    const auto n = int64_value(v);
+    if (!n || *n < 1 || *n > kMaxSide)
       throw reader.error("size", "must be an integer or [height, width] of integers in 1.." +
                                      std::to_string(kMaxSide) + " (got " + json_excerpt(*value) + ")");
-    return v.get<int64_t>();
+    return *n;
   };
-  if (value->is_array()) {
+  if (value->is_list()) {
     if (value->size() != 2)
       throw reader.error("size", "must be an integer or [height, width] (got " + json_excerpt(*value) + ")");
-    return {side((*value)[0]), side((*value)[1])};
+    return {side(value->at(0)), side(value->at(1))};
   }
   const int64_t n = side(*value);
   return {n, n};

@@ -28,18 +28,19 @@ struct Binding {
 // `mapping` (model name -> sample tensor name) for every model value in `names`; unnamed ones keep their name.
 std::vector<Binding> bind_names(ArgReader& reader, const std::string& key, const std::vector<std::string>& names) {
   std::map<std::string, std::string> mapping;
-  if (const nlohmann::json* raw = reader.raw(key); raw && !raw->is_null()) {
-    if (!raw->is_object())
+  if (const auto raw = reader.raw(key); raw && !raw->is_null()) {
+    if (!raw->is_mapping())
       throw reader.error(key, "must map model " + key + " to sample tensor names, e.g. {input: pixels}");
-    for (const auto& [model_name, sample_name] : raw->items()) {
+    for (const auto& model_name : raw->keys()) {
+      const OpArgs sample_name = raw->at(model_name);
       if (std::find(names.begin(), names.end(), model_name) == names.end()) {
         std::string known;
         for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
         throw reader.error(key, "names '" + model_name + "', which is not one of the model's " + key + " (" + known + ")");
       }
-      if (!sample_name.is_string() || sample_name.get<std::string>().empty())
+      if (!sample_name.is_string() || sample_name.as_string().empty())
         throw reader.error(key, "maps '" + model_name + "' to " + json_excerpt(sample_name) + ", not a tensor name");
-      mapping[model_name] = sample_name.get<std::string>();
+      mapping[model_name] = sample_name.as_string();
     }
   }
   std::vector<Binding> bindings;
@@ -48,17 +49,17 @@ std::vector<Binding> bind_names(ArgReader& reader, const std::string& key, const
 }
 
 // One list of `segment` (its inputs or outputs): tensor names of the model.
-std::vector<std::string> segment_names(ArgReader& reader, const nlohmann::json& segment,
-                                       const std::string& key) {
-  const auto it = segment.find(key);
-  if (it == segment.end() || !it->is_array() || it->empty())
+std::vector<std::string> segment_names(ArgReader& reader, const OpArgs& segment, const std::string& key) {
+  if (!segment.has(key) || !segment.at(key).is_list() || segment.at(key).size() == 0)
     throw reader.error("segment",
                        "needs " + key + ": a list of the model's tensor names bounding the segment");
+  const OpArgs list = segment.at(key);
   std::vector<std::string> names;
-  for (const nlohmann::json& name : *it) {
-    if (!name.is_string() || name.get<std::string>().empty())
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const OpArgs name = list.at(i);
+    if (!name.is_string() || name.as_string().empty())
       throw reader.error("segment", key + " holds " + json_excerpt(name) + ", not a tensor name");
-    names.push_back(name.get<std::string>());
+    names.push_back(name.as_string());
   }
   return names;
 }
@@ -95,13 +96,15 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   const std::filesystem::path path = reader.required_file("path");
   std::map<std::string, int64_t> dims;
-  if (const nlohmann::json* given = reader.raw("dims"); given && !given->is_null()) {
-    if (!given->is_object())
+  if (const auto given = reader.raw("dims"); given && !given->is_null()) {
+    if (!given->is_mapping())
       throw reader.error("dims", "must map symbolic dimension names to sizes, e.g. {batch: 1}");
-    for (const auto& [name, value] : given->items()) {
-      if (!value.is_number_integer() || value.get<int64_t>() < 1)
+    for (const auto& name : given->keys()) {
+      const OpArgs value = given->at(name);
+      const auto size = int64_value(value);
+      if (!size || *size < 1)
         throw reader.error("dims", "'" + name + "' must be an integer >= 1, got " + json_excerpt(value));
-      dims[name] = value.get<int64_t>();
+      dims[name] = *size;
     }
   }
   const int64_t threads = reader.integer("threads", 0, 0);  // 0: the worker's budget
@@ -115,11 +118,11 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
     throw reader.error("path", std::string("cannot load the model: ") + e.what());
   }
   std::shared_ptr<const Graph> graph = model;
-  if (const nlohmann::json* segment = reader.raw("segment"); segment && !segment->is_null()) {
-    if (!segment->is_object())
+  if (const auto segment = reader.raw("segment"); segment && !segment->is_null()) {
+    if (!segment->is_mapping())
       throw reader.error("segment",
                          "must name the tensors bounding the segment, e.g. {inputs: [x], outputs: [y]}");
-    for (const auto& [key, value] : segment->items())
+    for (const auto& key : segment->keys())
       if (key != "inputs" && key != "outputs")
         throw reader.error("segment", "has '" + key + "'; it takes inputs and outputs");
     const auto inputs = segment_names(reader, *segment, "inputs");

@@ -1,20 +1,29 @@
 #include "ops/op_args.hpp"
 
 #include <cmath>
-#include <limits>
+#include <stdexcept>
 
 namespace conveyor::ops {
 
-std::string json_excerpt(const nlohmann::json& value) {
-  std::string text = value.dump();
+std::string json_excerpt(const OpArgs& value) {
+  std::string text = value.to_json();
   constexpr std::size_t kMax = 60;
   if (text.size() > kMax) text = text.substr(0, kMax) + "...";
   return text;
 }
 
+std::optional<int64_t> int64_value(const OpArgs& value) {
+  if (!value.is_integer()) return std::nullopt;
+  try {
+    return value.as_int64();
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
 ArgReader::ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context)
     : op_(std::move(op)), args_(args), context_(context) {
-  if (!args_.is_null() && !args_.is_object())
+  if (!args_.is_null() && !args_.is_mapping())
     throw OpArgError("",
                      op_ + ": args must be a mapping of names to values (got " + json_excerpt(args_) + ")");
 }
@@ -23,22 +32,21 @@ OpArgError ArgReader::error(const std::string& key, const std::string& what) con
   return OpArgError(key, op_ + ": arg '" + key + "' " + what);
 }
 
-const nlohmann::json* ArgReader::find(const std::string& key) {
+std::optional<OpArgs> ArgReader::find(const std::string& key) {
   known_.insert(key);
-  if (!args_.is_object()) return nullptr;
-  auto it = args_.find(key);
-  return it == args_.end() ? nullptr : &*it;
+  if (!args_.has(key)) return std::nullopt;
+  return args_.at(key);
 }
 
-const nlohmann::json* ArgReader::raw(const std::string& key) {
+std::optional<OpArgs> ArgReader::raw(const std::string& key) {
   return find(key);
 }
 
 std::string ArgReader::string(const std::string& key, const std::string& fallback) {
-  const auto* value = find(key);
+  const auto value = find(key);
   if (!value) return fallback;
   if (!value->is_string()) throw error(key, "must be a string (got " + json_excerpt(*value) + ")");
-  return value->get<std::string>();
+  return value->as_string();
 }
 
 std::string ArgReader::required_string(const std::string& key) {
@@ -53,17 +61,14 @@ std::string ArgReader::name(const std::string& key, const std::string& fallback)
 }
 
 int64_t ArgReader::integer(const std::string& key, int64_t fallback, int64_t min_value) {
-  const auto* value = find(key);
+  const auto value = find(key);
   if (!value) return fallback;
+  if (!value->is_integer()) throw error(key, "must be an integer (got " + json_excerpt(*value) + ")");
   int64_t result = 0;
-  if (value->is_number_unsigned()) {
-    const auto u = value->get<uint64_t>();
-    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) throw error(key, "is too large");
-    result = static_cast<int64_t>(u);
-  } else if (value->is_number_integer()) {
-    result = value->get<int64_t>();
-  } else {
-    throw error(key, "must be an integer (got " + json_excerpt(*value) + ")");
+  try {
+    result = value->as_int64();
+  } catch (const std::out_of_range&) {
+    throw error(key, "is too large");
   }
   if (result < min_value)
     throw error(key, "must be >= " + std::to_string(min_value) + " (got " + std::to_string(result) + ")");
@@ -71,10 +76,10 @@ int64_t ArgReader::integer(const std::string& key, int64_t fallback, int64_t min
 }
 
 double ArgReader::number(const std::string& key, double fallback) {
-  const auto* value = find(key);
+  const auto value = find(key);
   if (!value) return fallback;
   if (!value->is_number()) throw error(key, "must be a number (got " + json_excerpt(*value) + ")");
-  const double result = value->get<double>();
+  const double result = value->as_double();
   if (!std::isfinite(result)) throw error(key, "must be finite");
   return result;
 }
@@ -85,23 +90,23 @@ double ArgReader::required_number(const std::string& key) {
 }
 
 bool ArgReader::boolean(const std::string& key, bool fallback) {
-  const auto* value = find(key);
+  const auto value = find(key);
   if (!value) return fallback;
-  if (!value->is_boolean()) throw error(key, "must be true or false (got " + json_excerpt(*value) + ")");
-  return value->get<bool>();
+  if (!value->is_bool()) throw error(key, "must be true or false (got " + json_excerpt(*value) + ")");
+  return value->as_bool();
 }
 
 std::array<double, 3> ArgReader::number3(const std::string& key, std::array<double, 3> fallback) {
-  const auto* value = find(key);
+  const auto value = find(key);
   if (!value) return fallback;
   const auto bad = [&] {
     return error(key, "must be a list of 3 numbers (got " + json_excerpt(*value) + ")");
   };
-  if (!value->is_array() || value->size() != 3) throw bad();
+  if (!value->is_list() || value->size() != 3) throw bad();
   std::array<double, 3> result{};
   for (std::size_t i = 0; i < 3; ++i) {
-    if (!(*value)[i].is_number()) throw bad();
-    result[i] = (*value)[i].get<double>();
+    if (!value->at(i).is_number()) throw bad();
+    result[i] = value->at(i).as_double();
     if (!std::isfinite(result[i])) throw bad();
   }
   return result;
@@ -123,14 +128,14 @@ std::filesystem::path ArgReader::required_file(const std::string& key) {
 }
 
 std::optional<std::filesystem::path> ArgReader::optional_file(const std::string& key) {
-  const auto* value = find(key);
+  const auto value = find(key);
   if (!value || value->is_null()) return std::nullopt;
   return resolve_file(key, string(key, ""));
 }
 
 void ArgReader::finish() const {
-  if (!args_.is_object()) return;
-  for (const auto& [key, value] : args_.items()) {
+  if (!args_.is_mapping()) return;
+  for (const auto& key : args_.keys()) {
     if (known_.count(key)) continue;
     std::string accepted;
     for (const auto& k : known_) accepted += (accepted.empty() ? "" : ", ") + k;

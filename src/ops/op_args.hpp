@@ -29,8 +29,8 @@ class ArgReader {
   // A file path resolved against the build context's base_dir; the file must exist.
   std::filesystem::path required_file(const std::string& key);
   std::optional<std::filesystem::path> optional_file(const std::string& key);
-  // The raw value (nullptr when absent) for args with their own syntax; marks the key as known.
-  const nlohmann::json* raw(const std::string& key);
+  // The value as given (none when absent), for args with their own syntax; marks the key as known.
+  std::optional<OpArgs> raw(const std::string& key);
 
   // Throws OpArgError for the first key that no getter asked for, listing the accepted keys.
   void finish() const;
@@ -40,16 +40,19 @@ class ArgReader {
   const std::string& op() const { return op_; }
 
  private:
-  const nlohmann::json* find(const std::string& key);
+  std::optional<OpArgs> find(const std::string& key);
   std::filesystem::path resolve_file(const std::string& key, const std::string& value) const;
 
   std::string op_;
-  const OpArgs& args_;
+  OpArgs args_;
   OpBuildContext context_;
   std::set<std::string> known_;
 };
 
-// A JSON value shortened for error messages.
-std::string json_excerpt(const nlohmann::json& value);
+// A value as JSON, shortened for error messages.
+std::string json_excerpt(const OpArgs& value);
+
+// The value as an int64_t; none when it is not an integer or does not fit one.
+std::optional<int64_t> int64_value(const OpArgs& value);
 
 }  // namespace conveyor::ops

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "printable_text.hpp"
+#include "runtime/op_args_json.hpp"
 
 namespace conveyor::plan {
 namespace {
@@ -88,8 +89,9 @@ ProfileEntry read_entry(const json& j, const std::string& file_key) {
     e.stage_name = j["stage_name"].get<std::string>();
   }
   e.op = text(j, "op");
-  e.args = member(j, "args", "args");
-  if (!e.args.is_object()) throw BadField("args", "must be an object, got " + shown(e.args));
+  const json& args = member(j, "args", "args");
+  if (!args.is_object()) throw BadField("args", "must be an object, got " + shown(args));
+  e.args = op_args_of(args);
   e.threads =
       static_cast<int>(integer(member(j, "threads", "threads"), "threads", 1, ProfileStore::kMaxThreads));
   e.cpu_model = text(j, "cpu_model");
@@ -121,7 +123,7 @@ nlohmann::json profile_json(const ProfileEntry& e) {
           {"stage_hash", e.stage_hash},
           {"stage_name", e.stage_name},
           {"op", e.op},
-          {"args", e.args},
+          {"args", json_of(e.args)},
           {"threads", e.threads},
           {"cpu_model", e.cpu_model},
           {"count", e.count()},

@@ -125,18 +125,15 @@ const std::vector<std::string>& file_argument_keys() {
 std::string stage_hash(const StageIdentity& identity, const std::string& cpu_model) {
   Fnv1a h;
   h.add(identity.op);
-  // nlohmann::json objects are key-sorted: the dump is canonical. Bytes that are not UTF-8 (a path, say)
-  // become U+FFFD instead of throwing.
-  h.add(identity.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (identity.args.is_object())
-    for (const auto& key : file_argument_keys()) {
-      auto it = identity.args.find(key);
-      if (it == identity.args.end() || !it->is_string()) continue;
-      fs::path file = it->get<std::string>();
-      if (file.is_relative()) file = identity.base_dir / file;
-      h.add(key);
-      h.add(file_content_hash(file));
-    }
+  // Canonical (keys sorted) and the text stored profiles were keyed with: it must never change.
+  h.add(identity.args.to_json());
+  for (const auto& key : file_argument_keys()) {
+    if (!identity.args.has(key) || !identity.args.at(key).is_string()) continue;
+    fs::path file = identity.args.at(key).as_string();
+    if (file.is_relative()) file = identity.base_dir / file;
+    h.add(key);
+    h.add(file_content_hash(file));
+  }
   h.add(cpu_model);
   return h.hex();
 }

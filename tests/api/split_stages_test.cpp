@@ -100,9 +100,13 @@ class SplitStage : public ::testing::Test {
 
 // The model tensors bounding a segment stage, as its `segment` arg names them.
 std::pair<std::vector<std::string>, std::vector<std::string>> bounds(const StageConfig& stage) {
-  const nlohmann::json& segment = stage.args.at("segment");
-  return {segment.at("inputs").get<std::vector<std::string>>(),
-          segment.at("outputs").get<std::vector<std::string>>()};
+  const auto strings = [](const OpArgs& list) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < list.size(); ++i) out.push_back(list.at(i).as_string());
+    return out;
+  };
+  const OpArgs segment = stage.args.at("segment");
+  return {strings(segment.at("inputs")), strings(segment.at("outputs"))};
 }
 
 TEST_F(SplitStage, ExpandsIntoNamedSegmentStagesWithTheStageSettingsOnTheSameModel) {
@@ -136,19 +140,20 @@ TEST_F(SplitStage, ExpandsIntoNamedSegmentStagesWithTheStageSettingsOnTheSameMod
     EXPECT_EQ(s.threads, 1);
     EXPECT_EQ(s.queue_capacity, 3u);
     EXPECT_FALSE(s.split.has_value());
-    EXPECT_EQ(s.args.at("path").get<std::string>(), path.string());  // the model itself, no segment file
-    ASSERT_TRUE(s.args.contains("segment")) << s.args.dump();
+    EXPECT_EQ(s.args.at("path").as_string(), path.string());  // the model itself, no segment file
+    ASSERT_TRUE(s.args.has("segment")) << s.args.to_json();
     const auto [inputs, outputs] = bounds(s);
     EXPECT_FALSE(inputs.empty());
     EXPECT_FALSE(outputs.empty());
-    for (const std::string& name : inputs) EXPECT_TRUE(s.args.at("inputs").contains(name)) << name;
-    for (const std::string& name : outputs) EXPECT_TRUE(s.args.at("outputs").contains(name)) << name;
+    for (const std::string& name : inputs) EXPECT_TRUE(s.args.at("inputs").has(name)) << name;
+    for (const std::string& name : outputs) EXPECT_TRUE(s.args.at("outputs").has(name)) << name;
   }
   EXPECT_EQ(expanded.stages[3].name, "after");
   EXPECT_FALSE(expanded.stages[3].split.has_value());
   // The cut tensors leaving one segment are what the next reads.
-  for (const auto& [model_name, sample_name] : expanded.stages[0].args.at("outputs").items())
-    EXPECT_EQ(model_name, sample_name.get<std::string>());
+  const OpArgs first_outputs = expanded.stages[0].args.at("outputs");
+  for (const auto& model_name : first_outputs.keys())
+    EXPECT_EQ(model_name, first_outputs.at(model_name).as_string());
   // One segment's outputs are the next one's inputs.
   EXPECT_EQ(bounds(expanded.stages[0]).second, bounds(expanded.stages[1]).first);
   // A second expansion cuts the same places.

@@ -22,15 +22,15 @@ OperatorRegistry test_registry(std::filesystem::path* seen_base_dir = nullptr) {
   registry.add("test.gate", "passes samples over a threshold",
                [seen_base_dir](const OpArgs& args, const OpBuildContext& context) {
                  if (seen_base_dir != nullptr) *seen_base_dir = context.base_dir;
-                 if (!args.contains("threshold")) throw OpArgError("threshold", "missing required argument");
-                 const OpArgs& threshold = args.at("threshold");
-                 if (!threshold.is_number() || threshold.get<double>() < 0 || threshold.get<double>() > 1) {
-                   throw OpArgError("threshold", "must be a number in [0, 1], got " + threshold.dump());
+                 if (!args.has("threshold")) throw OpArgError("threshold", "missing required argument");
+                 const OpArgs threshold = args.at("threshold");
+                 if (!threshold.is_number() || threshold.as_double() < 0 || threshold.as_double() > 1) {
+                   throw OpArgError("threshold", "must be a number in [0, 1], got " + threshold.to_json());
                  }
-                 return labelling_factory("gate " + threshold.dump());
+                 return labelling_factory("gate " + threshold.to_json());
                });
   registry.add("test.echo", "does nothing", [](const OpArgs& args, const OpBuildContext&) {
-    return labelling_factory("echo " + args.dump());
+    return labelling_factory("echo " + args.to_json());
   });
   registry.add("test.broken", "always fails", [](const OpArgs&, const OpBuildContext&) -> OperatorFactory {
     throw std::runtime_error("model file is corrupt");

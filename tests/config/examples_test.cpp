@@ -28,7 +28,7 @@ OperatorRegistry argument_checking_registry() {
   OperatorRegistry registry;
   for (const auto& [name, allowed] : contract) {
     registry.add(name, "stand-in", [allowed](const OpArgs& args, const OpBuildContext&) {
-      for (const auto& [key, value] : args.items()) {
+      for (const auto& key : args.keys()) {
         if (allowed.count(key) == 0) throw OpArgError(key, "not an argument of this op");
       }
       return make_operator([](Sample&) {});
@@ -71,13 +71,13 @@ TEST(Examples, ImageClassifyIsDecodeThenPreprocess) {
   ASSERT_EQ(config.stages.size(), 2u);
   EXPECT_EQ(config.stages[0].name, "decode");
   EXPECT_EQ(config.stages[0].op, "image.decode");
-  EXPECT_EQ(config.stages[0].args, (nlohmann::json{{"input", "bytes"}, {"output", "image"}}));
+  EXPECT_EQ(config.stages[0].args, OpArgs().set("input", "bytes").set("output", "image"));
   EXPECT_EQ(config.stages[1].name, "preprocess");
   EXPECT_EQ(config.stages[1].op, "image.preprocess");
-  EXPECT_EQ(config.stages[1].args.at("input"), "image");
-  EXPECT_EQ(config.stages[1].args.at("output"), "pixels");
-  EXPECT_EQ(config.stages[1].args.at("size"), (nlohmann::json{224, 224}));
-  EXPECT_EQ(config.stages[1].args.at("resize"), "shorter_side_crop");
+  EXPECT_EQ(config.stages[1].args.at("input"), OpArgs("image"));
+  EXPECT_EQ(config.stages[1].args.at("output"), OpArgs("pixels"));
+  EXPECT_EQ(config.stages[1].args.at("size"), OpArgs(std::vector<int64_t>{224, 224}));
+  EXPECT_EQ(config.stages[1].args.at("resize"), OpArgs("shorter_side_crop"));
 }
 
 TEST(Examples, TextTokenizeHasOneWordPieceStage) {
@@ -85,8 +85,8 @@ TEST(Examples, TextTokenizeHasOneWordPieceStage) {
   ASSERT_EQ(config.stages.size(), 1u);
   EXPECT_EQ(config.stages[0].name, "tokenize");
   EXPECT_EQ(config.stages[0].op, "text.wordpiece");
-  EXPECT_EQ(config.stages[0].args.at("vocab"), "data/vocab.txt");
-  EXPECT_EQ(config.stages[0].args.at("max_length"), 128);
+  EXPECT_EQ(config.stages[0].args.at("vocab"), OpArgs("data/vocab.txt"));
+  EXPECT_EQ(config.stages[0].args.at("max_length"), OpArgs(128));
   EXPECT_EQ(config.base_dir, std::filesystem::absolute(kExamples));
 }
 

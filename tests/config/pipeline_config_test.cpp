@@ -65,7 +65,7 @@ TEST(PipelineConfig, ParsesEveryKey) {
   EXPECT_FALSE(decode.cores.shared);
   EXPECT_EQ(decode.threads, 0);
   EXPECT_EQ(decode.queue_capacity, 0u);
-  EXPECT_EQ(decode.args, (nlohmann::json{{"input", "bytes"}, {"output", "image"}}));
+  EXPECT_EQ(decode.args, OpArgs().set("input", "bytes").set("output", "image"));
   EXPECT_EQ(decode.line, line_containing(kFullPipeline, "- name: decode"));
   EXPECT_EQ(decode.key_lines.at("op"), line_containing(kFullPipeline, "op: image.decode"));
   EXPECT_EQ(decode.arg_lines.at("input"), line_containing(kFullPipeline, "input: bytes"));
@@ -77,16 +77,16 @@ TEST(PipelineConfig, ParsesEveryKey) {
   EXPECT_EQ(preprocess.cores.ids, (std::vector<int>{4, 5, 6, 7}));
   EXPECT_EQ(preprocess.threads, 2);
   EXPECT_EQ(preprocess.queue_capacity, 4u);
-  EXPECT_EQ(preprocess.args.at("size"), (nlohmann::json{224, 224}));
-  EXPECT_TRUE(preprocess.args.at("rgb").is_boolean());
+  EXPECT_EQ(preprocess.args.at("size"), OpArgs(std::vector<int64_t>{224, 224}));
+  EXPECT_TRUE(preprocess.args.at("rgb").is_bool());
   EXPECT_EQ(preprocess.arg_lines.at("mean"), line_containing(kFullPipeline, "mean:"));
   EXPECT_EQ(preprocess.key_lines.at("cores"), line_containing(kFullPipeline, "cores: [4"));
 
   const StageConfig& post = config.stages[2];
   EXPECT_EQ(post.cores.kind, CoreSpec::Kind::kUnpinned);
   EXPECT_TRUE(post.cores.shared);
-  EXPECT_TRUE(post.args.is_object());
-  EXPECT_TRUE(post.args.empty());
+  EXPECT_TRUE(post.args.is_mapping());
+  EXPECT_EQ(post.args.size(), 0u);
   EXPECT_TRUE(post.arg_lines.empty());
 }
 
@@ -107,7 +107,7 @@ TEST(PipelineConfig, OmittedKeysTakeTheDefaults) {
   EXPECT_EQ(stage.cores.per_worker, 1);
   EXPECT_EQ(stage.threads, 0);
   EXPECT_EQ(stage.queue_capacity, 0u);
-  EXPECT_TRUE(stage.args.is_object() && stage.args.empty());
+  EXPECT_TRUE(stage.args.is_mapping() && stage.args.size() == 0);
 }
 
 TEST(PipelineConfig, SmtOffGivesEveryStageOneHardwareThreadPerCore) {
@@ -151,26 +151,26 @@ TEST(PipelineConfig, ArgsConvertToJsonFaithfully) {
       list: [1, 2.5, "3", [true]]
       nested: {a: {b: [x, 1]}}
 )";
-  const nlohmann::json args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
-  EXPECT_TRUE(args.at("count").is_number_integer());
-  EXPECT_EQ(args.at("count").get<int>(), 12);
-  EXPECT_EQ(args.at("negative").get<int>(), -3);
-  EXPECT_EQ(args.at("hex").get<int>(), 31);
-  EXPECT_TRUE(args.at("ratio").is_number_float());
-  EXPECT_DOUBLE_EQ(args.at("ratio").get<double>(), 0.25);
-  EXPECT_TRUE(args.at("exponent").is_number_float());
-  EXPECT_DOUBLE_EQ(args.at("exponent").get<double>(), 1000.0);
-  EXPECT_EQ(args.at("flag"), nlohmann::json(false));
-  EXPECT_EQ(args.at("quoted_number"), nlohmann::json("12"));
-  EXPECT_EQ(args.at("single_quoted"), nlohmann::json("1.5"));
-  EXPECT_EQ(args.at("word"), nlohmann::json("yes"));
-  EXPECT_EQ(args.at("tagged"), nlohmann::json("7"));
+  const OpArgs args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
+  EXPECT_TRUE(args.at("count").is_integer());
+  EXPECT_EQ(args.at("count").as_int64(), 12);
+  EXPECT_EQ(args.at("negative").as_int64(), -3);
+  EXPECT_EQ(args.at("hex").as_int64(), 31);
+  EXPECT_TRUE(args.at("ratio").is_number() && !args.at("ratio").is_integer());
+  EXPECT_DOUBLE_EQ(args.at("ratio").as_double(), 0.25);
+  EXPECT_TRUE(args.at("exponent").is_number() && !args.at("exponent").is_integer());
+  EXPECT_DOUBLE_EQ(args.at("exponent").as_double(), 1000.0);
+  EXPECT_EQ(args.at("flag"), OpArgs(false));
+  EXPECT_EQ(args.at("quoted_number"), OpArgs("12"));
+  EXPECT_EQ(args.at("single_quoted"), OpArgs("1.5"));
+  EXPECT_EQ(args.at("word"), OpArgs("yes"));
+  EXPECT_EQ(args.at("tagged"), OpArgs("7"));
   EXPECT_TRUE(args.at("nothing").is_null());
   EXPECT_TRUE(args.at("empty").is_null());
-  EXPECT_EQ(args.at("text"), nlohmann::json("two\nlines\n"));
-  EXPECT_EQ(args.at("list"), nlohmann::json::parse(R"([1, 2.5, "3", [true]])"));
-  EXPECT_TRUE(args.at("list")[0].is_number_integer());
-  EXPECT_EQ(args.at("nested"), nlohmann::json::parse(R"({"a": {"b": ["x", 1]}})"));
+  EXPECT_EQ(args.at("text"), OpArgs("two\nlines\n"));
+  EXPECT_EQ(args.at("list"), OpArgs::parse_json(R"([1, 2.5, "3", [true]])"));
+  EXPECT_TRUE(args.at("list").at(0).is_integer());
+  EXPECT_EQ(args.at("nested"), OpArgs::parse_json(R"({"a": {"b": ["x", 1]}})"));
 }
 
 TEST(PipelineConfig, ErrorMessageNamesFileLineAndKey) {
@@ -424,9 +424,9 @@ TEST(PipelineConfig, ArgsWithinTheValueBudgetConvert) {
       "stages:\n  - name: a\n    op: o\n    args:\n      row: &row " + row + "\n      rows: [*row";
   for (int i = 1; i < 200; ++i) yaml += ", *row";
   yaml += "]\n";
-  const nlohmann::json args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
+  const OpArgs args = parse_pipeline_config(yaml, "p.yaml").stages.at(0).args;
   ASSERT_EQ(args.at("rows").size(), 200u);
-  EXPECT_EQ(args.at("rows")[199][199].get<int>(), 199);
+  EXPECT_EQ(args.at("rows").at(199).at(199).as_int64(), 199);
 }
 
 TEST(PipelineConfig, WholeFileShapeErrors) {
@@ -462,7 +462,7 @@ TEST_F(PipelineFile, LoadsFromDisk) {
   EXPECT_EQ(config.name, "tokenize");
   EXPECT_EQ(config.file, path);
   EXPECT_EQ(config.base_dir, dir_);
-  EXPECT_EQ(config.stages.at(0).args.at("vocab"), "v.txt");
+  EXPECT_EQ(config.stages.at(0).args.at("vocab"), OpArgs("v.txt"));
 }
 
 TEST_F(PipelineFile, ErrorsNameTheFile) {

@@ -3,16 +3,18 @@
 namespace conveyor {
 namespace {
 
+using test::json_args;
+
 const std::vector<std::string> kOps = {"image.decode", "image.preprocess", "text.wordpiece", "post.softmax",
                                        "post.topk",    "post.argmax",      "post.threshold"};
 
 // The smallest valid args of each op.
-nlohmann::json minimal_args(const std::string& op) {
-  if (op == "image.preprocess") return {{"size", 224}};
+OpArgs minimal_args(const std::string& op) {
+  if (op == "image.preprocess") return json_args(R"({"size": 224})");
   if (op == "text.wordpiece")
-    return {{"vocab", std::string(CONVEYOR_SOURCE_DIR) + "/examples/data/vocab.txt"}};
-  if (op == "post.threshold") return {{"threshold", 0.5}};
-  return nlohmann::json::object();
+    return OpArgs().set("vocab", std::string(CONVEYOR_SOURCE_DIR) + "/examples/data/vocab.txt");
+  if (op == "post.threshold") return json_args(R"({"threshold": 0.5})");
+  return OpArgs();
 }
 
 TEST(BuiltinOperators, RegistersEveryOperatorWithASummary) {
@@ -26,7 +28,7 @@ TEST(BuiltinOperators, RegistersEveryOperatorWithASummary) {
 
 TEST(BuiltinOperators, UnknownOpListsTheKnownOnes) {
   try {
-    builtin_operators().build("image.decod", nlohmann::json::object(), {});
+    builtin_operators().build("image.decod", OpArgs(), {});
     FAIL() << "built an unknown op";
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
@@ -39,26 +41,26 @@ TEST(BuiltinOperators, UnknownOpListsTheKnownOnes) {
 TEST(BuiltinOperators, EveryOpBuildsFromMinimalArgsAndNullArgsWhereNoneAreRequired) {
   for (const auto& op : kOps) {
     EXPECT_NO_THROW(builtin_operators().build(op, minimal_args(op), {})) << op;
-    if (minimal_args(op).empty()) {
-      EXPECT_NO_THROW(builtin_operators().build(op, nullptr, {})) << op;
+    if (minimal_args(op).size() == 0) {
+      EXPECT_NO_THROW(builtin_operators().build(op, OpArgs(nullptr), {})) << op;
     }
   }
 }
 
 TEST(BuiltinOperators, EveryOpRejectsUnknownKeysAndNonMappingArgs) {
   for (const auto& op : kOps) {
-    nlohmann::json args = minimal_args(op);
-    args["bogus_key"] = 1;
+    OpArgs args = minimal_args(op);
+    args.set("bogus_key", 1);
     EXPECT_EQ(test::arg_error_key(op, args), "bogus_key") << op;
     const std::string message = test::arg_error_message(op, args);
     EXPECT_NE(message.find(op), std::string::npos) << message;
     EXPECT_NE(message.find("accepted:"), std::string::npos) << message;
-    EXPECT_EQ(test::arg_error_key(op, nlohmann::json::array({1, 2})), "") << op;
+    EXPECT_EQ(test::arg_error_key(op, json_args("[1, 2]")), "") << op;
   }
 }
 
 TEST(BuiltinOperators, FactoriesGiveIndependentOperatorsSharingSetup) {
-  const auto factory = builtin_operators().build("post.argmax", nlohmann::json::object(), {});
+  const auto factory = builtin_operators().build("post.argmax", OpArgs(), {});
   const auto a = factory(WorkerContext{"post", 0, {}, 1});
   const auto b = factory(WorkerContext{"post", 1, {}, 1});
   EXPECT_NE(a.get(), b.get());

@@ -6,6 +6,8 @@
 namespace conveyor {
 namespace {
 
+using test::json_args;
+
 using test::bytes_tensor;
 using test::run_error;
 using test::run_op;
@@ -29,7 +31,7 @@ std::vector<uint8_t> encode(const std::string& ext, const cv::Mat& image, std::v
 Tensor decode(const std::vector<uint8_t>& bytes) {
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  run_op("image.decode", nlohmann::json::object(), sample);
+  run_op("image.decode", OpArgs(), sample);
   return sample.at("image");
 }
 
@@ -71,7 +73,7 @@ TEST(ImageDecode, GreyscalePngBecomesThreeEqualChannels) {
 TEST(ImageDecode, UsesTheConfiguredTensorNames) {
   Sample sample;
   sample.tensors["upload"] = bytes_tensor(encode(".png", quadrants()));
-  run_op("image.decode", {{"input", "upload"}, {"output", "picture"}}, sample);
+  run_op("image.decode", json_args(R"({"input": "upload", "output": "picture"})"), sample);
   EXPECT_EQ(sample.at("picture").shape(), (Shape{16, 24, 3}));
   EXPECT_FALSE(sample.has("image"));
 }
@@ -86,7 +88,7 @@ TEST(ImageDecode, NonImageBytesAreRejectedWithSizeAndName) {
   Sample sample;
   sample.source = "notes.txt";
   sample.tensors["bytes"] = bytes_tensor(std::string("this is plain text, not a picture"));
-  const std::string error = run_error("image.decode", nlohmann::json::object(), sample);
+  const std::string error = run_error("image.decode", OpArgs(), sample);
   EXPECT_NE(error.find("image.decode"), std::string::npos) << error;
   EXPECT_NE(error.find("'bytes'"), std::string::npos) << error;
   EXPECT_NE(error.find("33 bytes"), std::string::npos) << error;
@@ -100,8 +102,7 @@ TEST(ImageDecode, CorruptPngHeaderIsRejected) {
     bytes[i] = static_cast<uint8_t>(i * 37);  // keep the signature and the declared size
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"),
-            std::string::npos);
+  EXPECT_NE(run_error("image.decode", OpArgs(), sample).find("not a decodable"), std::string::npos);
 }
 
 // A small file declaring a huge image is refused from its header, before OpenCV allocates the pixels.
@@ -109,10 +110,10 @@ TEST(ImageDecode, ImagesOverMaxPixelsAreRefusedFromTheirHeaders) {
   for (const char* ext : {".png", ".jpg"}) {
     Sample sample;
     sample.tensors["bytes"] = bytes_tensor(encode(ext, quadrants()));  // 24 x 16 = 384 pixels
-    const std::string error = run_error("image.decode", {{"max_pixels", 383}}, sample);
+    const std::string error = run_error("image.decode", json_args(R"({"max_pixels": 383})"), sample);
     EXPECT_NE(error.find("declares 384 pixels, over max_pixels 383"), std::string::npos)
         << ext << ": " << error;
-    EXPECT_EQ(run_error("image.decode", {{"max_pixels", 384}}, sample), "") << ext;
+    EXPECT_EQ(run_error("image.decode", json_args(R"({"max_pixels": 384})"), sample), "") << ext;
   }
 }
 
@@ -121,7 +122,7 @@ TEST(ImageDecode, PngDeclaringBillionsOfPixelsIsRefusedByDefault) {
   for (std::size_t i = 16; i < 24; ++i) bytes[i] = 0xFF;  // IHDR width and height: 2^32 - 1 each
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  const std::string error = run_error("image.decode", nlohmann::json::object(), sample);
+  const std::string error = run_error("image.decode", OpArgs(), sample);
   EXPECT_NE(error.find("over max_pixels 67108864"), std::string::npos) << error;
 }
 
@@ -130,7 +131,7 @@ TEST(ImageDecode, TruncatedJpegIsRejectedAsTruncated) {
   bytes.resize(bytes.size() * 2 / 3);
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  const std::string error = run_error("image.decode", nlohmann::json::object(), sample);
+  const std::string error = run_error("image.decode", OpArgs(), sample);
   EXPECT_NE(error.find("truncated JPEG"), std::string::npos) << error;
 }
 
@@ -143,8 +144,7 @@ TEST(ImageDecode, EndMarkerInsideACommentDoesNotHideTruncation) {
   bytes.resize(bytes.size() - 40);
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("truncated JPEG"),
-            std::string::npos);
+  EXPECT_NE(run_error("image.decode", OpArgs(), sample).find("truncated JPEG"), std::string::npos);
 }
 
 TEST(ImageDecode, TruncatedPngIsRejected) {
@@ -152,30 +152,28 @@ TEST(ImageDecode, TruncatedPngIsRejected) {
   bytes.resize(bytes.size() / 2);
   Sample sample;
   sample.tensors["bytes"] = bytes_tensor(bytes);
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("not a decodable"),
-            std::string::npos);
+  EXPECT_NE(run_error("image.decode", OpArgs(), sample).find("not a decodable"), std::string::npos);
 }
 
 TEST(ImageDecode, EmptyInputIsRejected) {
   Sample sample;
   sample.tensors["bytes"] = Tensor(DType::kUInt8, {0});
-  const std::string error = run_error("image.decode", nlohmann::json::object(), sample);
+  const std::string error = run_error("image.decode", OpArgs(), sample);
   EXPECT_NE(error.find("is empty"), std::string::npos) << error;
 }
 
 TEST(ImageDecode, WrongDtypeOrMissingInputIsRejected) {
   Sample sample;
   sample.tensors["bytes"] = Tensor(DType::kFloat32, {10});
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), sample).find("float32[10]"),
-            std::string::npos);
+  EXPECT_NE(run_error("image.decode", OpArgs(), sample).find("float32[10]"), std::string::npos);
   Sample empty;
-  EXPECT_NE(run_error("image.decode", nlohmann::json::object(), empty).find("'bytes'"), std::string::npos);
+  EXPECT_NE(run_error("image.decode", OpArgs(), empty).find("'bytes'"), std::string::npos);
 }
 
 TEST(ImageDecode, BadArgsNameTheKey) {
-  EXPECT_EQ(test::arg_error_key("image.decode", {{"input", 3}}), "input");
-  EXPECT_EQ(test::arg_error_key("image.decode", {{"output", ""}}), "output");
-  EXPECT_EQ(test::arg_error_key("image.decode", {{"flags", "color"}}), "flags");
+  EXPECT_EQ(test::arg_error_key("image.decode", json_args(R"({"input": 3})")), "input");
+  EXPECT_EQ(test::arg_error_key("image.decode", json_args(R"({"output": ""})")), "output");
+  EXPECT_EQ(test::arg_error_key("image.decode", json_args(R"({"flags": "color"})")), "flags");
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 namespace conveyor {
 namespace {
 
+using test::json_args;
+
 using test::arg_error_key;
 using test::run_error;
 using test::run_op;
@@ -23,7 +25,7 @@ Tensor image(int rows, int cols, F bgr) {
   return t;
 }
 
-Tensor preprocess(Tensor input, const nlohmann::json& args) {
+Tensor preprocess(Tensor input, const OpArgs& args) {
   Sample sample;
   sample.tensors["image"] = std::move(input);
   run_op("image.preprocess", args, sample);
@@ -36,10 +38,10 @@ float at(const Tensor& t, int c, int y, int x) {
 }
 
 // Identity normalisation, so outputs are the resized pixel values themselves.
-nlohmann::json raw_values(nlohmann::json args) {
-  args["scale"] = 1;
-  args["mean"] = {0, 0, 0};
-  args["std"] = {1, 1, 1};
+OpArgs raw_values(OpArgs args) {
+  args.set("scale", 1);
+  args.set("mean", std::vector<int64_t>{0, 0, 0});
+  args.set("std", std::vector<int64_t>{1, 1, 1});
   return args;
 }
 
@@ -50,9 +52,8 @@ TEST(ImagePreprocess, ConstantColourGivesTheNormalisedValuePerRgbChannel) {
   const std::array<int, 3> bgr = {10, 100, 200};
   const Tensor in = image(5, 7, [&](int, int) { return bgr; });
   for (const char* mode : {"stretch", "shorter_side_crop"}) {
-    const nlohmann::json args = mode == std::string("stretch")
-                                    ? nlohmann::json{{"size", {3, 4}}, {"resize", mode}}
-                                    : nlohmann::json{{"size", {3, 4}}, {"resize", mode}, {"resize_to", 4}};
+    OpArgs args = OpArgs().set("size", std::vector<int64_t>{3, 4}).set("resize", mode);
+    if (mode != std::string("stretch")) args.set("resize_to", 4);
     const Tensor out = preprocess(in, args);
     ASSERT_EQ(out.dtype(), DType::kFloat32);
     ASSERT_EQ(out.shape(), (Shape{1, 3, 3, 4}));
@@ -68,12 +69,10 @@ TEST(ImagePreprocess, ConstantColourGivesTheNormalisedValuePerRgbChannel) {
 
 TEST(ImagePreprocess, RgbFalseKeepsBgrOrderAndCustomNormalisationApplies) {
   const Tensor in = image(2, 2, [](int, int) { return std::array<int, 3>{10, 100, 200}; });
-  const Tensor out = preprocess(in, {{"size", 2},
-                                     {"rgb", false},
-                                     {"mean", {1, 2, 3}},
-                                     {"std", {2, 4, 8}},
-                                     {"scale", 0.5},
-                                     {"resize", "stretch"}});
+  const Tensor out = preprocess(
+      in,
+      json_args(
+          R"({"size": 2, "rgb": false, "mean": [1, 2, 3], "std": [2, 4, 8], "scale": 0.5, "resize": "stretch"})"));
   EXPECT_FLOAT_EQ(at(out, 0, 0, 0), (10 * 0.5F - 1) / 2);
   EXPECT_FLOAT_EQ(at(out, 1, 1, 1), (100 * 0.5F - 2) / 4);
   EXPECT_FLOAT_EQ(at(out, 2, 0, 1), (200 * 0.5F - 3) / 8);
@@ -84,7 +83,7 @@ TEST(ImagePreprocess, TwoByTwoAtItsOwnSizeIsLaidOutNchw) {
   const Tensor in = image(2, 2, [](int y, int x) {
     return std::array<int, 3>{10 * y + x, 100 + 10 * y + x, 200 + 10 * y + x};
   });
-  const Tensor out = preprocess(in, raw_values({{"size", {2, 2}}, {"resize", "stretch"}}));
+  const Tensor out = preprocess(in, raw_values(json_args(R"({"size": [2, 2], "resize": "stretch"})")));
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 2; ++x) {
       EXPECT_EQ(at(out, 0, y, x), 200 + 10 * y + x);  // R
@@ -96,7 +95,7 @@ TEST(ImagePreprocess, TwoByTwoAtItsOwnSizeIsLaidOutNchw) {
 TEST(ImagePreprocess, StretchInterpolatesLinearlyWithHalfPixelCentres) {
   // One row [0, 200] stretched to 4 columns samples source x = -0.25, 0.25, 0.75, 1.25 (clamped).
   const Tensor in = image(1, 2, [](int, int x) { return std::array<int, 3>{x * 200, x * 200, x * 200}; });
-  const Tensor out = preprocess(in, raw_values({{"size", {1, 4}}, {"resize", "stretch"}}));
+  const Tensor out = preprocess(in, raw_values(json_args(R"({"size": [1, 4], "resize": "stretch"})")));
   const std::array<float, 4> expected = {0, 50, 150, 200};
   for (int x = 0; x < 4; ++x) EXPECT_EQ(at(out, 0, 0, x), expected[static_cast<std::size_t>(x)]) << x;
 }
@@ -104,7 +103,7 @@ TEST(ImagePreprocess, StretchInterpolatesLinearlyWithHalfPixelCentres) {
 TEST(ImagePreprocess, ShorterSideCropTakesTheCentreOfAWideImage) {
   // 2x6, shorter side already 2: no resize, the centre 2 columns (2 and 3) remain.
   const Tensor in = image(2, 6, [](int y, int x) { return std::array<int, 3>{10 * x + y, 0, 0}; });
-  const Tensor out = preprocess(in, raw_values({{"size", 2}, {"resize_to", 2}}));
+  const Tensor out = preprocess(in, raw_values(json_args(R"({"size": 2, "resize_to": 2})")));
   ASSERT_EQ(out.shape(), (Shape{1, 3, 2, 2}));
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 2; ++x) EXPECT_EQ(at(out, 2, y, x), 10 * (x + 2) + y);
@@ -112,7 +111,7 @@ TEST(ImagePreprocess, ShorterSideCropTakesTheCentreOfAWideImage) {
 
 TEST(ImagePreprocess, ShorterSideCropTakesTheCentreOfATallImage) {
   const Tensor in = image(6, 2, [](int y, int x) { return std::array<int, 3>{10 * y + x, 0, 0}; });
-  const Tensor out = preprocess(in, raw_values({{"size", 2}, {"resize_to", 2}}));
+  const Tensor out = preprocess(in, raw_values(json_args(R"({"size": 2, "resize_to": 2})")));
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 2; ++x) EXPECT_EQ(at(out, 2, y, x), 10 * (y + 2) + x);
 }
@@ -121,7 +120,7 @@ TEST(ImagePreprocess, ShorterSideCropHalvesThenCrops) {
   // 4x8 with column value 10x halves to 2x4 (each output column averages two source columns: 5, 25,
   // 45, 65), then the centre 2 columns (25, 45) are kept.
   const Tensor in = image(4, 8, [](int, int x) { return std::array<int, 3>{10 * x, 10 * x, 10 * x}; });
-  const Tensor out = preprocess(in, raw_values({{"size", 2}, {"resize_to", 2}}));
+  const Tensor out = preprocess(in, raw_values(json_args(R"({"size": 2, "resize_to": 2})")));
   for (int y = 0; y < 2; ++y) {
     EXPECT_EQ(at(out, 0, y, 0), 25);
     EXPECT_EQ(at(out, 0, y, 1), 45);
@@ -130,9 +129,10 @@ TEST(ImagePreprocess, ShorterSideCropHalvesThenCrops) {
 
 TEST(ImagePreprocess, DefaultsGiveTheImagenetInputShape) {
   const Tensor in = image(300, 400, [](int y, int x) { return std::array<int, 3>{y % 256, x % 256, 7}; });
-  EXPECT_EQ(preprocess(in, {{"size", 224}}).shape(), (Shape{1, 3, 224, 224}));
-  EXPECT_EQ(preprocess(in, {{"size", {224, 160}}, {"resize", "stretch"}}).shape(), (Shape{1, 3, 224, 160}));
-  EXPECT_EQ(preprocess(in, {{"size", {100, 120}}, {"interpolation", "area"}}).shape(),
+  EXPECT_EQ(preprocess(in, json_args(R"({"size": 224})")).shape(), (Shape{1, 3, 224, 224}));
+  EXPECT_EQ(preprocess(in, json_args(R"({"size": [224, 160], "resize": "stretch"})")).shape(),
+            (Shape{1, 3, 224, 160}));
+  EXPECT_EQ(preprocess(in, json_args(R"({"size": [100, 120], "interpolation": "area"})")).shape(),
             (Shape{1, 3, 100, 120}));
 }
 
@@ -143,8 +143,8 @@ TEST(ImagePreprocess, AreaInterpolationAveragesWhenShrinking) {
     const int v = row[static_cast<std::size_t>(x)];
     return std::array<int, 3>{v, v, v};
   });
-  const Tensor out =
-      preprocess(in, raw_values({{"size", {1, 2}}, {"resize", "stretch"}, {"interpolation", "area"}}));
+  const Tensor out = preprocess(
+      in, raw_values(json_args(R"({"size": [1, 2], "resize": "stretch", "interpolation": "area"})")));
   EXPECT_EQ(at(out, 0, 0, 0), 50);
   EXPECT_EQ(at(out, 0, 0, 1), 120);
 }
@@ -154,30 +154,32 @@ TEST(ImagePreprocess, RejectsInputsThatAreNotBgrPixels) {
                             Tensor(DType::kUInt8, {4, 4}), Tensor(DType::kUInt8, {0, 4, 3})}) {
     Sample sample;
     sample.tensors["image"] = bad;
-    const std::string error = run_error("image.preprocess", {{"size", 2}}, sample);
+    const std::string error = run_error("image.preprocess", json_args(R"({"size": 2})"), sample);
     EXPECT_NE(error.find("expected uint8 [H, W, 3]"), std::string::npos) << error;
     EXPECT_NE(error.find(bad.describe()), std::string::npos) << error;
   }
 }
 
 TEST(ImagePreprocess, BadArgsNameTheKey) {
-  EXPECT_EQ(arg_error_key("image.preprocess", nlohmann::json::object()), "size");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", "big"}}), "size");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", {0, 3}}}), "size");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", {1, 2, 3}}}), "size");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 2.5}}), "size");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize", "zoom"}}), "resize");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize_to", 200}}), "resize_to");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"resize", "stretch"}, {"resize_to", 256}}),
-            "resize_to");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"mean", {1, 2}}}), "mean");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"std", {1, 0, 1}}}), "std");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"rgb", "yes"}}), "rgb");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"scale", "1/255"}}), "scale");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"interpolation", "cubic"}}), "interpolation");
-  EXPECT_EQ(arg_error_key("image.preprocess", {{"size", 224}, {"sizes", 224}}), "sizes");
+  EXPECT_EQ(arg_error_key("image.preprocess", OpArgs()), "size");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": "big"})")), "size");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": [0, 3]})")), "size");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": [1, 2, 3]})")), "size");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 2.5})")), "size");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "resize": "zoom"})")), "resize");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "resize_to": 200})")), "resize_to");
+  EXPECT_EQ(
+      arg_error_key("image.preprocess", json_args(R"({"size": 224, "resize": "stretch", "resize_to": 256})")),
+      "resize_to");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "mean": [1, 2]})")), "mean");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "std": [1, 0, 1]})")), "std");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "rgb": "yes"})")), "rgb");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "scale": "1/255"})")), "scale");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "interpolation": "cubic"})")),
+            "interpolation");
+  EXPECT_EQ(arg_error_key("image.preprocess", json_args(R"({"size": 224, "sizes": 224})")), "sizes");
   const std::string message =
-      test::arg_error_message("image.preprocess", {{"size", 224}, {"resize_to", 200}});
+      test::arg_error_message("image.preprocess", json_args(R"({"size": 224, "resize_to": 200})"));
   EXPECT_NE(message.find("224"), std::string::npos) << message;
 }
 

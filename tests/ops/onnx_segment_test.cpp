@@ -25,8 +25,12 @@ class OnnxSegment : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  nlohmann::json args(const nlohmann::json& segment) const {
-    return {{"path", path_.string()}, {"segment", segment}};
+  OpArgs args(const OpArgs& segment) const {
+    return OpArgs().set("path", path_.string()).set("segment", segment);
+  }
+  // A segment arg: {inputs: [...], outputs: [...]}.
+  static OpArgs bounds(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+    return OpArgs().set("inputs", inputs).set("outputs", outputs);
   }
   std::string name_of(int value) const { return graph_.value(value).name; }
   // A tensor between the first node and the rest.
@@ -38,19 +42,16 @@ class OnnxSegment : public ::testing::Test {
 
 TEST_F(OnnxSegment, BadSegmentsAreErrorsOfTheSegmentArg) {
   const std::string in = name_of(graph_.inputs[0]), out = name_of(graph_.outputs[0]);
-  for (const nlohmann::json& bad :
-       {nlohmann::json("x"), nlohmann::json{{"inputs", {in}}},
-        nlohmann::json{{"inputs", {in}}, {"outputs", {}}}, nlohmann::json{{"inputs", {in}}, {"outputs", {1}}},
-        nlohmann::json{{"inputs", {in}}, {"outputs", {"nope"}}},
-        nlohmann::json{{"inputs", {cut()}}, {"outputs", {out}}, {"nodes", 1}},
-        nlohmann::json{{"inputs", {cut()}}, {"outputs", {cut()}}}})
-    EXPECT_EQ(test::arg_error_key("onnx", args(bad)), "segment") << bad.dump();
+  for (const OpArgs& bad :
+       {OpArgs("x"), OpArgs().set("inputs", std::vector<std::string>{in}),
+        OpArgs().set("inputs", std::vector<std::string>{in}).set("outputs", OpArgs(nullptr)),
+        OpArgs().set("inputs", std::vector<std::string>{in}).set("outputs", std::vector<int64_t>{1}),
+        bounds({in}, {"nope"}), bounds({cut()}, {out}).set("nodes", 1), bounds({cut()}, {cut()})})
+    EXPECT_EQ(test::arg_error_key("onnx", args(bad)), "segment") << bad.to_json();
   // An output the inputs cannot compute names the tensor that is missing.
-  const std::string message =
-      test::arg_error_message("onnx", args({{"inputs", {cut()}}, {"outputs", {out}}}));
+  const std::string message = test::arg_error_message("onnx", args(bounds({cut()}, {out})));
   EXPECT_EQ(message, "") << "the rest of the model after its first node is a closed segment";
-  EXPECT_NE(test::arg_error_message("onnx", args({{"inputs", {in}}, {"outputs", {"nope"}}})).find("'nope'"),
-            std::string::npos);
+  EXPECT_NE(test::arg_error_message("onnx", args(bounds({in}, {"nope"}))).find("'nope'"), std::string::npos);
 }
 
 TEST_F(OnnxSegment, TwoSegmentsChainedGiveTheWholeModelsResult) {
@@ -60,12 +61,12 @@ TEST_F(OnnxSegment, TwoSegmentsChainedGiveTheWholeModelsResult) {
     image.data<float>()[i] = static_cast<float>(i % 17) / 17.0f - 0.5f;
   Sample whole;
   whole.tensors[in] = image;
-  test::run_op("onnx", {{"path", path_.string()}}, whole);
+  test::run_op("onnx", OpArgs().set("path", path_.string()), whole);
   Sample split;
   split.tensors[in] = image;
-  test::run_op("onnx", args({{"inputs", {in}}, {"outputs", {cut()}}}), split);
+  test::run_op("onnx", args(bounds({in}, {cut()})), split);
   ASSERT_TRUE(split.tensors.count(cut()));
-  test::run_op("onnx", args({{"inputs", {cut()}}, {"outputs", {out}}}), split);
+  test::run_op("onnx", args(bounds({cut()}, {out})), split);
   const Tensor& a = split.at(out);
   const Tensor& b = whole.at(out);
   ASSERT_EQ(a.shape(), b.shape());

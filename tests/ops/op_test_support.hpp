@@ -12,8 +12,13 @@
 
 namespace conveyor::test {
 
+// Operator args written as JSON text, e.g. json_args(R"({"size": 224})").
+inline OpArgs json_args(std::string_view text) {
+  return OpArgs::parse_json(text);
+}
+
 // Builds `op` from the built-in registry, as a pipeline would, and runs it once on `sample`.
-inline void run_op(const std::string& op, const nlohmann::json& args, Sample& sample,
+inline void run_op(const std::string& op, const OpArgs& args, Sample& sample,
                    const OpBuildContext& context = {}) {
   const OperatorFactory factory = builtin_operators().build(op, args, context);
   const auto instance = factory(WorkerContext{});
@@ -21,7 +26,7 @@ inline void run_op(const std::string& op, const nlohmann::json& args, Sample& sa
 }
 
 // The key named by the OpArgError that building `op` throws, or a note that it threw something else.
-inline std::string arg_error_key(const std::string& op, const nlohmann::json& args,
+inline std::string arg_error_key(const std::string& op, const OpArgs& args,
                                  const OpBuildContext& context = {}) {
   try {
     builtin_operators().build(op, args, context);
@@ -34,7 +39,7 @@ inline std::string arg_error_key(const std::string& op, const nlohmann::json& ar
 }
 
 // The message of the OpArgError that building `op` throws ("" when none is thrown).
-inline std::string arg_error_message(const std::string& op, const nlohmann::json& args,
+inline std::string arg_error_message(const std::string& op, const OpArgs& args,
                                      const OpBuildContext& context = {}) {
   try {
     builtin_operators().build(op, args, context);
@@ -45,7 +50,7 @@ inline std::string arg_error_message(const std::string& op, const nlohmann::json
 }
 
 // The message of the exception that running `op` on `sample` throws ("" when none is thrown).
-inline std::string run_error(const std::string& op, const nlohmann::json& args, Sample& sample,
+inline std::string run_error(const std::string& op, const OpArgs& args, Sample& sample,
                              const OpBuildContext& context = {}) {
   try {
     run_op(op, args, sample, context);

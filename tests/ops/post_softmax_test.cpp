@@ -6,10 +6,12 @@
 namespace conveyor {
 namespace {
 
+using test::json_args;
+
 using test::run_error;
 using test::run_op;
 
-Tensor softmax(const Tensor& logits, nlohmann::json args = nlohmann::json::object()) {
+Tensor softmax(const Tensor& logits, const OpArgs& args = OpArgs()) {
   Sample sample;
   sample.tensors["logits"] = logits;
   run_op("post.softmax", args, sample);
@@ -43,7 +45,7 @@ TEST(PostSoftmax, LargeLogitsDoNotOverflow) {
 TEST(PostSoftmax, AxisSelectsTheNormalisedDimension) {
   // [[0, 0], [ln 3, 0]]: along axis 0 the first column is (1/4, 3/4), the second (1/2, 1/2).
   const Tensor p = softmax(Tensor::from<float>({2, 2}, std::vector<float>{0.0F, 0.0F, std::log(3.0F), 0.0F}),
-                           {{"axis", 0}});
+                           json_args(R"({"axis": 0})"));
   const auto v = p.values<float>();
   EXPECT_NEAR(v[0], 0.25, 1e-6);
   EXPECT_NEAR(v[2], 0.75, 1e-6);
@@ -60,19 +62,18 @@ TEST(PostSoftmax, AxisSelectsTheNormalisedDimension) {
 TEST(PostSoftmax, RejectsNonFloatInputAndBadAxis) {
   Sample sample;
   sample.tensors["logits"] = Tensor(DType::kInt64, {1, 3});
-  EXPECT_NE(run_error("post.softmax", nlohmann::json::object(), sample).find("expected float32"),
-            std::string::npos);
+  EXPECT_NE(run_error("post.softmax", OpArgs(), sample).find("expected float32"), std::string::npos);
   sample.tensors["logits"] = Tensor(DType::kFloat32, {1, 3});
-  const std::string error = run_error("post.softmax", {{"axis", 2}}, sample);
+  const std::string error = run_error("post.softmax", json_args(R"({"axis": 2})"), sample);
   EXPECT_NE(error.find("axis 2 is out of range"), std::string::npos) << error;
-  EXPECT_EQ(test::arg_error_key("post.softmax", {{"axis", "last"}}), "axis");
-  EXPECT_EQ(test::arg_error_key("post.softmax", {{"dim", 1}}), "dim");
+  EXPECT_EQ(test::arg_error_key("post.softmax", json_args(R"({"axis": "last"})")), "axis");
+  EXPECT_EQ(test::arg_error_key("post.softmax", json_args(R"({"dim": 1})")), "dim");
 }
 
 TEST(PostSoftmax, UsesConfiguredNames) {
   Sample sample;
   sample.tensors["scores"] = Tensor::from<float>({2}, std::vector<float>{1.0F, 1.0F});
-  run_op("post.softmax", {{"input", "scores"}, {"output", "p"}}, sample);
+  run_op("post.softmax", json_args(R"({"input": "scores", "output": "p"})"), sample);
   EXPECT_FLOAT_EQ(sample.at("p").values<float>()[0], 0.5F);
 }
 

@@ -23,7 +23,9 @@ class ProfileStoreTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  StageIdentity decode() const { return {"image.decode", {{"input", "bytes"}, {"output", "image"}}, dir_}; }
+  StageIdentity decode() const {
+    return {"image.decode", OpArgs().set("input", "bytes").set("output", "image"), dir_};
+  }
 
   fs::path dir_;
 };
@@ -31,7 +33,7 @@ class ProfileStoreTest : public ::testing::Test {
 TEST_F(ProfileStoreTest, KeyDependsOnOpArgsThreadsAndCpuModel) {
   const StageIdentity a = decode();
   StageIdentity other_args = a;
-  other_args.args["output"] = "picture";
+  other_args.args.set("output", "picture");
   StageIdentity other_op = a;
   other_op.op = "image.preprocess";
   const std::string key = stage_key(a, 1, "cpu A");
@@ -43,13 +45,39 @@ TEST_F(ProfileStoreTest, KeyDependsOnOpArgsThreadsAndCpuModel) {
   EXPECT_EQ(key.size(), 16u);
 }
 
+// Stored profiles are found by these hashes: the same args must always give the same hex. Pinned from the
+// hashing of args as nlohmann::json before OpArgs existed (main at 71fd47f).
+TEST_F(ProfileStoreTest, StageHashOfTheSameArgsNeverChanges) {
+  const StageIdentity identity{
+      "image.preprocess",
+      OpArgs::parse_json(
+          R"({"size": [224, 224], "resize": "stretch", "rgb": true, "scale": 0.0039215686274509803,
+                             "mean": [0.485, 0.456, 0.406], "note": "caf\u00e9", "none": null,
+                             "big": 18446744073709551615, "neg": -3})"),
+      dir_};
+  EXPECT_EQ(stage_hash(identity, "cpu-model-x"), "61d4c1f49a0ef2d0");
+  EXPECT_EQ(stage_key(identity, 2, "cpu-model-x"), "1428730bdedcc0e9");
+  StageIdentity built = identity;
+  built.args = OpArgs();
+  built.args.set("size", std::vector<int64_t>{224, 224})
+      .set("resize", "stretch")
+      .set("rgb", true)
+      .set("scale", 1.0 / 255)
+      .set("mean", std::vector<double>{0.485, 0.456, 0.406})
+      .set("note", "caf\u00e9")
+      .set("none", OpArgs(nullptr))
+      .set("big", OpArgs::parse_json("18446744073709551615"))
+      .set("neg", -3);
+  EXPECT_EQ(stage_hash(built, "cpu-model-x"), "61d4c1f49a0ef2d0");
+}
+
 TEST_F(ProfileStoreTest, KeyCoversTheContentOfFilesNamedInArgs) {
   std::ofstream(dir_ / "model.onnx") << "weights v1";
-  const StageIdentity model{"model", {{"path", "model.onnx"}}, dir_};
+  const StageIdentity model{"model", OpArgs().set("path", "model.onnx"), dir_};
   const std::string before = stage_key(model, 1, "cpu");
   std::ofstream(dir_ / "model.onnx") << "weights v2";
   EXPECT_NE(before, stage_key(model, 1, "cpu"));
-  const StageIdentity missing{"model", {{"path", "nope.onnx"}}, dir_};
+  const StageIdentity missing{"model", OpArgs().set("path", "nope.onnx"), dir_};
   EXPECT_THROW(stage_key(missing, 1, "cpu"), ProfileStoreError);
 }
 
@@ -229,7 +257,7 @@ TEST_F(ProfileStoreTest, TruncatedFileIsNotValidJson) {
 
 TEST_F(ProfileStoreTest, ACorruptFileHidesOnlyItsOwnStage) {
   ProfileStore store(dir_);
-  const StageIdentity preprocess{"image.preprocess", {{"size", 224}}, dir_};
+  const StageIdentity preprocess{"image.preprocess", OpArgs().set("size", 224), dir_};
   store.record(decode(), "decode", 1, {0.001}, "cpu", 1000);
   store.record(decode(), "decode", 2, {0.001}, "cpu", 1000);
   store.record(preprocess, "preprocess", 1, {0.002}, "cpu", 1000);

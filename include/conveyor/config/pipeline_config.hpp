@@ -1,13 +1,13 @@
 #pragma once
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "conveyor/ops/registry.hpp"
+#include "conveyor/runtime/op_args.hpp"
 #include "conveyor/runtime/pipeline_spec.hpp"
 
 namespace conveyor {
@@ -29,7 +29,7 @@ class ConfigError : public std::runtime_error {
 struct StageConfig {
   std::string name;
   std::string op;
-  nlohmann::json args = nlohmann::json::object();
+  OpArgs args;  // an empty mapping when the stage gives none
   int workers = 1;
   CoreSpec cores;
   int threads = 0;

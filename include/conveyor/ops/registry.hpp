@@ -6,13 +6,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "conveyor/runtime/op_args.hpp"
 #include "conveyor/runtime/operator.hpp"
 
 namespace conveyor {
-
-using OpArgs = nlohmann::json;
 
 // A bad operator argument: `key` names it (so the config layer can point at its line).
 class OpArgError : public std::runtime_error {

@@ -2,13 +2,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "conveyor/plan/service_time.hpp"
+#include "conveyor/runtime/op_args.hpp"
 
 namespace conveyor::plan {
 
@@ -22,7 +22,7 @@ class ProfileStoreError : public std::runtime_error {
 // the arguments name (a model, a vocabulary), resolved against the pipeline file's directory.
 struct StageIdentity {
   std::string op;
-  nlohmann::json args = nlohmann::json::object();
+  OpArgs args;
   std::filesystem::path base_dir;
 };
 
@@ -46,7 +46,7 @@ struct ProfileEntry {
   std::string stage_hash;
   std::string stage_name;  // as last recorded (informative only: identity is op + args)
   std::string op;
-  nlohmann::json args;
+  OpArgs args;
   int threads = 1;
   std::string cpu_model;
   std::vector<ProfileBatch> batches;  // oldest first
