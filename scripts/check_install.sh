@@ -11,6 +11,16 @@ trap 'rm -rf "$stage"' EXIT
 cmake --install "$build" --prefix "$stage/prefix" >/dev/null
 echo "check_install: installed into $stage/prefix"
 
+# The installed headers name no third-party type: all of them compile with every dependency's headers
+# replaced by ones that fail.
+mkdir -p "$stage"/poison/{nlohmann,onnx,yaml-cpp,oneapi/dnnl,opencv2,fmt}
+for header in nlohmann/json.hpp onnx/onnx_pb.h yaml-cpp/yaml.h oneapi/dnnl/dnnl.hpp opencv2/core.hpp hwloc.h fmt/format.h; do
+  echo "#error a public conveyor header includes <$header>" > "$stage/poison/$header"
+done
+(cd "$stage/prefix/include" && find conveyor -name '*.hpp' | sort | sed 's/.*/#include <&>/') > "$stage/all_headers.cpp"
+c++ -std=c++20 -fsyntax-only -I "$stage/poison" -I "$stage/prefix/include" "$stage/all_headers.cpp"
+echo "check_install: $(wc -l < "$stage/all_headers.cpp") public headers compile without any dependency's headers"
+
 cmake -S "$root/examples/embed" -B "$stage/embed" -DCMAKE_PREFIX_PATH="$stage/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$stage/embed" --parallel "$(nproc)" >/dev/null
 for program in classify classify_static; do
