@@ -3,15 +3,13 @@
 // (the model, its labels and nothing else are written there).
 #include <conveyor/conveyor.hpp>
 #include <conveyor/graph/zoo.hpp>
-
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 #include <vector>
 
@@ -25,8 +23,9 @@ Tensor synthetic_jpeg(int seed, int size = 256) {
   cv::Mat image(size, size, CV_8UC3);
   for (int y = 0; y < size; ++y)
     for (int x = 0; x < size; ++x)
-      image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>((x + 40 * seed) % 256),
-                                            static_cast<uchar>((y * seed) % 256), static_cast<uchar>((x + y) / 2));
+      image.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>((x + 40 * seed) % 256), static_cast<uchar>((y * seed) % 256),
+                    static_cast<uchar>((x + y) / 2));
   std::vector<uchar> bytes;
   cv::imencode(".jpg", image, bytes);
   Tensor tensor(DType::kUInt8, {static_cast<int64_t>(bytes.size())});
@@ -95,28 +94,31 @@ int main(int argc, char** argv) try {
   in_code.base_dir = work;  // relative paths in args resolve here
   in_code.options.max_in_flight = 8;
   in_code.stages.push_back(stage("decode", "image.decode", OpArgs()));
-  in_code.stages.push_back(stage("preprocess", "image.preprocess", OpArgs::parse_json(R"({"size": [224, 224]})")));
-  in_code.stages.push_back(stage("tinycnn", "onnx",
-                                 OpArgs::parse_json(R"({"path": "tinycnn.onnx", "inputs": {"input": "pixels"}})"),
-                                 /*own_core=*/true));
+  in_code.stages.push_back(
+      stage("preprocess", "image.preprocess", OpArgs::parse_json(R"({"size": [224, 224]})")));
+  in_code.stages.push_back(stage(
+      "tinycnn", "onnx", OpArgs::parse_json(R"({"path": "tinycnn.onnx", "inputs": {"input": "pixels"}})"),
+      /*own_core=*/true));
   in_code.stages.push_back(stage("softmax", "post.softmax", OpArgs().set("input", "logits")));
   in_code.stages.push_back(stage("top3", "post.topk", OpArgs().set("k", 3).set("labels", "labels.txt")));
   {
     const std::unique_ptr<RunningPipeline> running = runtime.start(in_code);
     for (std::size_t i = 0; i < requests.size(); ++i)
-      running->submit(requests[i], [i](Result&& result) { print_result("in code", static_cast<int>(i), result); });
+      running->submit(requests[i],
+                      [i](Result&& result) { print_result("in code", static_cast<int>(i), result); });
     running->pipeline().wait_idle();
   }
 
   // 2. From YAML (plan: auto): the planner profiles the stages on these requests, then lays them out.
   StartOptions start;
   start.profiling_inputs = requests;
-  const PipelineConfig from_yaml = runtime.parse(read_text(fs::path(EMBED_SOURCE_DIR) / "classify.yaml"),
-                                                 work / "classify.yaml");
+  const PipelineConfig from_yaml =
+      runtime.parse(read_text(fs::path(EMBED_SOURCE_DIR) / "classify.yaml"), work / "classify.yaml");
   const std::unique_ptr<RunningPipeline> running = runtime.start(from_yaml, start);
   std::vector<std::future<Result>> futures;
   for (const Sample& request : requests) futures.push_back(running->submit(request));
-  for (std::size_t i = 0; i < futures.size(); ++i) print_result("from yaml", static_cast<int>(i), futures[i].get());
+  for (std::size_t i = 0; i < futures.size(); ++i)
+    print_result("from yaml", static_cast<int>(i), futures[i].get());
   std::printf("%s\n", running->save_history().c_str());
   return 0;
 } catch (const std::exception& error) {

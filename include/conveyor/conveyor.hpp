@@ -10,6 +10,7 @@
 #include "conveyor/ops/registry.hpp"
 #include "conveyor/runtime/operator.hpp"
 #include "conveyor/runtime/pipeline.hpp"
+#include "conveyor/runtime/result_queue.hpp"
 #include "conveyor/tensor/npy.hpp"
 #include "conveyor/tensor/tensor.hpp"
 #include "conveyor/version.hpp"

@@ -14,11 +14,15 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& in
   plan::ProfileRunOptions run;
   run.requests = 50;
   run.warmup = 5;
-  profile_missing_stages(config, inputs, threads, store, run, [&](const std::string& stage) {
-    note(fmt::format("plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
-                     "{} requests each",
-                     stage, machine.thread_count(), run.requests));
-  }, machine);
+  profile_missing_stages(
+      config, inputs, threads, store, run,
+      [&](const std::string& stage) {
+        note(fmt::format(
+            "plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
+            "{} requests each",
+            stage, machine.thread_count(), run.requests));
+      },
+      machine);
 
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, machine.cpu_model());
@@ -34,11 +38,12 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& in
   plan::Plan chosen = plan::make_plan(request);
   apply_plan(config, chosen);
 
-  note(fmt::format("plan: auto for '{}' on {} cores (objective throughput, {}): predicted {:.1f} req/s", config.name,
-                   chosen.cores_budget, chosen.workload.describe(), chosen.throughput_rps));
+  note(fmt::format("plan: auto for '{}' on {} cores (objective throughput, {}): predicted {:.1f} req/s",
+                   config.name, chosen.cores_budget, chosen.workload.describe(), chosen.throughput_rps));
   for (const auto& s : chosen.stages)
-    note(fmt::format("plan:   {:<16} workers {}  threads {}  cores {}{}  (T {:.3f} ms)", s.name, s.workers, s.threads,
-                     format_cpu_list(s.cores()), s.share_cores ? " shared" : "", s.service.mean * 1e3));
+    note(fmt::format("plan:   {:<16} workers {}  threads {}  cores {}{}  (T {:.3f} ms)", s.name, s.workers,
+                     s.threads, format_cpu_list(s.cores()), s.share_cores ? " shared" : "",
+                     s.service.mean * 1e3));
   return chosen;
 }
 

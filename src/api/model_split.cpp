@@ -20,7 +20,8 @@ namespace {
 std::string read_model_bytes(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
-    throw std::runtime_error("model '" + path.string() + "' is not a regular file (a directory or a device?)");
+    throw std::runtime_error("model '" + path.string() +
+                             "' is not a regular file (a directory or a device?)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open model '" + path.string() + "'");
   std::ostringstream bytes;
@@ -43,8 +44,8 @@ std::vector<double> measure_segments_ms(const std::vector<std::string>& segment_
   std::vector<double> segment_ms;
   for (std::size_t s = 0; s < segment_models.size(); ++s) {
     const std::string& bytes = segment_models[s];
-    CompiledModel model =
-        CompiledModel::compile(parse_onnx(bytes.data(), bytes.size(), {}, "", "segment " + std::to_string(s)), engine);
+    CompiledModel model = CompiledModel::compile(
+        parse_onnx(bytes.data(), bytes.size(), {}, "", "segment " + std::to_string(s)), engine);
     std::map<std::string, Tensor> feed;
     for (const TensorSpec& spec : model.inputs()) feed[spec.name] = tensors.at(spec.name);
     const std::map<std::string, Tensor> produced = model.run(feed);
@@ -52,9 +53,11 @@ std::vector<double> measure_segments_ms(const std::vector<std::string>& segment_
     for (int r = 0; r < runs; ++r) {
       const auto start = std::chrono::steady_clock::now();
       model.run(feed);
-      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      times.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
-    std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+    std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2),
+                     times.end());
     segment_ms.push_back(times[times.size() / 2]);
     tensors.insert(produced.begin(), produced.end());
   }
@@ -66,7 +69,8 @@ std::vector<double> measure_segments_ms(const std::vector<std::string>& segment_
 ModelSplit Runtime::split_model(const std::filesystem::path& file, const ModelSplitOptions& options) const {
   const std::string bytes = read_model_bytes(file);
   const std::string dir = file.parent_path().string();
-  ModelSplit split{parse_onnx(bytes.data(), bytes.size(), {}, dir.empty() ? "." : dir, file.string()), {}, {}, {}};
+  ModelSplit split{
+      parse_onnx(bytes.data(), bytes.size(), {}, dir.empty() ? "." : dir, file.string()), {}, {}, {}};
   const Graph& graph = split.graph;
 
   PartitionOptions partition;
@@ -83,14 +87,16 @@ ModelSplit Runtime::split_model(const std::filesystem::path& file, const ModelSp
       options.copy_bandwidth_gbps > 0 ? options.copy_bandwidth_gbps : measure_copy_bandwidth_gbps();
   AnalyticCostOptions cost;
   cost.threads = options.threads;
-  const std::vector<double> node_cost_ms = options.costs == ModelSplitOptions::Costs::kAnalytic
-                                               ? analytic_node_cost_ms(graph, cost)
-                                               : measure_node_cost_ms(graph, options.threads, options.cost_runs);
+  const std::vector<double> node_cost_ms =
+      options.costs == ModelSplitOptions::Costs::kAnalytic
+          ? analytic_node_cost_ms(graph, cost)
+          : measure_node_cost_ms(graph, options.threads, options.cost_runs);
   split.partition = partition_graph(graph, node_cost_ms, partition);
   if (options.export_segments || options.measure_runs > 0)
     split.segment_models = export_stages(bytes, graph, split.partition);
   if (options.measure_runs > 0)
-    split.measured_ms = measure_segments_ms(split.segment_models, graph, options.threads, options.measure_runs);
+    split.measured_ms =
+        measure_segments_ms(split.segment_models, graph, options.threads, options.measure_runs);
   return split;
 }
 

@@ -41,24 +41,34 @@ struct RunningPipeline::State {
 Runtime::Runtime(RuntimeOptions options) : state_(std::make_unique<State>(std::move(options))) {}
 Runtime::~Runtime() = default;
 
-const Topology& Runtime::topology() const { return state_->topology; }
-plan::ProfileStore& Runtime::profiles() { return state_->store; }
-const plan::ProfileStore& Runtime::profiles() const { return state_->store; }
-const OperatorRegistry& Runtime::operators() const { return builtin_operators(); }
+const Topology& Runtime::topology() const {
+  return state_->topology;
+}
+plan::ProfileStore& Runtime::profiles() {
+  return state_->store;
+}
+const plan::ProfileStore& Runtime::profiles() const {
+  return state_->store;
+}
+const OperatorRegistry& Runtime::operators() const {
+  return builtin_operators();
+}
 
-PipelineConfig Runtime::load(const std::filesystem::path& file) const { return load_pipeline_config(file); }
+PipelineConfig Runtime::load(const std::filesystem::path& file) const {
+  return load_pipeline_config(file);
+}
 
 PipelineConfig Runtime::parse(const std::string& yaml_text, const std::filesystem::path& origin) const {
   return parse_pipeline_config(yaml_text, origin);
 }
 
 PipelineConfig Runtime::expand(const PipelineConfig& config) const {
-  return expand_with_profiles(config, state_->store, state_->topology.cpu_model(), state_->options.segment_cache_dir,
-                              state_->topology);
+  return expand_with_profiles(config, state_->store, state_->topology.cpu_model(),
+                              state_->options.segment_cache_dir, state_->topology);
 }
 
-std::optional<plan::ProfileEntry> Runtime::stored_profile(const PipelineConfig& config, const StageConfig& stage,
-                                                          int threads) const {
+std::optional<plan::ProfileEntry> Runtime::stored_profile(const PipelineConfig& config,
+                                                          const StageConfig& stage, int threads) const {
   return state_->store.lookup(stage_identity(config, stage), threads, state_->topology.cpu_model());
 }
 
@@ -76,8 +86,9 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
   if (threads.empty())
     for (int t = 1; t <= machine.thread_count(); ++t) threads.push_back(t);
   if (threads.back() > machine.thread_count())
-    throw std::invalid_argument("cannot profile at " + std::to_string(threads.back()) + " threads: the machine has " +
-                                std::to_string(machine.thread_count()) + " cores (" + machine.describe() + ")");
+    throw std::invalid_argument("cannot profile at " + std::to_string(threads.back()) +
+                                " threads: the machine has " + std::to_string(machine.thread_count()) +
+                                " cores (" + machine.describe() + ")");
   if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
   const std::vector<Sample> first_inputs = inputs;
   const PipelineConfig config = expand(file_config);
@@ -102,8 +113,9 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
   }
   // split: auto may cut differently now that the other stages' times are stored: measure those segments
   // too, so that planning and starting (which expand with what is stored) find profiles for every stage.
-  profile_missing_stages(expand(file_config), first_inputs, threads, state_->store, options.run,
-                         on_resplit ? on_resplit : [](const std::string&) {}, machine);
+  profile_missing_stages(
+      expand(file_config), first_inputs, threads, state_->store, options.run,
+      on_resplit ? on_resplit : [](const std::string&) {}, machine);
   return runs;
 }
 
@@ -128,8 +140,8 @@ plan::Plan Runtime::plan(const PipelineConfig& file_config, const PlanOptions& o
 plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,
                                           const DeploymentPlanOptions& options) const {
   const plan::AllocationStrategy strategy = options.strategy.value_or(default_strategy(config));
-  plan::DeploymentRequest request =
-      deployment_request(config, state_->store, state_->topology, state_->options.segment_cache_dir, strategy);
+  plan::DeploymentRequest request = deployment_request(config, state_->store, state_->topology,
+                                                       state_->options.segment_cache_dir, strategy);
   if (!options.cores.empty())
     request.cores = options.cores;
   else if (!config.core_ids.empty())
@@ -174,14 +186,15 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   return std::make_unique<RunningPipeline>(std::move(state));
 }
 
-std::unique_ptr<RunningPipeline> Runtime::start(const std::filesystem::path& file, const StartOptions& options) {
+std::unique_ptr<RunningPipeline> Runtime::start(const std::filesystem::path& file,
+                                                const StartOptions& options) {
   return start(load(file), options);
 }
 
 std::optional<Predictions> Runtime::predict(const RunningPipeline& running, const PipelineMetrics& metrics,
                                             const plan::Workload& workload) const {
-  return predict_configuration(running.config(), metrics, state_->store, state_->topology.cpu_model(), workload,
-                               running.plan());
+  return predict_configuration(running.config(), metrics, state_->store, state_->topology.cpu_model(),
+                               workload, running.plan());
 }
 
 Graph Runtime::import_model(const std::filesystem::path& file, const ModelOptions& options) const {
@@ -223,16 +236,28 @@ RunningPipeline::~RunningPipeline() {
   if (state_ && state_->pipeline) state_->pipeline->shutdown(ShutdownMode::kDrain);
 }
 
-Pipeline& RunningPipeline::pipeline() { return *state_->pipeline; }
-const Pipeline& RunningPipeline::pipeline() const { return *state_->pipeline; }
-const PipelineConfig& RunningPipeline::config() const { return state_->config; }
-const std::optional<plan::Plan>& RunningPipeline::plan() const { return state_->plan; }
+Pipeline& RunningPipeline::pipeline() {
+  return *state_->pipeline;
+}
+const Pipeline& RunningPipeline::pipeline() const {
+  return *state_->pipeline;
+}
+const PipelineConfig& RunningPipeline::config() const {
+  return state_->config;
+}
+const std::optional<plan::Plan>& RunningPipeline::plan() const {
+  return state_->plan;
+}
+
+ResultCallback RunningPipeline::recording(ResultCallback on_done) {
+  return [history = &state_->history, on_done = std::move(on_done)](Result&& result) {
+    history->add(result);
+    on_done(std::move(result));
+  };
+}
 
 void RunningPipeline::submit(Sample sample, ResultCallback on_done) {
-  state_->pipeline->submit(std::move(sample), [this, on_done = std::move(on_done)](Result&& result) {
-    state_->history.add(result);
-    on_done(std::move(result));
-  });
+  state_->pipeline->submit(std::move(sample), recording(std::move(on_done)));
 }
 
 std::future<Result> RunningPipeline::submit(Sample sample) {
@@ -242,7 +267,27 @@ std::future<Result> RunningPipeline::submit(Sample sample) {
   return future;
 }
 
-void RunningPipeline::record(const Result& result) { state_->history.add(result); }
+bool RunningPipeline::try_submit(Sample sample, ResultCallback on_done, std::chrono::milliseconds wait) {
+  return state_->pipeline->try_submit(std::move(sample), recording(std::move(on_done)), wait);
+}
+
+std::optional<std::future<Result>> RunningPipeline::try_submit(Sample sample,
+                                                               std::chrono::milliseconds wait) {
+  auto promise = std::make_shared<std::promise<Result>>();
+  std::future<Result> future = promise->get_future();
+  if (!try_submit(
+          std::move(sample), [promise](Result&& result) { promise->set_value(std::move(result)); }, wait))
+    return std::nullopt;
+  return future;
+}
+
+bool RunningPipeline::cancel(uint64_t sample_id) {
+  return state_->pipeline->cancel(sample_id);
+}
+
+void RunningPipeline::record(const Result& result) {
+  state_->history.add(result);
+}
 
 std::string RunningPipeline::save_history() {
   return state_->history.save(state_->config, state_->pipeline->metrics(), *state_->store,

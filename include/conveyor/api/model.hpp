@@ -10,8 +10,8 @@
 namespace conveyor {
 
 struct ModelOptions {
-  int threads = 0;                         // intra-op threads; 0: every core of the runtime's topology
-  std::map<std::string, int64_t> dims;     // symbolic input dimension -> size (the others are 1)
+  int threads = 0;                      // intra-op threads; 0: every core of the runtime's topology
+  std::map<std::string, int64_t> dims;  // symbolic input dimension -> size (the others are 1)
 };
 
 // One ONNX model, imported (after the import optimisations) and compiled for `threads` on the thread that
@@ -27,7 +27,9 @@ class Model {
   const EngineStats& stats() const { return compiled_.stats(); }
 
   // Inputs by name; dtypes and shapes must match inputs() exactly. Outputs are fresh tensors.
-  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs) { return compiled_.run(inputs); }
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs) {
+    return compiled_.run(inputs);
+  }
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) { return compiled_.run(inputs); }
 
  private:

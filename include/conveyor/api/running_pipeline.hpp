@@ -1,4 +1,6 @@
 #pragma once
+#include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <optional>
@@ -24,9 +26,13 @@ class RunningPipeline {
   const PipelineConfig& config() const;
   const std::optional<plan::Plan>& plan() const;  // plan: auto's choice
 
-  // Pipeline::submit, with each result recorded for the history before `on_done` (or the future) sees it.
+  // Pipeline::submit / try_submit, with each result recorded for the history before `on_done` (or the
+  // future, or a ResultQueue's callback) sees it.
   void submit(Sample sample, ResultCallback on_done);
   std::future<Result> submit(Sample sample);
+  bool try_submit(Sample sample, ResultCallback on_done, std::chrono::milliseconds wait = {});
+  std::optional<std::future<Result>> try_submit(Sample sample, std::chrono::milliseconds wait = {});
+  bool cancel(uint64_t sample_id);  // Pipeline::cancel
   // Records a result of a request submitted through pipeline() directly (a load generator's). Thread-safe.
   void record(const Result& result);
 
@@ -39,6 +45,7 @@ class RunningPipeline {
   explicit RunningPipeline(std::unique_ptr<State> state);
 
  private:
+  ResultCallback recording(ResultCallback on_done);  // on_done, after adding the result to the history
   std::unique_ptr<State> state_;
 };
 

@@ -49,7 +49,7 @@ struct PlanOptions {
 };
 
 struct DeploymentPlanOptions {
-  std::vector<int> cores;  // empty: the file's budget, else the runtime's topology
+  std::vector<int> cores;                            // empty: the file's budget, else the runtime's topology
   std::optional<plan::AllocationStrategy> strategy;  // empty: priority when priorities differ, else history
   uint64_t sim_requests = 20000;
   bool fuse = true;
@@ -97,7 +97,8 @@ class Runtime {
   // Stored profiles of a stage of an expanded config on this CPU: at one thread count, or all of them.
   std::optional<plan::ProfileEntry> stored_profile(const PipelineConfig& config, const StageConfig& stage,
                                                    int threads) const;
-  std::vector<plan::ProfileEntry> stored_profiles(const PipelineConfig& config, const StageConfig& stage) const;
+  std::vector<plan::ProfileEntry> stored_profiles(const PipelineConfig& config,
+                                                  const StageConfig& stage) const;
 
   // Measures every stage of `config` (expanded first) alone at each thread count on `inputs` (the first
   // stage's inputs; each later stage runs on its predecessor's outputs), stores the times, and then
@@ -111,7 +112,8 @@ class Runtime {
   // Plans `config` (expanded first) from stored profiles. Throws MissingProfilesError when a stage has none.
   plan::Plan plan(const PipelineConfig& config, const PlanOptions& options = {}) const;
   // Divides cores among a deployment's pipelines, then plans each on its share.
-  plan::Deployment plan_deployment(const DeploymentConfig& config, const DeploymentPlanOptions& options = {}) const;
+  plan::Deployment plan_deployment(const DeploymentConfig& config,
+                                   const DeploymentPlanOptions& options = {}) const;
 
   // Expands, plans (`plan: auto`, profiling what it lacks on options.profiling_inputs), builds every
   // operator and starts the pipeline. Throws ConfigError, ResourceError, MissingProfilesError.
