@@ -11,7 +11,7 @@
 
 #include "conveyor/plan/planner.hpp"
 #include "conveyor/plan/profile_stage.hpp"
-#include "conveyor/runtime/fused_stage.hpp"
+#include "conveyor/runtime/merged_stage.hpp"
 #include "conveyor/runtime/pipeline_spec.hpp"
 #include "conveyor/tensor/tensor.hpp"
 
@@ -42,7 +42,7 @@ inline std::vector<Tensor> synthetic_jpegs(int count) {
 }
 
 // The pipeline's stage specs laid out as `plan` says: its workers, threads and cores per planned stage,
-// fused runs made one stage.
+// merged runs made one stage.
 inline std::vector<StageSpec> planned_specs(const std::vector<StageSpec>& specs, const plan::Plan& plan) {
   std::vector<StageSpec> out;
   std::size_t next = 0;
@@ -52,7 +52,7 @@ inline std::vector<StageSpec> planned_specs(const std::vector<StageSpec>& specs,
     std::vector<StageSpec> members(specs.begin() + static_cast<std::ptrdiff_t>(next),
                                    specs.begin() + static_cast<std::ptrdiff_t>(next + s.members.size()));
     next += s.members.size();
-    StageSpec spec = members.size() == 1 ? members[0] : fuse_stages(members, s.name);
+    StageSpec spec = members.size() == 1 ? members[0] : merge_stages(members, s.name);
     spec.workers = s.workers;
     spec.threads = s.threads;
     spec.cores = CoreSpec{};

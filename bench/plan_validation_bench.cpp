@@ -37,8 +37,8 @@ struct Case {
   std::vector<std::pair<std::string, std::function<std::vector<StageSpec>(std::vector<StageSpec>)>>> by_hand;
 };
 
-StageSpec all_fused(const std::vector<StageSpec>& specs, int workers, int threads) {
-  StageSpec all = fuse_stages(specs, "all-stages");
+StageSpec all_merged(const std::vector<StageSpec>& specs, int workers, int threads) {
+  StageSpec all = merge_stages(specs, "all-stages");
   all.workers = workers;
   all.threads = threads;
   all.cores.kind = CoreSpec::Kind::kCount;
@@ -119,9 +119,9 @@ void validate(const Case& c) {
   std::vector<std::pair<std::string, std::vector<StageSpec>>> layouts;
   layouts.emplace_back("planned", bench::planned_specs(specs, p));
   layouts.emplace_back(fmt::format("one worker, {} intra-op threads", cores),
-                       std::vector<StageSpec>{all_fused(specs, 1, cores)});
+                       std::vector<StageSpec>{all_merged(specs, 1, cores)});
   layouts.emplace_back(fmt::format("whole-pipeline replicas x{}", cores),
-                       std::vector<StageSpec>{all_fused(specs, cores, 1)});
+                       std::vector<StageSpec>{all_merged(specs, cores, 1)});
   for (const auto& [name, layout] : c.by_hand) layouts.emplace_back("by hand: " + name, layout(specs));
 
   std::printf("%-40s %10s %10s %10s %12s\n", "layout", "req/s", "p50 ms", "p99 ms", "plan / this");

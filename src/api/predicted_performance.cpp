@@ -26,7 +26,7 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
       const auto entry = store.lookup(stage_identity(config, config.stages[runs[s][0]]), m.threads, cpu_model);
       if (!entry || entry->count() == 0) return std::nullopt;
       m.service = entry->service_time();
-    } else {  // a fused run: its members' times add, as the planner adds them
+    } else {  // a merged run: its members' times add, as the planner adds them
       std::vector<plan::StageProfile> members;
       for (std::size_t i : runs[s]) {
         plan::StageProfile member;
@@ -36,8 +36,8 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
         if (!member.by_threads.count(1)) return std::nullopt;
         members.push_back(std::move(member));
       }
-      const plan::StageProfile fused = plan::fuse_profiles(members, 0, members.size());
-      m.service = std::prev(fused.by_threads.upper_bound(m.threads))->second;
+      const plan::StageProfile merged = plan::merge_profiles(members, 0, members.size());
+      m.service = std::prev(merged.by_threads.upper_bound(m.threads))->second;
     }
     if (s < planned.size()) m.shared_group = planned[s].shared_group;
     stages.push_back(std::move(m));

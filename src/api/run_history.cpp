@@ -41,7 +41,7 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
   const auto runs = stage_runs(config);
   for (std::size_t s = 0; s < service_s_.size() && s < runs.size(); ++s) {
     const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
-    // A fused run: each member's own times, as its operator recorded them.
+    // A merged run: each member's own times, as its operator recorded them.
     std::vector<const std::vector<double>*> times{&service_s_[s]};
     if (runs[s].size() > 1) {
       const auto members =

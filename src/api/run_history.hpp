@@ -27,7 +27,7 @@ class RunHistory {
  private:
   std::mutex mutex_;
   std::vector<std::vector<double>> service_s_;  // per stage
-  std::map<std::string, std::vector<std::vector<double>>> member_s_;  // per fused stage: per member
+  std::map<std::string, std::vector<std::vector<double>>> member_s_;  // per merged stage: per member
   std::vector<double> arrivals_unix_s_;
   Clock::time_point steady_origin_;
   double unix_origin_s_ = 0;

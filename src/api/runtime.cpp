@@ -10,7 +10,7 @@
 #include "api/stage_profiles.hpp"
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/graph/onnx_import.hpp"
-#include "conveyor/runtime/fused_stage.hpp"
+#include "conveyor/runtime/merged_stage.hpp"
 
 namespace conveyor {
 
@@ -133,7 +133,7 @@ plan::Plan Runtime::plan(const PipelineConfig& file_config, const PlanOptions& o
   request.max_in_flight = config.options.max_in_flight;
   request.queue_capacity = config.options.queue_capacity;
   request.sim_requests = options.sim_requests;
-  request.fuse = options.fuse;
+  request.merge = options.merge;
   return plan::make_plan(request);
 }
 
@@ -152,7 +152,7 @@ plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,
     request.cores = state_->topology.cpus();
   request.topology = &state_->topology;
   request.sim_requests = options.sim_requests;
-  request.fuse = options.fuse;
+  request.merge = options.merge;
   return plan::allocate_deployment(request);
 }
 
@@ -164,7 +164,7 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
   if (state->config.plan == PlanMode::kAuto)
     state->plan = apply_auto_plan(state->config, options.profiling_inputs, options.load, state_->store,
                                   state_->topology, [this](const std::string& text) { state_->note(text); });
-  auto specs = fuse_stage_runs(state->config, build_stage_specs(state->config, operators()));
+  auto specs = merge_stage_runs(state->config, build_stage_specs(state->config, operators()));
   state->pipeline = std::make_unique<Pipeline>(state->config.options, std::move(specs), state_->topology);
   return std::make_unique<RunningPipeline>(std::move(state));
 }
@@ -175,7 +175,7 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   state->store = &state_->store;
   state->config = expand(config);
   state->config.plan = PlanMode::kManual;
-  StageSpec all = fuse_stages(build_stage_specs(state->config, operators()), name);
+  StageSpec all = merge_stages(build_stage_specs(state->config, operators()), name);
   all.cores.kind = CoreSpec::Kind::kCount;
   all.cores.per_worker = state_->topology.core_count();
   std::vector<StageSpec> one;

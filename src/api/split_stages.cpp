@@ -66,7 +66,7 @@ std::string read_bytes(const fs::path& path) {
 }
 
 int cores_claimed(const StageConfig& stage, const Topology& topology) {
-  if (stage.with_previous) return 0;  // fused: runs on the previous stage's cores
+  if (stage.with_previous) return 0;  // merged: runs on the previous stage's cores
   return conveyor::cores_claimed(stage.workers, stage.cores, topology);
 }
 

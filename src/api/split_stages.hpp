@@ -44,7 +44,7 @@ struct SplitOptions {
   Costs costs = Costs::kMeasured;  // node costs the cut balances (see above)
   int cost_runs = 5;               // timed runs per measured node cost (median)
   // Known time per item of other stages, by stage name: mean service time / workers, in ms (from stored
-  // profiles; a fused run under its first stage's name). split: auto uses the slowest.
+  // profiles; a merged run under its first stage's name). split: auto uses the slowest.
   std::map<std::string, double> stage_ms;
 };
 

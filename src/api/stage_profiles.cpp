@@ -87,7 +87,7 @@ PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::Pr
   SplitOptions options;
   options.cache_dir = segment_cache_dir;
   options.topology = &machine;
-  for (const auto& run : stage_runs(config)) {  // a fused run: its members' times add, on its head's workers
+  for (const auto& run : stage_runs(config)) {  // a merged run: its members' times add, on its head's workers
     const StageConfig& head = config.stages[run.front()];
     double run_ms = 0;
     bool known = true;

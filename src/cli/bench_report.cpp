@@ -63,7 +63,7 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
   out += fmt::format("throughput  {:.1f} req/s\n", r.throughput_rps);
   out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}\n\n", r.latency.p50_ms,
                      r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms);
-  std::size_t name_width = 14;  // fused stages ("decode+preprocess") widen the column
+  std::size_t name_width = 14;  // merged stages ("decode+preprocess") widen the column
   bool smt = false;  // some worker runs on hardware threads other than its cores' first: list them too
   for (const auto& s : r.pipeline.stages) {
     name_width = std::max(name_width, s.name.size());

@@ -22,7 +22,7 @@ struct PlanCommand {
   std::optional<int> concurrency;
   std::string objective = "throughput";
   uint64_t sim_requests = 20000;
-  bool no_fusion = false;
+  bool no_merging = false;
   std::string strategy;  // deployment files only; default: see default_strategy
   bool json = false;
 };
@@ -117,7 +117,7 @@ void run_deployment(const PlanCommand& o, const CLI::App& cmd) {
   if (!o.strategy.empty()) options.strategy = plan::parse_strategy(o.strategy);
   if (!o.cores.empty()) options.cores = parse_core_budget(o.cores);
   options.sim_requests = o.sim_requests;
-  options.fuse = !o.no_fusion;
+  options.merge = !o.no_merging;
   const plan::Deployment deployment = with_profile_hint([&] {
     return cli_runtime().plan_deployment(config, options);
   });
@@ -141,7 +141,7 @@ void run(const PlanCommand& o, const CLI::App& cmd) {
   if (o.slo_p99_ms) options.slo_p99_s = *o.slo_p99_ms * 1e-3;
   options.objective = plan::parse_objective(o.objective);
   options.sim_requests = o.sim_requests;
-  options.fuse = !o.no_fusion;
+  options.merge = !o.no_merging;
   const plan::Plan p = with_profile_hint([&] { return runtime.plan(config, options); });
   if (o.json)
     std::printf("%s\n", json_text(plan_json(config, p), 2).c_str());
@@ -177,8 +177,8 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("--sim-requests", o->sim_requests, "Requests per confirming simulation (0: analytic only)")
       ->capture_default_str()
       ->check(whole_number(0, kMaxSimulatedRequests));
-  cmd->add_flag("--no-fusion", o->no_fusion,
-                "Keep every stage separate (by default runs of consecutive stages may be fused onto the same "
+  cmd->add_flag("--no-merging,--no-merging", o->no_merging,
+                "Keep every stage separate (by default runs of consecutive stages may be merged onto the same "
                 "workers when that plans more throughput)");
   cmd->add_option(
          "--strategy", o->strategy,

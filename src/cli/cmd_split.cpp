@@ -231,8 +231,8 @@ void add_split_command(CLI::App& app) {
       ->check(whole_number(1, 10000));
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
   cmd->footer(
-      "A pinned node may be any node of the ONNX file; one fused into another (BatchNormalization, Relu)\n"
-      "pins the cut after the node that absorbed it.\n"
+      "A pinned node may be any node of the ONNX file; one folded into another (BatchNormalization) pins\n"
+      "the cut after the node that absorbed it.\n"
       "Examples:\n  conveyor split resnet50.onnx --stages 3\n"
       "  conveyor split resnet50.onnx --stages 4 --threads 2 --out stages/ --json\n"
       "  conveyor split bert.onnx --stages 2 --pin \\\n"

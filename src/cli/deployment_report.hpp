@@ -9,7 +9,7 @@ namespace conveyor::cli {
 
 // How `conveyor plan DEPLOYMENT.yaml` reports an allocation: one block per pipeline (cores, rate planned
 // for, predicted throughput and p99, SLO, shed load, the per-stage plan, why), then totals.
-// Width of the stage-name column of a plan's table: fused stages ("decode+preprocess") can be long.
+// Width of the stage-name column of a plan's table: merged stages ("decode+preprocess") can be long.
 std::size_t stage_name_width(const plan::Plan& plan);
 
 std::string deployment_text(const DeploymentConfig& config, const plan::Deployment& deployment);

@@ -28,7 +28,7 @@
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
 //                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
 //                            #   (expanded by the api layer: src/api/split_stages.hpp)
-//       with_previous: true  # optional: fused with the stage before it — run by that stage's workers
+//       with_previous: true  # optional: merged with the stage before it — run by that stage's workers
 //                            #   right after it, with no queue between them (then workers, cores,
 //                            #   share_cores, threads, queue_capacity and split are the run's first
 //                            #   stage's, and setting them here is an error)
@@ -179,7 +179,7 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
     if (config.with_previous)
       for (const char* key : {"workers", "cores", "share_cores", "threads", "queue_capacity", "split"})
         if (stage.has(key))
-          stage.fail(key, std::string("a stage fused with the previous one (with_previous: true) runs on that "
+          stage.fail(key, std::string("a stage merged with the previous one (with_previous: true) runs on that "
                                       "stage's workers; set ") + key + " there");
   }
   if (stage.has("args")) {

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "conveyor/runtime/fused_stage.hpp"
+#include "conveyor/runtime/merged_stage.hpp"
 
 namespace conveyor {
 
@@ -17,14 +17,14 @@ std::vector<std::vector<std::size_t>> stage_runs(const PipelineConfig& config) {
   return runs;
 }
 
-std::vector<StageSpec> fuse_stage_runs(const PipelineConfig& config, std::vector<StageSpec> specs) {
+std::vector<StageSpec> merge_stage_runs(const PipelineConfig& config, std::vector<StageSpec> specs) {
   if (specs.size() != config.stages.size())
-    throw std::logic_error("fuse_stage_runs: " + std::to_string(specs.size()) + " specs for " +
+    throw std::logic_error("merge_stage_runs: " + std::to_string(specs.size()) + " specs for " +
                            std::to_string(config.stages.size()) + " stages");
-  std::vector<StageSpec> fused;
+  std::vector<StageSpec> merged;
   for (const auto& run : stage_runs(config)) {
     if (run.size() == 1) {
-      fused.push_back(std::move(specs[run[0]]));
+      merged.push_back(std::move(specs[run[0]]));
       continue;
     }
     std::vector<StageSpec> members;
@@ -33,15 +33,15 @@ std::vector<StageSpec> fuse_stage_runs(const PipelineConfig& config, std::vector
       name += (name.empty() ? "" : "+") + specs[i].name;
       members.push_back(specs[i]);
     }
-    StageSpec spec = fuse_stages(members, name);
+    StageSpec spec = merge_stages(members, name);
     const StageSpec& head = specs[run[0]];
     spec.workers = head.workers;
     spec.cores = head.cores;
     spec.threads = head.threads;
     spec.queue_capacity = head.queue_capacity;
-    fused.push_back(std::move(spec));
+    merged.push_back(std::move(spec));
   }
-  return fused;
+  return merged;
 }
 
 }  // namespace conveyor

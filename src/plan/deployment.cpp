@@ -177,7 +177,7 @@ class Allocator {
     request.queue_capacity = p.queue_capacity;
     request.sim_requests = sim_requests;
     request.seed = r_.seed;
-    request.fuse = r_.fuse;
+    request.merge = r_.merge;
     return request;
   }
 

@@ -29,11 +29,11 @@ struct Option {
   int cores() const { return workers * cores_per_worker; }
 };
 
-// One configuration: the pipeline's stages as planned stages (each a run of consecutive stages, fused when
+// One configuration: the pipeline's stages as planned stages (each a run of consecutive stages, merged when
 // longer than one), an option per planned stage, or (fewer cores than planned stages) one worker per planned
 // stage with a core group each.
 struct Candidate {
-  std::vector<const StageProfile*> stages;  // planned stages: fused profiles for runs of several
+  std::vector<const StageProfile*> stages;  // planned stages: merged profiles for runs of several
   std::vector<int> first;                   // per planned stage: index of its first pipeline stage
   std::vector<Option> options;
   std::vector<int> group;  // per stage: index of its core; empty when each stage owns its cores
@@ -103,16 +103,16 @@ std::vector<ModelStage> to_model(const Candidate& c) {
 
 }  // namespace
 
-StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end) {
+StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end) {
   if (end - begin == 1) return stages[begin];
-  StageProfile fused;
-  fused.parallel = false;
+  StageProfile merged;
+  merged.parallel = false;
   std::set<int> counts;
   for (std::size_t i = begin; i < end; ++i) {
     if (!stages[i].by_threads.count(1))
       throw std::invalid_argument("plan: stage '" + stages[i].name + "' has no 1-thread profile");
-    fused.name += (i > begin ? "+" : "") + stages[i].name;
-    fused.parallel = fused.parallel || stages[i].parallel;
+    merged.name += (i > begin ? "+" : "") + stages[i].name;
+    merged.parallel = merged.parallel || stages[i].parallel;
     for (const auto& [t, time] : stages[i].by_threads)
       if (stages[i].parallel || t == 1) counts.insert(t);
   }
@@ -123,9 +123,9 @@ StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t 
       auto at = by.upper_bound(stages[i].parallel ? t : 1);
       parts.push_back(std::prev(at)->second);
     }
-    fused.by_threads[t] = ServiceTime::sum(parts);
+    merged.by_threads[t] = ServiceTime::sum(parts);
   }
-  return fused;
+  return merged;
 }
 
 namespace {
@@ -143,11 +143,11 @@ class Search {
   Plan run() {
     validate();
     const int budget = static_cast<int>(units_.size());
-    for (const auto& runs : fusions()) {
+    for (const auto& runs : mergings()) {
       Candidate base;
       std::size_t begin = 0;
       for (std::size_t length : runs) {
-        base.stages.push_back(&fused(begin, begin + length));
+        base.stages.push_back(&merged(begin, begin + length));
         base.first.push_back(static_cast<int>(begin));
         begin += length;
       }
@@ -184,15 +184,15 @@ class Search {
     if (r_.max_in_flight < 1) throw std::invalid_argument("plan: max_in_flight must be >= 1");
   }
 
-  // Ways to run the pipeline's stages as runs of consecutive stages (lengths, in order): first none fused,
-  // so that it wins ties, then every other way for up to kMaxFusedStages stages; beyond that only all
-  // stages fused into one.
-  std::vector<std::vector<std::size_t>> fusions() const {
-    constexpr std::size_t kMaxFusedStages = 10;
+  // Ways to run the pipeline's stages as runs of consecutive stages (lengths, in order): first none merged,
+  // so that it wins ties, then every other way for up to kMaxMergedStages stages; beyond that only all
+  // stages merged into one.
+  std::vector<std::vector<std::size_t>> mergings() const {
+    constexpr std::size_t kMaxMergedStages = 10;
     const std::size_t k = r_.stages.size();
     std::vector<std::vector<std::size_t>> all{std::vector<std::size_t>(k, 1)};
-    if (k == 1 || !r_.fuse) return all;
-    if (k > kMaxFusedStages) {
+    if (k == 1 || !r_.merge) return all;
+    if (k > kMaxMergedStages) {
       all.push_back({k});
       return all;
     }
@@ -208,9 +208,9 @@ class Search {
     return all;
   }
 
-  const StageProfile& fused(std::size_t begin, std::size_t end) {
-    auto [it, added] = fused_.try_emplace({begin, end});
-    if (added) it->second = fuse_profiles(r_.stages, begin, end);
+  const StageProfile& merged(std::size_t begin, std::size_t end) {
+    auto [it, added] = merged_.try_emplace({begin, end});
+    if (added) it->second = merge_profiles(r_.stages, begin, end);
     return it->second;
   }
 
@@ -248,7 +248,7 @@ class Search {
     c.workload = workload_for(c);
     c.analytic = predict(to_model(c), c.workload);
     if (c.stages.size() == r_.stages.size())
-      best_unfused_capacity_ = std::max(best_unfused_capacity_, c.analytic.capacity_rps);
+      best_unmerged_capacity_ = std::max(best_unmerged_capacity_, c.analytic.capacity_rps);
     const Score score = analytic_score(c);
     auto at = std::find_if(top_.begin(), top_.end(), [&](const Candidate& other) {
       return better(score, analytic_score(other), r_.objective, 1e-9);
@@ -385,10 +385,10 @@ class Search {
   const PlanRequest& r_;
   std::vector<PhysicalCore> units_;  // the budget as physical cores, in its order
   int per_core_ = 1;                 // hardware threads a worker gets per core
-  std::map<std::pair<std::size_t, std::size_t>, StageProfile> fused_;  // by [begin, end); stable addresses
+  std::map<std::pair<std::size_t, std::size_t>, StageProfile> merged_;  // by [begin, end); stable addresses
   std::vector<Candidate> top_;
   uint64_t evaluated_ = 0;
-  double best_unfused_capacity_ = 0;
+  double best_unmerged_capacity_ = 0;
   bool sim_reranked_ = false;
 };
 
@@ -448,14 +448,14 @@ Plan Search::describe(const Candidate& c) const {
   for (const auto& s : plan.stages)
     if (s.members.size() > 1)
       notes.push_back(fmt::format(
-          "fused {}: each worker runs these stages one after the other on its cores (no queue between "
-          "them), so replicas of the run need no core per stage; without fusing the best capacity is {:.1f} "
+          "merged {}: each worker runs these stages one after the other on its cores (no queue between "
+          "them), so replicas of the run need no core per stage; without merging the best capacity is {:.1f} "
           "req/s{}{}",
-          fmt::join(s.members, " + "), best_unfused_capacity_,
-          best_unfused_capacity_ >= plan.capacity_rps * (1 - 1e-9)
-              ? " too, but fused ranks higher (latency, fewer cores, or the simulation)"
+          fmt::join(s.members, " + "), best_unmerged_capacity_,
+          best_unmerged_capacity_ >= plan.capacity_rps * (1 - 1e-9)
+              ? " too, but merged ranks higher (latency, fewer cores, or the simulation)"
               : "",
-          r_.stages.size() <= 10 ? "; every way of fusing consecutive stages was tried" : ""));
+          r_.stages.size() <= 10 ? "; every way of merging consecutive stages was tried" : ""));
   if (!c.group.empty()) {
     notes.push_back(fmt::format(
         "{} stages on {} core{}: stages must share cores. Every grouping of stages onto the cores was tried; "

@@ -282,7 +282,7 @@ TEST_F(SplitStage, AutoCutsNoFinerThanTheSlowestOtherStage) {
 }
 
 TEST_F(SplitStage, OnlyTheFirstSegmentJoinsTheStageBefore) {
-  // A plan may fuse a split stage with the stage before it (apply_plan sets with_previous after parsing):
+  // A plan may merge a split stage with the stage before it (apply_plan sets with_previous after parsing):
   // the first segment runs with that stage, the others stay stages of their own.
   PipelineConfig config =
       parse("stages:\n  - {name: pre, op: post.softmax, cores: none}\n" +

@@ -89,7 +89,7 @@ std::map<std::string, std::pair<int, int>> printed_plan(const std::string& err) 
   return plan;
 }
 
-// The pipeline stages a printed plan covers: a fused planned stage "a+b" covers a and b.
+// The pipeline stages a printed plan covers: a merged planned stage "a+b" covers a and b.
 std::set<std::string> planned_stages(const std::map<std::string, std::pair<int, int>>& plan) {
   std::set<std::string> stages;
   for (const auto& [name, setting] : plan)
@@ -112,7 +112,7 @@ TEST_F(AutoPlan, BenchProfilesMissingStagesPrintsThePlanAndPredictedVsMeasured) 
   const auto plan = printed_plan(first.err);
   EXPECT_EQ(planned_stages(plan), kExampleStages) << first.err;
   // Profiled at 1 and 2 threads (50 requests each), then the bench's 30 measured requests added to each
-  // stage's history at the thread count it ran with, fused or not.
+  // stage's history at the thread count it ran with, merged or not.
   for (const auto& [stage, by_threads] : stored_profiles()) {
     int samples = 0;
     for (const auto& [threads, count] : by_threads) samples += count;

@@ -76,7 +76,7 @@ TEST_F(PlanCli, ProfileStoresEveryStageAndShowListsThem) {
 
 TEST_F(PlanCli, PlanJsonHasTheDocumentedShape) {
   profile();
-  const Output out = conveyor("plan " + example() + " --cores 2 --sim-requests 2000 --no-fusion --json", false);
+  const Output out = conveyor("plan " + example() + " --cores 2 --sim-requests 2000 --no-merging --json", false);
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text);
   const auto& stages = j.at("plan").at("stages");
@@ -97,19 +97,19 @@ TEST_F(PlanCli, PlanJsonHasTheDocumentedShape) {
   EXPECT_GT(j.at("bound_rps").get<double>(), 0);
 }
 
-TEST_F(PlanCli, OneCoreMakesTheStagesShareItOrRunFused) {
+TEST_F(PlanCli, OneCoreMakesTheStagesShareItOrRunMerged) {
   profile();
-  const Output out = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-fusion --json", false);
+  const Output out = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-merging --json", false);
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text);
   for (const auto& s : j.at("plan").at("stages")) EXPECT_TRUE(s.at("share_cores").get<bool>()) << s.dump();
-  const Output text = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-fusion");
+  const Output text = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-merging");
   EXPECT_NE(text.text.find("share_cores: true"), std::string::npos) << text.text;
 
-  // With fusion (the default) one worker runs both stages in turn: no core is time-sliced.
-  const Output fused = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --json", false);
-  ASSERT_EQ(fused.status, 0) << fused.text;
-  const nlohmann::json plan = nlohmann::json::parse(fused.text);
+  // With merging (the default) one worker runs both stages in turn: no core is time-sliced.
+  const Output merged = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --json", false);
+  ASSERT_EQ(merged.status, 0) << merged.text;
+  const nlohmann::json plan = nlohmann::json::parse(merged.text);
   const auto& stages = plan.at("plan").at("stages");
   ASSERT_EQ(stages.size(), 1u);
   EXPECT_EQ(stages[0].at("name"), "decode+preprocess");

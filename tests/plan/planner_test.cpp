@@ -112,7 +112,7 @@ TEST(Planner, ThreadsThatGainLessThanTheNoiseAreNotUsed) {
 
 TEST(Planner, FewerCoresThanStagesShareCoresAndSaySo) {
   PlanRequest r;
-  r.fuse = false;
+  r.merge = false;
   r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
   r.cores = {6, 7};
   const Plan plan = make_plan(r);
@@ -143,9 +143,9 @@ TEST(Planner, UsesTheGivenCoreIds) {
 }
 
 // The pruned search must find the same best capacity as trying everything.
-// Every configuration, by brute force: each way of fusing consecutive stages (when `fuse`), then every
-// workers x threads per planned stage. A fused run's time at t threads is the sum of its members'.
-double brute_force_capacity(const std::vector<StageProfile>& stages, int cores, bool fuse) {
+// Every configuration, by brute force: each way of merging consecutive stages (when `merge`), then every
+// workers x threads per planned stage. A merged run's time at t threads is the sum of its members'.
+double brute_force_capacity(const std::vector<StageProfile>& stages, int cores, bool merge) {
   const int k = static_cast<int>(stages.size());
   double best = 0;
   const unsigned every_cut = (1u << (k - 1)) - 1;
@@ -161,7 +161,7 @@ double brute_force_capacity(const std::vector<StageProfile>& stages, int cores, 
         for (int w = 1; w * t <= left; ++w) all(i + 1, left - w * t, std::min(capacity, w / mean));
     };
     all(0, cores, 1e300);
-    if (!fuse || cuts == 0) break;
+    if (!merge || cuts == 0) break;
   }
   return best;
 }
@@ -180,16 +180,16 @@ TEST(Planner, MatchesBruteForceOnRandomProfiles) {
     }
     r.cores = iota_cores(cores);
     r.sim_requests = 0;
-    r.fuse = trial % 2 == 0;
+    r.merge = trial % 2 == 0;
     const Plan plan = make_plan(r);
-    const double best = brute_force_capacity(r.stages, cores, r.fuse);
-    EXPECT_NEAR(plan.capacity_rps, best, 1e-9 * best) << "trial " << trial << (r.fuse ? " (fusing)" : "");
+    const double best = brute_force_capacity(r.stages, cores, r.merge);
+    EXPECT_NEAR(plan.capacity_rps, best, 1e-9 * best) << "trial " << trial << (r.merge ? " (merging)" : "");
     int used = 0;
     std::size_t members = 0;
     for (const auto& s : plan.stages) {
       used += s.workers * s.threads;
       members += s.members.size();
-      if (!r.fuse) {
+      if (!r.merge) {
         EXPECT_EQ(s.members.size(), 1u);
       }
     }
@@ -198,12 +198,12 @@ TEST(Planner, MatchesBruteForceOnRandomProfiles) {
   }
 }
 
-TEST(Planner, FusesThePipelineWhenReplicasOfTheWholeBeatStagesSharingCores) {
+TEST(Planner, MergesThePipelineWhenReplicasOfTheWholeBeatStagesSharingCores) {
   PlanRequest r;
   r.stages = {fixed("decode", 1), fixed("model", 3), fixed("post", 1)};
   r.cores = {6, 7};
   const Plan plan = make_plan(r);
-  // Separate stages on 2 cores: at best 1 / 3 ms (model alone on a core). The whole pipeline fused and
+  // Separate stages on 2 cores: at best 1 / 3 ms (model alone on a core). The whole pipeline merged and
   // replicated on both cores: 2 / 5 ms.
   ASSERT_EQ(plan.stages.size(), 1u);
   EXPECT_EQ(plan.stages[0].name, "decode+model+post");
@@ -212,7 +212,7 @@ TEST(Planner, FusesThePipelineWhenReplicasOfTheWholeBeatStagesSharingCores) {
   EXPECT_EQ(plan.stages[0].threads, 1);
   EXPECT_NEAR(plan.capacity_rps, 400, 1e-6);
   const bool explained = std::any_of(plan.notes.begin(), plan.notes.end(), [](const std::string& n) {
-    return n.find("fused decode + model + post") != std::string::npos && n.find("333.3 req/s") != std::string::npos;
+    return n.find("merged decode + model + post") != std::string::npos && n.find("333.3 req/s") != std::string::npos;
   });
   EXPECT_TRUE(explained);
 }

@@ -45,14 +45,14 @@ struct PlanOptions {
   std::optional<double> slo_p99_s;
   plan::Objective objective = plan::Objective::kThroughput;
   uint64_t sim_requests = 20000;  // 0: analytic predictions only
-  bool fuse = true;               // may run consecutive stages on the same workers
+  bool merge = true;               // may run consecutive stages on the same workers
 };
 
 struct DeploymentPlanOptions {
   std::vector<int> cores;                            // empty: the file's budget, else the runtime's topology
   std::optional<plan::AllocationStrategy> strategy;  // empty: priority when priorities differ, else history
   uint64_t sim_requests = 20000;
-  bool fuse = true;
+  bool merge = true;
 };
 
 struct ProfileOptions {

@@ -38,7 +38,7 @@ struct StageConfig {
   // choose); empty = run the model whole. The api layer expands it (src/api/split_stages.hpp).
   std::optional<int> split;
   static constexpr int kSplitAuto = 0;
-  // Fused with the stage before it: run by that stage's workers right after it (no queue between them).
+  // Merged with the stage before it: run by that stage's workers right after it (no queue between them).
   bool with_previous = false;
   int line = 0;                          // where the stage starts in the file
   std::map<std::string, int> key_lines;  // line of each key the stage sets (name, op, cores, ...)

@@ -48,7 +48,7 @@ struct DeploymentRequest {
   ForecastOptions forecast;
   uint64_t sim_requests = 20000;  // per confirming simulation (0: analytic model only)
   uint64_t seed = 1;
-  bool fuse = true;  // the pipelines' plans may fuse consecutive stages (PlanRequest::fuse)
+  bool merge = true;  // the pipelines' plans may merge consecutive stages (PlanRequest::merge)
 };
 
 struct PipelineAllocation {

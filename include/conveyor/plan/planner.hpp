@@ -35,7 +35,7 @@ struct PlanRequest {
   std::optional<int> concurrency;   // closed-loop load; default 2 x workers (throughput) or 1 (latency)
   std::optional<double> slo_p99_s;  // p99 latency at that load must not exceed this
   Objective objective = Objective::kThroughput;
-  bool fuse = true;                 // may run consecutive stages fused on the same workers
+  bool merge = true;                 // may run consecutive stages merged on the same workers
   std::size_t max_in_flight = 64;   // the pipeline's admission tokens
   std::size_t queue_capacity = 16;  // each stage's input queue
   int finalists = 5;                // best analytic candidates confirmed by simulation
@@ -43,11 +43,11 @@ struct PlanRequest {
   uint64_t seed = 1;
 };
 
-// One planned stage: a pipeline stage, or a run of consecutive ones fused (named "a+b+c") whose workers
+// One planned stage: a pipeline stage, or a run of consecutive ones merged (named "a+b+c") whose workers
 // run each member's operator in turn.
 struct StagePlan {
   std::string name;
-  std::vector<std::string> members;  // the pipeline stages it runs, in order (one unless fused)
+  std::vector<std::string> members;  // the pipeline stages it runs, in order (one unless merged)
   int workers = 1;
   int threads = 1;
   // Per worker: the hardware threads of its physical cores (contiguous in the budget's order), all of
@@ -84,13 +84,13 @@ struct Plan {
 // Stages [begin, end) run one after the other by the same worker, as one profile named "a+b+c": times add
 // at each thread count (a stage profiled at fewer threads, or not parallel, takes its time at the most
 // threads it has a profile for).
-StageProfile fuse_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end);
+StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end);
 
 // Searches every configuration (workers r_i >= 1, threads t_i >= 1 from the profiled counts,
 // sum r_i x ceil(t_i / hardware threads per core) <= physical cores) with the analytic model, pruning
 // branches that cannot beat the best found, confirms the best `finalists` with the simulator and returns the
-// winner with its predictions. Runs of consecutive stages may be fused into one planned stage (service times
-// add): every way of fusing is tried for up to 10 stages (beyond that: none, or all into one), so
+// winner with its predictions. Runs of consecutive stages may be merged into one planned stage (service times
+// add): every way of merging is tried for up to 10 stages (beyond that: none, or all into one), so
 // "whole-pipeline replicas" and "one worker on every core" are candidates too; with no gain, stages stay
 // separate. With fewer cores than planned stages, they are grouped onto cores (every grouping is tried) and
 // share them.

@@ -29,7 +29,7 @@ struct Sample {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::vector<std::string>> texts;
   std::vector<StageTimes> stage_times;  // one entry per stage, filled by the runtime
-  // Stages that run several operators in turn (fuse_stages): each operator's seconds, by the stage's name.
+  // Stages that run several operators in turn (merge_stages): each operator's seconds, by the stage's name.
   std::map<std::string, std::vector<double>> member_seconds;
   Clock::time_point submitted{};
 

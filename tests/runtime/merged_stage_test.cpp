@@ -1,5 +1,5 @@
-// fuse_stages: several operators run in turn by one stage's workers, each one timed.
-#include "conveyor/runtime/fused_stage.hpp"
+// merge_stages: several operators run in turn by one stage's workers, each one timed.
+#include "conveyor/runtime/merged_stage.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,17 +14,17 @@ using testing::sleep_ms;
 using testing::unpinned_stage;
 using testing::value_of;
 
-TEST(FusedStage, RunsEachOperatorInTurnAndTimesEachOne) {
+TEST(MergedStage, RunsEachOperatorInTurnAndTimesEachOne) {
   std::vector<StageSpec> members;
   members.push_back(unpinned_stage("add1", [](Sample& s) { s.at("x").data<float>()[0] += 1; }));
   members.push_back(unpinned_stage("slow_times3", [](Sample& s) {
     sleep_ms(5);
     s.at("x").data<float>()[0] *= 3;
   }));
-  StageSpec fused = fuse_stages(members, "add1+slow_times3");
-  fused.cores.kind = CoreSpec::Kind::kUnpinned;
+  StageSpec merged = merge_stages(members, "add1+slow_times3");
+  merged.cores.kind = CoreSpec::Kind::kUnpinned;
   std::vector<StageSpec> stages;
-  stages.push_back(std::move(fused));
+  stages.push_back(std::move(merged));
   Pipeline pipeline({}, std::move(stages));
   const Result r = pipeline.submit(sample_with_value(0, 2.0f)).get();
   ASSERT_TRUE(r.ok()) << r.error->describe();

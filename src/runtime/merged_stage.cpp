@@ -1,4 +1,4 @@
-#include "conveyor/runtime/fused_stage.hpp"
+#include "conveyor/runtime/merged_stage.hpp"
 
 #include <memory>
 
@@ -27,17 +27,17 @@ class SequenceOperator final : public Operator {
 
 }  // namespace
 
-StageSpec fuse_stages(const std::vector<StageSpec>& stages, std::string name) {
+StageSpec merge_stages(const std::vector<StageSpec>& stages, std::string name) {
   std::vector<OperatorFactory> factories;
   for (const auto& stage : stages) factories.push_back(stage.factory);
-  StageSpec fused;
-  fused.name = std::move(name);
-  fused.factory = [factories, name = fused.name](const WorkerContext& context) -> std::unique_ptr<Operator> {
+  StageSpec merged;
+  merged.name = std::move(name);
+  merged.factory = [factories, name = merged.name](const WorkerContext& context) -> std::unique_ptr<Operator> {
     std::vector<std::unique_ptr<Operator>> ops;
     for (const auto& factory : factories) ops.push_back(factory(context));
     return std::make_unique<SequenceOperator>(name, std::move(ops));
   };
-  return fused;
+  return merged;
 }
 
 }  // namespace conveyor
