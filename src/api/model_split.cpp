@@ -10,6 +10,7 @@
 
 #include "conveyor/api/runtime.hpp"
 #include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/engine/fused_chains.hpp"
 #include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/graph/segment_export.hpp"
@@ -76,6 +77,7 @@ ModelSplit Runtime::split_model(const std::filesystem::path& file, const ModelSp
   PartitionOptions partition;
   partition.stages = options.segments;
   partition.orders = options.orders;
+  partition.kept_together = fused_chains(graph);  // a cut never splits what the engine fuses
   for (const std::string& pin : options.pinned_after) {
     try {
       partition.pinned_after.push_back(graph_node_for(bytes, graph, pin));

@@ -10,6 +10,7 @@
 
 #include "api/node_cost_cache.hpp"
 #include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/engine/fused_chains.hpp"
 #include "conveyor/graph/partition.hpp"
 #include "conveyor/ops/shared_model_graph.hpp"
 #include "conveyor/plan/choose_split.hpp"
@@ -163,6 +164,8 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
       site.fail_arg("path", std::string("cannot time the model's nodes to split it: ") + e.what());
     }
   }
+  PartitionOptions partition_options;  // the default, fixed copy bandwidth keeps the cut deterministic
+  partition_options.kept_together = fused_chains(graph);  // a cut never splits what the engine fuses
   int segments = *stage.split;
   if (segments == StageConfig::kSplitAuto) {
     int available = topology.core_count();
@@ -171,9 +174,8 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
     const int max_segments = std::max(1, available / cores_per_segment(stage));
     // The segments' items are shared by the stage's workers; compare with the others per worker of it.
     const double floor_ms = slowest_other_stage_ms(config, index, options) * stage.workers;
-    segments = plan::choose_auto_split(graph, node_cost_ms, max_segments, floor_ms);
+    segments = plan::choose_auto_split(graph, node_cost_ms, max_segments, floor_ms, partition_options);
   }
-  PartitionOptions partition_options;  // the default, fixed copy bandwidth keeps the cut deterministic
   partition_options.stages = segments;
   Partition partition;
   try {

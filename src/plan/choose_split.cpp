@@ -7,14 +7,19 @@
 namespace conveyor::plan {
 
 int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
-                      double floor_ms) {
+                      double floor_ms, const PartitionOptions& partition) {
   const int limit = std::max(1, std::min<int>(max_segments, static_cast<int>(graph.nodes.size())));
-  PartitionOptions options;
+  PartitionOptions options = partition;
   options.stages = 1;
   double bottleneck = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
   for (int k = 1; k < limit; ++k) {
     options.stages = k + 1;
-    const double next = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
+    double next = 0;
+    try {
+      next = std::max(floor_ms, partition_graph(graph, node_cost_ms, options).bottleneck_ms);
+    } catch (const GraphError&) {  // no cut into k + 1 keeps the groups whole
+      return k;
+    }
     if (next >= (1.0 - kSplitMinGain) * bottleneck) return k;
     bottleneck = next;
   }

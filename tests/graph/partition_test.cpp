@@ -126,6 +126,22 @@ TEST(SplitChain, EqualCostsSplitEvenly) {
   for (int k : {1, 2, 3, 4, 6, 12}) EXPECT_DOUBLE_EQ(split_chain(cost, entry, k).bottleneck, 12.0 / k) << k;
 }
 
+TEST(SplitChain, ForbiddenCutsAreNeverChosenUnlessRequired) {
+  const std::vector<double> cost(4, 1.0), entry(4, 0.0);
+  const ChainSplit free = split_chain(cost, entry, 2);
+  EXPECT_EQ(free.stage_begin, (std::vector<int>{0, 2}));  // the balanced cut, before it is forbidden
+  const ChainSplit around = split_chain(cost, entry, 2, {}, {2});
+  EXPECT_NE(around.stage_begin[1], 2);
+  EXPECT_DOUBLE_EQ(around.bottleneck, 3.0);
+  EXPECT_EQ(split_chain(cost, entry, 2, {2}, {2}).stage_begin[1], 2) << "a pinned cut wins";
+  try {
+    split_chain(cost, entry, 2, {}, {1, 2, 3});
+    FAIL() << "no cut is left";
+  } catch (const GraphError& error) {
+    EXPECT_NE(std::string(error.what()).find("kept together"), std::string::npos) << error.what();
+  }
+}
+
 TEST(SplitChain, RefusesImpossibleRequestsClearly) {
   const std::vector<double> cost(4, 1.0), entry(4, 0.0);
   auto message = [&](int stages, const std::vector<int>& pins, const std::vector<double>& e) {
@@ -641,6 +657,26 @@ TEST(PartitionPins, CutsFallRightAfterPinnedNodes) {
     free.pinned_after.clear();
     EXPECT_GE(p.bottleneck_ms, partition_graph(m.graph, m.cost_ms, free).bottleneck_ms * (1 - 1e-12));
   }
+}
+
+TEST(PartitionKeptTogether, NoStageBeginsInsideAGroup) {
+  const LoadedModel& m = zoo_model("resnet50");
+  PartitionOptions options;
+  // Every second node with the one after it: the free balanced cuts mostly fall inside some group.
+  for (int node = 0; node + 1 < static_cast<int>(m.graph.nodes.size()); node += 2)
+    options.kept_together.push_back({node, node + 1});
+  for (int k : {2, 3, 5}) {
+    options.stages = k;
+    const Partition p = partition_graph(m.graph, m.cost_ms, options);
+    for (const Stage& stage : p.stages) {
+      const int first = stage.nodes.front();
+      for (const auto& group : options.kept_together)
+        EXPECT_FALSE(first == group[1] && std::find(stage.nodes.begin(), stage.nodes.end(), group[0]) == stage.nodes.end())
+            << "K=" << k << ": a stage begins at node " << first << " without its group's first node";
+    }
+  }
+  options.kept_together = {{0, static_cast<int>(m.graph.nodes.size())}};
+  EXPECT_THROW(partition_graph(m.graph, m.cost_ms, options), GraphError) << "a node index out of range";
 }
 
 TEST(PartitionPins, OriginalNodeNamesMapToTheFoldedNode) {

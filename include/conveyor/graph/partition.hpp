@@ -47,12 +47,13 @@ struct ChainSplit {
 
 // Splits positions 0..n-1 into `stages` non-empty contiguous runs minimising the bottleneck, where a stage
 // [b, e) costs sum(cost[b..e)) + (b > 0 ? entry_cost[b] : 0). `required_cuts` are positions in 1..n-1 where
-// a stage must begin. Exact: dynamic programming over prefix sums, O(stages * n^2). Among the partitions
-// reaching the smallest bottleneck it returns one with the smallest summed entry cost (a second pass).
-// Throws GraphError when stages < 1, stages > n, entry_cost has the wrong size, a cut is out of range, or
-// the required cuts alone need more stages than given.
+// a stage must begin; `forbidden_cuts` positions where none may (unless required). Exact: dynamic programming
+// over prefix sums, O(stages * n^2). Among the partitions reaching the smallest bottleneck it returns one with
+// the smallest summed entry cost (a second pass). Throws GraphError when stages < 1, stages > n, entry_cost
+// has the wrong size, a cut is out of range, the required cuts alone need more stages than given, or the
+// cuts left allowed are too few for `stages`.
 ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double>& entry_cost, int stages,
-                       const std::vector<int>& required_cuts = {});
+                       const std::vector<int>& required_cuts = {}, const std::vector<int>& forbidden_cuts = {});
 
 // --- topological orders -----------------------------------------------------------------------------------
 
@@ -81,6 +82,10 @@ struct PartitionOptions {
   double copy_bandwidth_gbps = 10;  // turns live bytes at a cut into ms
   // Orders to try by name (see candidate_orders); empty = all.
   std::vector<std::string> orders;
+  // Groups of node indices one stage must hold whole: no cut falls between a group's first and last node
+  // (in the order tried). The engine's fused chains (engine/fused_chains.hpp), so that a cut never costs a
+  // Conv its fused Add and Relu. A pinned cut still wins.
+  std::vector<std::vector<int>> kept_together;
 };
 
 struct CutTensor {

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "conveyor/graph/graph.hpp"
+#include "conveyor/graph/partition.hpp"
 
 namespace conveyor::plan {
 
@@ -15,9 +16,11 @@ inline constexpr double kSplitMinGain = 0.05;
 //   B(K) = max(partition_graph's bottleneck at K, floor_ms): cutting finer than the rest of the pipeline can
 //          follow gains nothing;
 //   K    = the smallest K in 1..min(max_segments, nodes) such that going to K+1 segments lowers B by
-//          kSplitMinGain or less (the limit when every step still gains more).
-// Throws GraphError when the costs do not match the graph.
+//          kSplitMinGain or less (the limit when every step still gains more, or when the graph cannot be
+//          cut into K+1 under `partition`'s constraints).
+// `partition` gives the cuts' constraints (kept_together, orders; its stage count is ignored). Throws
+// GraphError when the costs do not match the graph.
 int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
-                      double floor_ms = 0);
+                      double floor_ms = 0, const PartitionOptions& partition = {});
 
 }  // namespace conveyor::plan

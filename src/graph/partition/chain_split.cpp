@@ -18,7 +18,7 @@ void check_costs(const std::vector<double>& values, const char* what) {
 }  // namespace
 
 ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double>& entry_cost, int stages,
-                       const std::vector<int>& required_cuts) {
+                       const std::vector<int>& required_cuts, const std::vector<int>& forbidden_cuts) {
   const int n = static_cast<int>(cost.size());
   if (n == 0) throw GraphError("split_chain: nothing to split (no nodes)");
   if (stages < 1) throw GraphError("split_chain: stages must be >= 1, got " + std::to_string(stages));
@@ -41,6 +41,11 @@ ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double
   if (static_cast<int>(pins.size()) > stages - 1)
     throw GraphError("split_chain: " + std::to_string(pins.size()) + " pinned cuts need at least " +
                      std::to_string(pins.size() + 1) + " stages, only " + std::to_string(stages) + " given");
+
+  std::vector<char> may_begin(static_cast<std::size_t>(n) + 1, 1);  // may a stage begin at this position?
+  for (int p : forbidden_cuts)
+    if (p >= 1 && p < n) may_begin[static_cast<std::size_t>(p)] = 0;
+  for (int p : pins) may_begin[static_cast<std::size_t>(p)] = 1;
 
   std::vector<double> prefix(static_cast<std::size_t>(n) + 1, 0.0);
   for (int i = 0; i < n; ++i)
@@ -71,16 +76,17 @@ ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double
     for (int j = k; j <= n - (stages - k); ++j)
       for (int i = k - 1; i < j; ++i) {
         const double before = best[at(k - 1, i)];
-        if (before == kInf || (i < n && j > limit[static_cast<std::size_t>(i)])) continue;
+        if (before == kInf || !may_begin[static_cast<std::size_t>(i)] || (i < n && j > limit[static_cast<std::size_t>(i)]))
+          continue;
         const double candidate = std::max(before, stage_cost(i, j));
         if (candidate < best[at(k, j)]) {
           best[at(k, j)] = candidate;
           from[at(k, j)] = i;
         }
       }
-  if (best[at(stages, n)] == kInf)  // cannot happen when the checks above pass; kept as a guard
+  if (best[at(stages, n)] == kInf)
     throw GraphError("split_chain: no partition into " + std::to_string(stages) +
-                     " stages honours the pinned cuts");
+                     " stages honours the pinned cuts and the groups kept together");
   const double bottleneck = best[at(stages, n)];
 
   // Many partitions usually share the optimal bottleneck (only the slowest stage is tight). Among them, take
@@ -93,7 +99,8 @@ ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double
     for (int j = k; j <= n - (stages - k); ++j)
       for (int i = k - 1; i < j; ++i) {
         const double before = moved[at(k - 1, i)];
-        if (before == kInf || (i < n && j > limit[static_cast<std::size_t>(i)]) || stage_cost(i, j) > cap)
+        if (before == kInf || !may_begin[static_cast<std::size_t>(i)] ||
+            (i < n && j > limit[static_cast<std::size_t>(i)]) || stage_cost(i, j) > cap)
           continue;
         const double candidate = before + (i > 0 ? entry_cost[static_cast<std::size_t>(i)] : 0.0);
         if (candidate < moved[at(k, j)]) {

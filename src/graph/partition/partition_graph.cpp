@@ -110,6 +110,11 @@ Partition partition_graph(const Graph& graph, const std::vector<double>& node_co
       throw GraphError("partition: cost of " + graph.nodes[i].where() + " is " +
                        std::to_string(node_cost_ms[i]) + " ms, not a finite non-negative number");
   const std::vector<int> pins = pinned_nodes(graph, options.pinned_after, options.stages);
+  for (const std::vector<int>& group : options.kept_together)
+    for (int node : group)
+      if (node < 0 || node >= n)
+        throw GraphError("partition: a group kept together names node " + std::to_string(node) + ", the graph has " +
+                         std::to_string(n));
 
   Partition best;
   bool have_best = false;
@@ -130,7 +135,17 @@ Partition partition_graph(const Graph& graph, const std::vector<double>& node_co
                          ": it is the last node, nothing would follow the cut");
       cuts.push_back(cut);
     }
-    const ChainSplit split = split_chain(cost, entry, options.stages, cuts);
+    std::vector<int> forbidden;  // positions strictly inside a group kept together
+    for (const std::vector<int>& group : options.kept_together) {
+      int first = n, last = -1;
+      for (int node : group) {
+        const int position = liveness.position_of_node(node);
+        first = std::min(first, position);
+        last = std::max(last, position);
+      }
+      for (int p = first + 1; p <= last; ++p) forbidden.push_back(p);
+    }
+    const ChainSplit split = split_chain(cost, entry, options.stages, cuts, forbidden);
     OrderResult tried{order.name, split.bottleneck, *std::max_element(live.begin(), live.end()), 0};
     for (std::size_t s = 1; s < split.stage_begin.size(); ++s)
       tried.cut_bytes += live[static_cast<std::size_t>(split.stage_begin[s])];
