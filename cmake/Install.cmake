@@ -2,11 +2,12 @@
 include(CMakePackageConfigHelpers)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/conveyor ${PROJECT_BINARY_DIR}/include/conveyor
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS conveyor_shared conveyor_static EXPORT conveyorTargets
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS conveyor_shared EXPORT conveyorTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS conveyor_static EXPORT conveyorStaticTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS conveyor RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 set(package_dir ${CMAKE_INSTALL_LIBDIR}/cmake/conveyor)
 install(EXPORT conveyorTargets NAMESPACE conveyor:: DESTINATION ${package_dir})
+install(EXPORT conveyorStaticTargets NAMESPACE conveyor:: DESTINATION ${package_dir})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/conveyorConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/conveyorConfig.cmake INSTALL_DESTINATION ${package_dir})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/conveyorConfigVersion.cmake

@@ -14,15 +14,16 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& in
   plan::ProfileRunOptions run;
   run.requests = 50;
   run.warmup = 5;
-  profile_missing_stages(
-      config, inputs, threads, store, run,
-      [&](const std::string& stage) {
-        note(fmt::format(
-            "plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
-            "{} requests each",
-            stage, machine.thread_count(), run.requests));
-      },
-      machine);
+  if (!inputs.empty())  // without inputs, a stage with no profile is a MissingProfilesError below
+    profile_missing_stages(
+        config, inputs, threads, store, run,
+        [&](const std::string& stage) {
+          note(fmt::format(
+              "plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
+              "{} requests each",
+              stage, machine.thread_count(), run.requests));
+        },
+        machine);
 
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, machine.cpu_model());

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -33,7 +34,9 @@ std::vector<double> cached_node_cost_ms(const Graph& graph, const std::string& k
   std::vector<double> costs = measure_node_cost_ms(graph, threads, runs);
   fs::create_directories(cache_dir, error);
   const nlohmann::json stored{{"threads", threads}, {"runs", runs}, {"node_cost_ms", costs}};
-  const fs::path temporary = file.string() + ".tmp." + std::to_string(::getpid());
+  static std::atomic<unsigned> writes{0};  // threads of one process expanding the same model write apart
+  const fs::path temporary =
+      file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(writes.fetch_add(1));
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << stored.dump();

@@ -69,6 +69,9 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
   } catch (const std::exception& error) {
     warn("the arrival times were", error);
   }
+  service_s_.clear();  // saved (or refused): a later save adds only what came after
+  member_s_.clear();
+  arrivals_unix_s_.clear();
   return warnings + fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}",
                                 samples, recorded, arrivals, store.dir().string());
 }

@@ -85,10 +85,11 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
   std::vector<int> threads = options.threads;
   if (threads.empty())
     for (int t = 1; t <= machine.thread_count(); ++t) threads.push_back(t);
-  if (threads.back() > machine.thread_count())
+  std::sort(threads.begin(), threads.end());
+  if (threads.front() < 1 || threads.back() > machine.thread_count())
     throw std::invalid_argument("cannot profile at " + std::to_string(threads.back()) +
                                 " threads: the machine has " + std::to_string(machine.thread_count()) +
-                                " cores (" + machine.describe() + ")");
+                                " hardware threads (" + machine.describe() + ")");
   if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
   const std::vector<Sample> first_inputs = inputs;
   const PipelineConfig config = expand(file_config);
@@ -176,6 +177,8 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   state->config = expand(config);
   state->config.plan = PlanMode::kManual;
   StageSpec all = merge_stages(build_stage_specs(state->config, operators()), name);
+  // The history sees what runs: one merged run of every stage, each member timed on its own.
+  for (std::size_t s = 1; s < state->config.stages.size(); ++s) state->config.stages[s].with_previous = true;
   all.cores.kind = CoreSpec::Kind::kCount;
   all.cores.per_worker = state_->topology.core_count();
   std::vector<StageSpec> one;
@@ -217,23 +220,25 @@ Model Runtime::load_model(const std::filesystem::path& file, const ModelOptions&
 std::vector<int> core_budget(int count, const Topology& machine) {
   if (count < 1) throw std::invalid_argument("a core budget needs at least 1 core");
   const auto& cores = machine.cores();
-  if (count <= static_cast<int>(cores.size())) {  // physical cores, with all their hardware threads
-    std::vector<int> threads;
-    for (int c = 0; c < count; ++c)
-      threads.insert(threads.end(), cores[static_cast<std::size_t>(c)].hardware_threads.begin(),
-                     cores[static_cast<std::size_t>(c)].hardware_threads.end());
-    return threads;
-  }
-  std::vector<int> ids(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) ids[static_cast<std::size_t>(i)] = i;
-  return ids;
+  std::vector<int> threads;  // physical cores, with all their hardware threads
+  const int real = std::min<int>(count, static_cast<int>(cores.size()));
+  for (int c = 0; c < real; ++c)
+    threads.insert(threads.end(), cores[static_cast<std::size_t>(c)].hardware_threads.begin(),
+                   cores[static_cast<std::size_t>(c)].hardware_threads.end());
+  // Beyond the machine, for what-ifs: ids no hardware thread has, each a core of its own.
+  int next = machine.cpus().empty() ? 0 : *std::max_element(machine.cpus().begin(), machine.cpus().end()) + 1;
+  for (int c = real; c < count; ++c) threads.push_back(next++);
+  return threads;
 }
 
 // ---- RunningPipeline ----
 
 RunningPipeline::RunningPipeline(std::unique_ptr<State> state) : state_(std::move(state)) {}
 RunningPipeline::~RunningPipeline() {
-  if (state_ && state_->pipeline) state_->pipeline->shutdown(ShutdownMode::kDrain);
+  try {
+    if (state_ && state_->pipeline) state_->pipeline->shutdown(ShutdownMode::kDrain);
+  } catch (...) {  // ~Pipeline drains again; a destructor must not throw
+  }
 }
 
 Pipeline& RunningPipeline::pipeline() {
@@ -251,7 +256,10 @@ const std::optional<plan::Plan>& RunningPipeline::plan() const {
 
 ResultCallback RunningPipeline::recording(ResultCallback on_done) {
   return [history = &state_->history, on_done = std::move(on_done)](Result&& result) {
-    history->add(result);
+    try {
+      history->add(result);
+    } catch (const std::exception&) {  // a result the history cannot take is still the client's
+    }
     on_done(std::move(result));
   };
 }

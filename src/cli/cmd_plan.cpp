@@ -177,7 +177,7 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("--sim-requests", o->sim_requests, "Requests per confirming simulation (0: analytic only)")
       ->capture_default_str()
       ->check(whole_number(0, kMaxSimulatedRequests));
-  cmd->add_flag("--no-merging,--no-merging", o->no_merging,
+  cmd->add_flag("--no-merging,--no-fusion", o->no_merging,
                 "Keep every stage separate (by default runs of consecutive stages may be merged onto the same "
                 "workers when that plans more throughput)");
   cmd->add_option(

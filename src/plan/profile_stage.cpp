@@ -20,10 +20,12 @@ StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::v
   alone.workers = 1;
   alone.threads = threads;
   alone.cores = CoreSpec{};
+  alone.cores.smt = stage.cores.smt;
   if (options.pin) {
     alone.cores.kind = CoreSpec::Kind::kCount;
-    // As the planner places a worker of `threads` threads: on the fewest whole cores that hold them.
-    const int per_core = topology.threads_per_core();
+    // As the planner places a worker of `threads` threads: on the fewest whole cores that hold them (one
+    // thread per core with smt off).
+    const int per_core = alone.cores.smt ? topology.threads_per_core() : 1;
     alone.cores.per_worker = (threads + per_core - 1) / per_core;
   } else {
     alone.cores.kind = CoreSpec::Kind::kUnpinned;

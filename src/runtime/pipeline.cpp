@@ -213,15 +213,16 @@ void Pipeline::State::finish(RequestPtr request) {
 // waiting until the callback has returned.
 void Pipeline::State::deliver(RequestPtr request) {
   Result result{std::move(request->sample), std::move(request->error)};
-  const ResultCallback done = std::move(request->done);
+  std::optional<ResultCallback> done(std::move(request->done));
   request.reset();
   in_flight.fetch_sub(1, std::memory_order_relaxed);
   tokens->release();
   try {
-    done(std::move(result));
+    (*done)(std::move(result));
   } catch (...) {
     // A throwing user callback must not take a pipeline thread down with it; the result was handed over.
   }
+  done.reset();  // what the callback holds is released before wait_idle() can return
   if (outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     { std::lock_guard lock(idle_mutex); }  // a wait_idle() between its check and its wait sees the notify
     idle_cv.notify_all();

@@ -156,7 +156,9 @@ TEST_F(RuntimeFacade, UnpipelinedRunsEveryStageOnOneWorker) {
 TEST_F(RuntimeFacade, LoadModelCompilesAndRunsOneModel) {
   const fs::path model = dir_ / "mlp.onnx";
   zoo::write("mlp", zoo::ZooOptions{.seed = 1}, model.string());
-  Model loaded = runtime_->load_model(model, {.threads = 1});
+  ModelOptions options;
+  options.threads = 1;
+  Model loaded = runtime_->load_model(model, options);
   ASSERT_EQ(loaded.inputs().size(), 1u);
   std::map<std::string, Tensor> inputs{
       {loaded.inputs()[0].name, Tensor(loaded.inputs()[0].dtype, loaded.inputs()[0].shape)}};
@@ -164,6 +166,35 @@ TEST_F(RuntimeFacade, LoadModelCompilesAndRunsOneModel) {
   ASSERT_EQ(outputs.size(), loaded.outputs().size());
   EXPECT_EQ(outputs.at(loaded.outputs()[0].name).shape(), loaded.outputs()[0].shape);
   EXPECT_EQ(loaded.threads(), 1);
+}
+
+TEST(CoreBudget, WholeCoresThenNewIdsBeyondTheMachine) {
+  const Topology smt = Topology::synthetic("package:1 core:2 pu:2");  // cores {0,1} and {2,3}
+  EXPECT_EQ(core_budget(1, smt), (std::vector<int>{0, 1}));
+  EXPECT_EQ(core_budget(2, smt), (std::vector<int>{0, 1, 2, 3}));
+  const std::vector<int> what_if = core_budget(4, smt);  // two more cores than the machine has
+  EXPECT_EQ(what_if, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(smt.cores_of(what_if).size(), 4u);
+  EXPECT_THROW(core_budget(0, smt), std::invalid_argument);
+}
+
+TEST_F(RuntimeFacade, PlanAutoWithoutInputsNamesTheStagesWithoutProfiles) {
+  EXPECT_THROW(runtime_->start(scores_pipeline("auto")), MissingProfilesError);
+}
+
+TEST_F(RuntimeFacade, UnpipelinedHistoryStoresEachStagesOwnTime) {
+  const std::unique_ptr<RunningPipeline> baseline = runtime_->start_unpipelined(scores_pipeline("manual"), "all");
+  for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(baseline->submit(scores_sample(i)).get().ok());
+  baseline->pipeline().shutdown();
+  EXPECT_NE(baseline->save_history().find("of 2 stage(s)"), std::string::npos);
+  const PipelineConfig config = runtime_->expand(scores_pipeline("manual"));
+  for (const StageConfig& stage : config.stages) {
+    const int threads = runtime_->topology().thread_count();
+    const auto stored = runtime_->stored_profile(config, stage, threads);
+    ASSERT_TRUE(stored.has_value()) << stage.name;
+    EXPECT_EQ(stored->count(), 3u) << stage.name;
+  }
+  EXPECT_NE(baseline->save_history().find("0 service times"), std::string::npos) << "saved once";
 }
 
 }  // namespace

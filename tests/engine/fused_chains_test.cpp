@@ -32,8 +32,11 @@ TEST(FusedChains, EachConvWithTheActivationsAfterIt) {
       fused_activations.insert(chain[i]);
     }
   }
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n)  // every Relu of resnet18 follows a Conv or an Add
-    if (graph.nodes[n].op_type == "Relu") EXPECT_TRUE(fused_activations.count(static_cast<int>(n))) << n;
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {  // every Relu of resnet18 follows a Conv or an Add
+    if (graph.nodes[n].op_type == "Relu") {
+      EXPECT_TRUE(fused_activations.count(static_cast<int>(n))) << n;
+    }
+  }
 }
 
 TEST(FusedChains, APartitionKeepingThemNeverStartsASegmentInsideOne) {

@@ -103,7 +103,7 @@ TEST_F(PlanCli, OneCoreMakesTheStagesShareItOrRunMerged) {
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text);
   for (const auto& s : j.at("plan").at("stages")) EXPECT_TRUE(s.at("share_cores").get<bool>()) << s.dump();
-  const Output text = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-merging");
+  const Output text = conveyor("plan " + example() + " --cores 1 --sim-requests 0 --no-fusion");  // the old name
   EXPECT_NE(text.text.find("share_cores: true"), std::string::npos) << text.text;
 
   // With merging (the default) one worker runs both stages in turn: no core is time-sliced.

@@ -37,8 +37,9 @@ class RunningPipeline {
   void record(const Result& result);
 
   // Appends what was recorded (each stage's service times at the thread count it ran with, the requests'
-  // arrival times) to the runtime's profile store. Returns a summary: a warning line for each stage the
-  // store could not take, then one line of what was added.
+  // arrival times) to the runtime's profile store, and forgets it: a later call adds only what came after.
+  // Returns a summary: a warning line for each stage the store could not take, then one line of what was
+  // added.
   std::string save_history();
 
   struct State;

@@ -143,8 +143,8 @@ class Runtime {
   std::unique_ptr<State> state_;
 };
 
-// The hardware threads of the first `count` physical cores of `machine` (ids 0..count-1 beyond its size,
-// for what-if plans).
+// The hardware threads of the first `count` physical cores of `machine`; beyond its size (what-if plans),
+// new ids after its highest, one core each.
 std::vector<int> core_budget(int count, const Topology& machine);
 
 }  // namespace conveyor

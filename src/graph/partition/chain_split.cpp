@@ -42,7 +42,7 @@ ChainSplit split_chain(const std::vector<double>& cost, const std::vector<double
     throw GraphError("split_chain: " + std::to_string(pins.size()) + " pinned cuts need at least " +
                      std::to_string(pins.size() + 1) + " stages, only " + std::to_string(stages) + " given");
 
-  std::vector<char> may_begin(static_cast<std::size_t>(n) + 1, 1);  // may a stage begin at this position?
+  std::vector<int> may_begin(static_cast<std::size_t>(n) + 1, 1);  // may a stage begin at a position?
   for (int p : forbidden_cuts)
     if (p >= 1 && p < n) may_begin[static_cast<std::size_t>(p)] = 0;
   for (int p : pins) may_begin[static_cast<std::size_t>(p)] = 1;
