@@ -10,8 +10,6 @@
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/option_lists.hpp"
-#include "conveyor/plan/simulator.hpp"
-#include "conveyor/runtime/core_allocation.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -39,75 +37,28 @@ nlohmann::json latency_json(const plan::SimLatency& l) {
           {"max", l.max * 1e3}};
 }
 
-// The stages as the pipeline file configures them, with the stored service time at their thread count.
-std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, const Runtime& runtime, int budget) {
-  const std::string& cpu = runtime.topology().cpu_model();
-  std::vector<plan::ModelStage> stages;
-  std::vector<std::string> missing;
-  int needed = 0;
-  for (const auto& stage : config.stages) {
-    plan::ModelStage m;
-    m.name = stage.name;
-    m.workers = stage.workers;
-    m.threads = threads_per_worker(stage, runtime.topology());
-    needed += cores_claimed(stage, runtime.topology());
-    if (auto entry = runtime.stored_profile(config, stage, m.threads))
-      m.service = entry->service_time();
-    else
-      missing.push_back(fmt::format("'{}' at {} thread{}", stage.name, m.threads, m.threads > 1 ? "s" : ""));
-    stages.push_back(std::move(m));
-  }
-  if (!missing.empty()) {
-    std::vector<int> counts;
-    for (const auto& s : stages) counts.push_back(s.threads);
-    std::sort(counts.begin(), counts.end());
-    counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
-    const std::string threads = fmt::format("{}", fmt::join(counts, ","));
-    throw std::runtime_error(
-        fmt::format("no profile on this CPU ({}) for stage {} of '{}'.\nMeasure {} first:\n  {}", cpu,
-                    fmt::join(missing, ", "), config.name, missing.size() > 1 ? "them" : "it",
-                    profile_command_hint(config.file.string(), threads)));
-  }
-  if (needed > budget)
-    throw std::runtime_error(
-        fmt::format("'{}' as written needs {} cores, the budget is {}: lower workers/cores in "
-                    "the file, or simulate the planned configuration with --planned",
-                    config.name, needed, budget));
-  return stages;
-}
-
 void run(const SimulateCommand& o) {
   const Runtime& runtime = cli_runtime();
-  const PipelineConfig config = runtime.expand(runtime.load(o.pipeline));
-  const std::vector<int> cores = o.cores.empty() ? runtime.topology().cpus() : parse_core_budget(o.cores);
-
-  std::vector<plan::ModelStage> stages;
-  if (o.planned) {
-    PlanOptions options;
-    options.cores = cores;
-    options.load.rate_rps = o.rate_rps;
-    options.load.concurrency = o.concurrency;
-    options.sim_requests = 0;
-    stages = with_profile_hint([&] { return runtime.plan(config, options); }).model_stages();
-  } else {
-    stages = configured_stages(config, runtime, static_cast<int>(runtime.topology().cores_of(cores).size()));
-  }
-  int workers = 0;
-  for (const auto& s : stages) workers += s.workers;
-  plan::SimOptions sim;
-  sim.workload =
-      o.rate_rps ? plan::Workload::open(*o.rate_rps, config.options.max_in_flight)
-                 : plan::Workload::closed(o.concurrency.value_or(2 * workers), config.options.max_in_flight);
-  sim.in_order = config.options.ordering == Ordering::kInOrder;
-  sim.requests = o.requests;
-  sim.warmup = std::max<uint64_t>(100, o.requests / 10);
-  sim.seed = o.seed;
-  std::vector<plan::SimStage> sim_stages = plan::sim_stages(stages, config.options.queue_capacity);
-  for (std::size_t i = 0; i < sim_stages.size(); ++i)
-    if (config.stages[i].queue_capacity && !o.planned)
-      sim_stages[i].queue_capacity = config.stages[i].queue_capacity;
-  const plan::SimResult r = plan::simulate(sim_stages, sim);
-  const plan::Prediction a = plan::predict(stages, sim.workload);
+  const PipelineConfig config = runtime.load(o.pipeline);
+  SimulationOptions options;
+  options.cores = o.cores.empty() ? runtime.topology().cpus() : parse_core_budget(o.cores);
+  options.load.rate_rps = o.rate_rps;
+  options.load.concurrency = o.concurrency;
+  options.planned = o.planned;
+  options.requests = o.requests;
+  options.seed = o.seed;
+  const Simulation simulation = with_profile_hint([&] {
+    try {
+      return runtime.simulate(config, options);
+    } catch (const BudgetExceededError& error) {
+      throw BudgetExceededError(std::string(error.what()) + " (--planned)");
+    }
+  });
+  const std::vector<plan::ModelStage>& stages = simulation.stages;
+  const plan::SimResult& r = simulation.simulated;
+  const plan::Prediction& a = simulation.analytic;
+  const std::vector<int>& cores = options.cores;
+  const plan::Workload& workload = simulation.workload;
 
   if (o.json) {
     nlohmann::json rows = nlohmann::json::array();
@@ -123,7 +74,7 @@ void run(const SimulateCommand& o) {
     const nlohmann::json out{{"pipeline", config.name},
                              {"configuration", o.planned ? "planned" : "as written"},
                              {"cores", cores.size()},
-                             {"load", sim.workload.describe()},
+                             {"load", workload.describe()},
                              {"simulated",
                               {{"requests", r.requests},
                                {"throughput_rps", r.throughput_rps},
@@ -142,7 +93,7 @@ void run(const SimulateCommand& o) {
   }
   std::printf("simulated '%s' (%s) on %zu cores, %s, %llu requests\n\n", config.name.c_str(),
               o.planned ? "planned configuration" : "as written", cores.size(),
-              sim.workload.describe().c_str(), static_cast<unsigned long long>(r.requests));
+              workload.describe().c_str(), static_cast<unsigned long long>(r.requests));
   std::printf("  %-16s %7s %7s %9s %6s %12s %11s\n", "stage", "workers", "threads", "T ms", "busy",
               "wait mean ms", "wait p99 ms");
   for (std::size_t i = 0; i < stages.size(); ++i)

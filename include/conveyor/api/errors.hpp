@@ -19,4 +19,10 @@ class MissingProfilesError : public std::runtime_error {
   std::vector<std::string> stages_;
 };
 
+// A pipeline laid out as its file says needs more cores than the budget it is simulated on.
+class BudgetExceededError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 }  // namespace conveyor

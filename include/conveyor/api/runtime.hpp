@@ -13,6 +13,7 @@
 #include "conveyor/api/model_split.hpp"
 #include "conveyor/api/predictions.hpp"
 #include "conveyor/api/running_pipeline.hpp"
+#include "conveyor/api/simulation.hpp"
 #include "conveyor/config/deployment_config.hpp"
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/ops/registry.hpp"
@@ -53,6 +54,14 @@ struct DeploymentPlanOptions {
   std::optional<plan::AllocationStrategy> strategy;  // empty: priority when priorities differ, else history
   uint64_t sim_requests = 20000;
   bool merge = true;
+};
+
+struct SimulationOptions {
+  std::vector<int> cores;  // the core budget (ids); empty: the runtime's topology
+  PlannedLoad load;        // neither set: closed loop at 2 x the workers
+  bool planned = false;    // simulate the planner's configuration instead of the file's
+  uint64_t requests = 20000;
+  uint64_t seed = 1;
 };
 
 struct ProfileOptions {
@@ -111,6 +120,10 @@ class Runtime {
 
   // Plans `config` (expanded first) from stored profiles. Throws MissingProfilesError when a stage has none.
   plan::Plan plan(const PipelineConfig& config, const PlanOptions& options = {}) const;
+  // Simulates `config` (expanded first) as written, or as planned, from stored profiles at the thread counts
+  // it would run with. Throws MissingProfilesError, or BudgetExceededError when the file's layout needs more
+  // cores than the budget.
+  Simulation simulate(const PipelineConfig& config, const SimulationOptions& options = {}) const;
   // Divides cores among a deployment's pipelines, then plans each on its share.
   plan::Deployment plan_deployment(const DeploymentConfig& config,
                                    const DeploymentPlanOptions& options = {}) const;

@@ -1,0 +1,18 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "conveyor/plan/performance_model.hpp"
+#include "conveyor/plan/simulator.hpp"
+
+namespace conveyor {
+
+// A pipeline's predicted behaviour under a load, from the discrete-event simulator and the analytic model.
+struct Simulation {
+  std::vector<plan::ModelStage> stages;  // as simulated: each stage's workers, threads and service time
+  plan::Workload workload;
+  plan::SimResult simulated;
+  plan::Prediction analytic;
+};
+
+}  // namespace conveyor
