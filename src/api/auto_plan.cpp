@@ -25,18 +25,10 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& in
         },
         machine);
 
-  plan::PlanRequest request;
-  request.stages = load_stage_profiles(config, store, machine.cpu_model());
-  request.cores = machine.cpus();
-  request.topology = &machine;
-  request.smt = config.stages.empty() || config.stages.front().cores.smt;
-  request.rate_rps = load.rate_rps;
-  request.concurrency = load.concurrency;
-  request.objective = plan::Objective::kThroughput;
-  request.max_in_flight = config.options.max_in_flight;
-  request.queue_capacity = config.options.queue_capacity;
-  request.sim_requests = 5000;
-  plan::Plan chosen = plan::make_plan(request);
+  PlanOptions options;  // the machine's cores, for throughput
+  options.load = load;
+  options.sim_requests = 5000;
+  plan::Plan chosen = plan_pipeline(config, store, machine, options);
   apply_plan(config, chosen);
 
   note(fmt::format("plan: auto for '{}' on {} cores (objective throughput, {}): predicted {:.1f} req/s",

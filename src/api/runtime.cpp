@@ -122,20 +122,7 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
 
 plan::Plan Runtime::plan(const PipelineConfig& file_config, const PlanOptions& options) const {
   const PipelineConfig config = expand(file_config);
-  plan::PlanRequest request;
-  request.stages = load_stage_profiles(config, state_->store, state_->topology.cpu_model());
-  request.cores = options.cores.empty() ? state_->topology.cpus() : options.cores;
-  request.topology = &state_->topology;
-  request.smt = config.stages.empty() || config.stages.front().cores.smt;
-  request.rate_rps = options.load.rate_rps;
-  request.concurrency = options.load.concurrency;
-  request.slo_p99_s = options.slo_p99_s;
-  request.objective = options.objective;
-  request.max_in_flight = config.options.max_in_flight;
-  request.queue_capacity = config.options.queue_capacity;
-  request.sim_requests = options.sim_requests;
-  request.merge = options.merge;
-  return plan::make_plan(request);
+  return plan_pipeline(config, state_->store, state_->topology, options);
 }
 
 plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,

@@ -103,6 +103,24 @@ PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::Pr
   return expand_splits(config, options);
 }
 
+plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store, const Topology& machine,
+                         const PlanOptions& options) {
+  plan::PlanRequest request;
+  request.stages = load_stage_profiles(config, store, machine.cpu_model());
+  request.cores = options.cores.empty() ? machine.cpus() : options.cores;
+  request.topology = &machine;
+  request.smt = config.stages.empty() || config.stages.front().cores.smt;
+  request.rate_rps = options.load.rate_rps;
+  request.concurrency = options.load.concurrency;
+  request.slo_p99_s = options.slo_p99_s;
+  request.objective = options.objective;
+  request.max_in_flight = config.options.max_in_flight;
+  request.queue_capacity = config.options.queue_capacity;
+  request.sim_requests = options.sim_requests;
+  request.merge = options.merge;
+  return plan::make_plan(request);
+}
+
 void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
   std::size_t next = 0;  // the file's stages, taken in order by the planned stages' members
   for (const plan::StagePlan& chosen : plan.stages) {

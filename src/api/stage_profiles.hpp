@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "conveyor/api/runtime.hpp"
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/plan/planner.hpp"
 #include "conveyor/plan/profile_stage.hpp"
@@ -37,6 +38,11 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
                                     const std::string& cpu_model, const std::filesystem::path& segment_cache_dir,
                                     const Topology& machine);
+
+// The planner's choice for an expanded config from the profiles `store` holds, on `machine` (or the cores
+// `options` names), in the config's smt mode and admission limits.
+plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store, const Topology& machine,
+                         const PlanOptions& options);
 
 // Writes the plan's workers, threads and core ids into the stages of `config` (same order and names).
 void apply_plan(PipelineConfig& config, const plan::Plan& plan);
