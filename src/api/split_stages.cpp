@@ -77,20 +77,10 @@ int cores_per_segment(const StageConfig& stage) {
   return std::max(1, stage.workers * per_worker);
 }
 
-// The value as an int64_t; none when it is not an integer or does not fit one.
-std::optional<int64_t> int64_value(const OpArgs& value) {
-  if (!value.is_integer()) return std::nullopt;
-  try {
-    return value.as_int64();
-  } catch (const std::out_of_range&) {
-    return std::nullopt;
-  }
-}
-
 // Threads each worker runs the model on: `threads` in args, else threads_per_worker.
 int cost_threads(const StageConfig& stage, const Topology& topology) {
   if (stage.args.has("threads"))
-    if (const auto threads = int64_value(stage.args.at("threads")); threads && *threads > 0)
+    if (const auto threads = stage.args.at("threads").int64_if_fits(); threads && *threads > 0)
       return static_cast<int>(std::min<int64_t>(*threads, EngineOptions::kMaxThreads));
   return threads_per_worker(stage, topology);
 }
@@ -130,7 +120,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   if (stage.args.has("dims") && stage.args.at("dims").is_mapping()) {
     const OpArgs given = stage.args.at("dims");
     for (const auto& name : given.keys()) {
-      const auto size = int64_value(given.at(name));
+      const auto size = given.at(name).int64_if_fits();
       if (!size || *size < 1)
         site.fail_arg("dims", "'" + name + "' must be an integer >= 1, got " + given.at(name).to_json());
       dims[name] = *size;

@@ -47,7 +47,7 @@ std::array<int64_t, 2> parse_size(ArgReader& reader) {
   if (!value)
     throw reader.error("size", "is required: the network input size, an integer or [height, width]");
   const auto side = [&](const OpArgs& v) -> int64_t {
-    const auto n = int64_value(v);
+    const auto n = v.int64_if_fits();
     if (!n || *n < 1 || *n > kMaxSide)
       throw reader.error("size", "must be an integer or [height, width] of integers in 1.." +
                                      std::to_string(kMaxSide) + " (got " + json_excerpt(*value) + ")");

@@ -101,7 +101,7 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
       throw reader.error("dims", "must map symbolic dimension names to sizes, e.g. {batch: 1}");
     for (const auto& name : given->keys()) {
       const OpArgs value = given->at(name);
-      const auto size = int64_value(value);
+      const auto size = value.int64_if_fits();
       if (!size || *size < 1)
         throw reader.error("dims", "'" + name + "' must be an integer >= 1, got " + json_excerpt(value));
       dims[name] = *size;

@@ -12,15 +12,6 @@ std::string json_excerpt(const OpArgs& value) {
   return text;
 }
 
-std::optional<int64_t> int64_value(const OpArgs& value) {
-  if (!value.is_integer()) return std::nullopt;
-  try {
-    return value.as_int64();
-  } catch (const std::out_of_range&) {
-    return std::nullopt;
-  }
-}
-
 ArgReader::ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context)
     : op_(std::move(op)), args_(args), context_(context) {
   if (!args_.is_null() && !args_.is_mapping())

@@ -52,7 +52,4 @@ class ArgReader {
 // A value as JSON, shortened for error messages.
 std::string json_excerpt(const OpArgs& value);
 
-// The value as an int64_t; none when it is not an integer or does not fit one.
-std::optional<int64_t> int64_value(const OpArgs& value);
-
 }  // namespace conveyor::ops

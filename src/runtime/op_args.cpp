@@ -97,6 +97,15 @@ int64_t OpArgs::as_int64() const {
   return value.get<int64_t>();
 }
 
+std::optional<int64_t> OpArgs::int64_if_fits() const {
+  const json& value = Access::json(*this);
+  if (!value.is_number_integer()) return std::nullopt;
+  if (value.is_number_unsigned() &&
+      value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return std::nullopt;
+  return value.get<int64_t>();
+}
+
 double OpArgs::as_double() const {
   const json& value = Access::json(*this);
   if (!value.is_number()) throw wrong_kind("as_double", value, "a number");

@@ -53,6 +53,15 @@ TEST(OpArgs, ParsesEveryKind) {
   EXPECT_EQ(args.keys(), (std::vector<std::string>{"count", "flag", "list", "map", "name", "none", "scale"}));
 }
 
+TEST(OpArgs, Int64IfFitsTakesOnlyIntegersThatFit) {
+  const OpArgs args = OpArgs::parse_json(R"({"small": -3, "big": 18446744073709551615, "half": 0.5, "text": "7"})");
+  EXPECT_EQ(args.at("small").int64_if_fits(), std::optional<int64_t>(-3));
+  EXPECT_EQ(args.at("big").int64_if_fits(), std::nullopt);
+  EXPECT_THROW(args.at("big").as_int64(), std::out_of_range);
+  EXPECT_EQ(args.at("half").int64_if_fits(), std::nullopt);
+  EXPECT_EQ(args.at("text").int64_if_fits(), std::nullopt);
+}
+
 TEST(OpArgs, ParseErrorsSayWhere) {
   const std::string error = parse_error("{\"size\": [224,\n 224}");
   EXPECT_THAT(error, HasSubstr("not valid JSON"));

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,7 @@ class OpArgs {
 
   bool as_bool() const;
   int64_t as_int64() const;  // an integer; std::out_of_range when it does not fit int64_t
+  std::optional<int64_t> int64_if_fits() const;  // an integer that fits int64_t, else none
   double as_double() const;  // any number
   const std::string& as_string() const;
 
