@@ -1,5 +1,5 @@
 #pragma once
-// OpenCV DNN as an independent oracle for CNNs (see DESIGN.md: use it for checking, never for serving).
+// OpenCV DNN as an independent oracle for CNNs (see ARCHITECTURE.md: use it for checking, never for serving).
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
