@@ -30,7 +30,8 @@ struct Runtime::State {
 };
 
 struct RunningPipeline::State {
-  const Topology* topology = nullptr;  // the starting Runtime's, like the store
+  std::shared_ptr<void> runtime;       // the starting Runtime's state: alive as long as this pipeline
+  const Topology* topology = nullptr;  // in it
   plan::ProfileStore* store = nullptr;
   PipelineConfig config;
   std::optional<plan::Plan> plan;
@@ -38,7 +39,7 @@ struct RunningPipeline::State {
   std::unique_ptr<Pipeline> pipeline;  // destroyed (drained) first
 };
 
-Runtime::Runtime(RuntimeOptions options) : state_(std::make_unique<State>(std::move(options))) {}
+Runtime::Runtime(RuntimeOptions options) : state_(std::make_shared<State>(std::move(options))) {}
 Runtime::~Runtime() = default;
 
 const Topology& Runtime::topology() const {
@@ -146,6 +147,7 @@ plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,
 
 std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const StartOptions& options) {
   auto state = std::make_unique<RunningPipeline::State>();
+  state->runtime = state_;
   state->topology = &state_->topology;
   state->store = &state_->store;
   state->config = expand(config);
@@ -159,6 +161,7 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
 
 std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig config, const std::string& name) {
   auto state = std::make_unique<RunningPipeline::State>();
+  state->runtime = state_;
   state->topology = &state_->topology;
   state->store = &state_->store;
   state->config = expand(config);

@@ -168,6 +168,14 @@ TEST_F(RuntimeFacade, LoadModelCompilesAndRunsOneModel) {
   EXPECT_EQ(loaded.threads(), 1);
 }
 
+TEST_F(RuntimeFacade, APipelineOutlivesTheRuntimeThatStartedIt) {
+  std::unique_ptr<RunningPipeline> running = runtime_->start(scores_pipeline("manual"));
+  runtime_.reset();
+  ASSERT_TRUE(running->submit(scores_sample(1)).get().ok());
+  running->pipeline().shutdown();
+  EXPECT_NE(running->save_history().find("1 arrivals"), std::string::npos);
+}
+
 TEST(CoreBudget, WholeCoresThenNewIdsBeyondTheMachine) {
   const Topology smt = Topology::synthetic("package:1 core:2 pu:2");  // cores {0,1} and {2,3}
   EXPECT_EQ(core_budget(1, smt), (std::vector<int>{0, 1}));

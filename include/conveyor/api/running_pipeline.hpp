@@ -13,8 +13,8 @@
 namespace conveyor {
 
 // A pipeline file as Runtime::start started it: the running Pipeline, the config it runs (split stages
-// expanded, the plan applied) and what it has observed for the profile history. The Runtime that
-// started it must outlive it.
+// expanded, the plan applied) and what it has observed for the profile history. It keeps what it uses of
+// the Runtime that started it (topology, profile store) alive: the Runtime may be destroyed first.
 class RunningPipeline {
  public:
   ~RunningPipeline();  // drains what is in flight

@@ -153,7 +153,7 @@ class Runtime {
 
  private:
   struct State;
-  std::unique_ptr<State> state_;
+  std::shared_ptr<State> state_;  // shared with the pipelines it starts
 };
 
 // The hardware threads of the first `count` physical cores of `machine`; beyond its size (what-if plans),
