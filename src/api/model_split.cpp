@@ -2,12 +2,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <limits>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
+#include "api/model_bytes.hpp"
 #include "conveyor/api/runtime.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/engine/fused_chains.hpp"
@@ -17,20 +15,6 @@
 
 namespace conveyor {
 namespace {
-
-std::string read_model_bytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw std::runtime_error("model '" + path.string() +
-                             "' is not a regular file (a directory or a device?)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open model '" + path.string() + "'");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (bytes.str().size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw std::runtime_error("'" + path.string() + "' is larger than 2 GiB; store weights as external data");
-  return bytes.str();
-}
 
 // Each segment compiled from its exported model on `threads` threads: the median of `runs` timed runs,
 // after one warm-up run whose outputs feed the next segment. Inputs are synthetic (small floats, zeros for

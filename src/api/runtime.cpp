@@ -11,6 +11,7 @@
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/runtime/merged_stage.hpp"
+#include "conveyor/runtime/promised_result.hpp"
 
 namespace conveyor {
 
@@ -259,10 +260,9 @@ void RunningPipeline::submit(Sample sample, ResultCallback on_done) {
 }
 
 std::future<Result> RunningPipeline::submit(Sample sample) {
-  auto promise = std::make_shared<std::promise<Result>>();
-  std::future<Result> future = promise->get_future();
-  submit(std::move(sample), [promise](Result&& result) { promise->set_value(std::move(result)); });
-  return future;
+  auto [on_done, future] = promised_result();
+  submit(std::move(sample), std::move(on_done));
+  return std::move(future);
 }
 
 bool RunningPipeline::try_submit(Sample sample, ResultCallback on_done, std::chrono::milliseconds wait) {
@@ -271,12 +271,9 @@ bool RunningPipeline::try_submit(Sample sample, ResultCallback on_done, std::chr
 
 std::optional<std::future<Result>> RunningPipeline::try_submit(Sample sample,
                                                                std::chrono::milliseconds wait) {
-  auto promise = std::make_shared<std::promise<Result>>();
-  std::future<Result> future = promise->get_future();
-  if (!try_submit(
-          std::move(sample), [promise](Result&& result) { promise->set_value(std::move(result)); }, wait))
-    return std::nullopt;
-  return future;
+  auto [on_done, future] = promised_result();
+  if (!try_submit(std::move(sample), std::move(on_done), wait)) return std::nullopt;
+  return std::move(future);
 }
 
 bool RunningPipeline::cancel(uint64_t sample_id) {

@@ -4,10 +4,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
+#include "api/model_bytes.hpp"
 #include "api/node_cost_cache.hpp"
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/engine/fused_chains.hpp"
@@ -55,15 +54,6 @@ std::string hex16(std::uint64_t value) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
   return text;
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open '" + path.string() + "'");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) throw std::runtime_error("cannot read '" + path.string() + "'");
-  return bytes.str();
 }
 
 int cores_claimed(const StageConfig& stage, const Topology& topology) {
@@ -143,7 +133,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   } else {
     std::string bytes;
     try {
-      bytes = read_bytes(model_path);
+      bytes = read_model_bytes(model_path);
     } catch (const std::exception& error) {
       site.fail_arg("path", std::string("cannot load the model to split it: ") + error.what());
     }

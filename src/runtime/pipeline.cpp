@@ -9,6 +9,7 @@
 
 #include "admission_tokens.hpp"
 #include "bounded_queue.hpp"
+#include "conveyor/runtime/promised_result.hpp"
 #include "thread_pinning.hpp"
 
 namespace conveyor {
@@ -340,16 +341,6 @@ bool Pipeline::State::admit(Sample sample, ResultCallback done,
   }
   return true;
 }
-
-namespace {
-
-std::pair<ResultCallback, std::future<Result>> promised_result() {
-  auto promise = std::make_shared<std::promise<Result>>();
-  std::future<Result> future = promise->get_future();
-  return {[promise](Result&& result) { promise->set_value(std::move(result)); }, std::move(future)};
-}
-
-}  // namespace
 
 void Pipeline::submit(Sample sample, ResultCallback on_done) {
   State& st = *state_;

@@ -19,15 +19,8 @@ namespace {
 
 using testing::ModelBuilder;
 
-// x -> A(Relu) -> a; a -> B(Sigmoid) -> b; a -> C(Tanh) -> c; D = Add(b, c) -> y.
 Graph diamond() {
-  ModelBuilder b;
-  b.input("x", {1, 256}).output("y");
-  b.node("Relu", {"x"}, {"a"}, "A");
-  b.node("Sigmoid", {"a"}, {"b"}, "B");
-  b.node("Tanh", {"a"}, {"c"}, "C");
-  b.node("Add", {"b", "c"}, {"y"}, "D");
-  const std::string bytes = b.bytes();
+  const std::string bytes = testing::diamond_model().bytes();
   return parse_onnx(bytes.data(), bytes.size(), {}, "", "diamond");
 }
 

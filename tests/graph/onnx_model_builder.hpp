@@ -119,4 +119,16 @@ inline Graph parse_model(const ModelBuilder& builder, bool optimize = true) {
   return parse_onnx(bytes.data(), bytes.size(), options);
 }
 
+// x -> A(Relu) -> a; a -> B(Sigmoid) -> b; a -> C(Tanh) -> c; D = Add(b, c) -> y. Each activation is
+// [1, 256] floats (1 KiB).
+inline ModelBuilder diamond_model() {
+  ModelBuilder b;
+  b.input("x", {1, 256}).output("y");
+  b.node("Relu", {"x"}, {"a"}, "A");
+  b.node("Sigmoid", {"a"}, {"b"}, "B");
+  b.node("Tanh", {"a"}, {"c"}, "C");
+  b.node("Add", {"b", "c"}, {"y"}, "D");
+  return b;
+}
+
 }  // namespace conveyor::testing

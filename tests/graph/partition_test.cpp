@@ -32,6 +32,7 @@ namespace conveyor {
 namespace {
 
 using testing::ModelBuilder;
+using testing::diamond_model;
 
 // --- the chain problem against brute force --------------------------------------------------------------
 
@@ -164,17 +165,6 @@ TEST(SplitChain, RefusesImpossibleRequestsClearly) {
 // --- liveness on a hand-built branching graph
 // ----------------------------------------------------------------
 
-// x -> A -> a; a -> B -> b; a -> C -> c; D = Add(b, c) -> y. Each activation is [1, 256] floats (1 KiB).
-ModelBuilder diamond() {
-  ModelBuilder b;
-  b.input("x", {1, 256}).output("y");
-  b.node("Relu", {"x"}, {"a"}, "A");
-  b.node("Sigmoid", {"a"}, {"b"}, "B");
-  b.node("Tanh", {"a"}, {"c"}, "C");
-  b.node("Add", {"b", "c"}, {"y"}, "D");
-  return b;
-}
-
 Graph parse(const std::string& bytes, bool optimize = true) {
   ImportOptions options;
   options.optimize = optimize;
@@ -188,7 +178,7 @@ int node_index(const Graph& graph, const std::string& name) {
 }
 
 TEST(Liveness, CountsActivationsCrossingEachCut) {
-  const Graph g = parse(diamond().bytes());
+  const Graph g = parse(diamond_model().bytes());
   const std::vector<int> order = {node_index(g, "A"), node_index(g, "B"), node_index(g, "C"),
                                   node_index(g, "D")};
   const std::vector<double> live = live_bytes_at_cuts(g, order);
@@ -214,7 +204,7 @@ TEST(Liveness, GraphInputsAndOutputsStayLiveUntilUsed) {
 }
 
 TEST(Liveness, RejectsAnOrderThatIsNotTopological) {
-  const Graph g = parse(diamond().bytes());
+  const Graph g = parse(diamond_model().bytes());
   const std::vector<int> wrong = {node_index(g, "B"), node_index(g, "A"), node_index(g, "C"),
                                   node_index(g, "D")};
   EXPECT_THROW(live_bytes_at_cuts(g, wrong), GraphError);
@@ -761,7 +751,7 @@ TEST(SegmentExport, FoldedShapeArithmeticBecomesAnInitializer) {
 }
 
 TEST(SegmentExport, RefusesOutputsTheInputsCannotCompute) {
-  ModelBuilder copy = diamond();
+  ModelBuilder copy = diamond_model();
   const Graph g = parse(copy.bytes());
   try {
     export_segment(copy.proto(), g, {"b"}, {"y"}, "half");
