@@ -16,6 +16,8 @@ find_package(CLI11 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(fmt REQUIRED)
+find_package(Boost 1.74 REQUIRED)         # serve: Beast and Asio (header-only)
+find_package(gRPC CONFIG REQUIRED)        # serve: grpc++ and grpc_cpp_plugin
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
 if(CONVEYOR_BUILD_TESTS)

@@ -36,6 +36,7 @@ struct RunningPipeline::State {
   plan::ProfileStore* store = nullptr;
   PipelineConfig config;
   std::optional<plan::Plan> plan;
+  OperatorSignature signature;         // what the stages read and write together
   RunHistory history;                  // before the pipeline: outlives its callbacks
   std::unique_ptr<Pipeline> pipeline;  // destroyed (drained) first
 };
@@ -156,6 +157,7 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
     state->plan = apply_auto_plan(state->config, options.profiling_inputs, options.load, state_->store,
                                   state_->topology, [this](const std::string& text) { state_->note(text); });
   auto specs = merge_stage_runs(state->config, build_stage_specs(state->config, operators()));
+  state->signature = chain_signature(specs);
   state->pipeline = std::make_unique<Pipeline>(state->config.options, std::move(specs), state_->topology);
   return std::make_unique<RunningPipeline>(std::move(state));
 }
@@ -172,6 +174,7 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   for (std::size_t s = 1; s < state->config.stages.size(); ++s) state->config.stages[s].with_previous = true;
   all.cores.kind = CoreSpec::Kind::kCount;
   all.cores.per_worker = state_->topology.core_count();
+  state->signature = all.signature;
   std::vector<StageSpec> one;
   one.push_back(std::move(all));
   PipelineOptions options = state->config.options;
@@ -243,6 +246,9 @@ const PipelineConfig& RunningPipeline::config() const {
 }
 const std::optional<plan::Plan>& RunningPipeline::plan() const {
   return state_->plan;
+}
+const OperatorSignature& RunningPipeline::signature() const {
+  return state_->signature;
 }
 
 ResultCallback RunningPipeline::recording(ResultCallback on_done) {

@@ -14,5 +14,6 @@ void add_plan_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_split_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace conveyor::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   conveyor::cli::add_simulate_command(app);
   conveyor::cli::add_split_command(app);
   conveyor::cli::add_infer_command(app);
+  conveyor::cli::add_serve_command(app);
   if (argc > 1) {  // CLI11 would only say "A subcommand is required"
     const std::string first = argv[1];
     bool known = first == "-h" || first == "--help" || first == "--version";

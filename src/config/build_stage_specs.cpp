@@ -44,7 +44,9 @@ std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const Ope
     const int args_line = line_or(stage.key_lines, "args", stage.line);
     StageSpec spec;
     try {
-      spec.factory = registry.build(stage.op, stage.args, OpBuildContext{config.base_dir});
+      BuiltOperator built = registry.build(stage.op, stage.args, OpBuildContext{config.base_dir});
+      spec.factory = std::move(built.factory);
+      spec.signature = std::move(built.signature);
     } catch (const OpArgError& error) {
       if (error.key().empty()) throw ConfigError(file, args_line, path + ".args", error.what());
       // A key the file does not set (a missing required arg) points at the stage.

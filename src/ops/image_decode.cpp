@@ -99,15 +99,18 @@ void decode(Sample& sample, const std::string& input, const std::string& output,
   sample.tensors[output] = std::move(pixels);
 }
 
-OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   const std::string input = reader.name("input", "bytes");
   const std::string output = reader.name("output", "image");
   const int64_t max_pixels = reader.integer("max_pixels", kDefaultMaxPixels, 1);
   reader.finish();
   use_single_threaded_opencv();
-  return make_operator(
-      [input, output, max_pixels](Sample& sample) { decode(sample, input, output, max_pixels); });
+  OperatorSignature signature;
+  signature.inputs.push_back({.name = input, .dtype = DType::kUInt8, .dims = {-1}, .bytes = true});
+  signature.outputs.push_back({.name = output, .dtype = DType::kUInt8, .dims = {-1, -1, 3}});
+  return {make_operator([input, output, max_pixels](Sample& sample) { decode(sample, input, output, max_pixels); }),
+          std::move(signature)};
 }
 
 }  // namespace

@@ -177,10 +177,14 @@ void preprocess(Sample& sample, const PreprocessConfig& config) {
   sample.tensors[config.output] = std::move(pixels);
 }
 
-OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   auto config = parse(args, context);
   use_single_threaded_opencv();
-  return make_operator([config](Sample& sample) { preprocess(sample, *config); });
+  OperatorSignature signature;
+  signature.inputs.push_back({.name = config->input, .dtype = DType::kUInt8, .dims = {-1, -1, 3}});
+  signature.outputs.push_back(
+      {.name = config->output, .dtype = DType::kFloat32, .dims = {1, 3, config->height, config->width}});
+  return {make_operator([config](Sample& sample) { preprocess(sample, *config); }), std::move(signature)};
 }
 
 }  // namespace

@@ -92,7 +92,20 @@ class OnnxModelOperator final : public Operator {
   std::vector<Tensor> feed_;
 };
 
-OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+// What the model reads and writes under their sample names; dims it does not fix are -1.
+std::vector<TensorSignature> bound_signatures(const Graph& graph, const std::vector<int>& values,
+                                              const std::vector<Binding>& bindings) {
+  std::vector<TensorSignature> signatures;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const Value& value = graph.values[static_cast<std::size_t>(values[i])];
+    TensorSignature signature{.name = bindings[i].sample_name, .dtype = value.dtype};
+    for (const int64_t dim : value.shape) signature.dims.push_back(dim < 0 ? -1 : dim);
+    signatures.push_back(std::move(signature));
+  }
+  return signatures;
+}
+
+BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   const std::filesystem::path path = reader.required_file("path");
   std::map<std::string, int64_t> dims;
@@ -141,11 +154,14 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   reader.finish();
 
   // `model` rides along so that the other stages on this file, built after this one, find it imported.
-  return [model, graph, inputs, outputs, threads](const WorkerContext& worker) -> std::unique_ptr<Operator> {
+  OperatorSignature signature{bound_signatures(*graph, graph->inputs, inputs),
+                              bound_signatures(*graph, graph->outputs, outputs)};
+  auto factory = [model, graph, inputs, outputs, threads](const WorkerContext& worker) -> std::unique_ptr<Operator> {
     EngineOptions options;
     options.threads = threads > 0 ? static_cast<int>(threads) : worker.threads;
     return std::make_unique<OnnxModelOperator>(CompiledModel::compile(*graph, options), inputs, outputs);
   };
+  return {std::move(factory), std::move(signature)};
 }
 
 }  // namespace

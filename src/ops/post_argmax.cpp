@@ -20,12 +20,16 @@ void argmax(Sample& sample, const std::string& input, const std::string& output)
   sample.tensors[output] = std::move(result);
 }
 
-OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   const std::string input = reader.name("input", "probs");
   const std::string output = reader.name("output", "class");
   reader.finish();
-  return make_operator([input, output](Sample& sample) { argmax(sample, input, output); });
+  OperatorSignature signature;
+  signature.inputs.push_back({.name = input, .dtype = DType::kFloat32, .dims = {-1}});
+  signature.outputs.push_back({.name = output, .dtype = DType::kInt64, .dims = {1}});
+  return {make_operator([input, output](Sample& sample) { argmax(sample, input, output); }),
+          std::move(signature)};
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ void topk(Sample& sample, const TopkConfig& config) {
   if (config.labels) sample.texts[config.prefix + "labels"] = std::move(labels);
 }
 
-OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   auto config = std::make_shared<TopkConfig>();
   config->input = reader.name("input", "probs");
@@ -54,7 +54,12 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   const auto labels_file = reader.optional_file("labels");
   reader.finish();
   config->labels = load_labels_arg(reader, labels_file);
-  return make_operator([config](Sample& sample) { topk(sample, *config); });
+  OperatorSignature signature;
+  signature.inputs.push_back({.name = config->input, .dtype = DType::kFloat32, .dims = {-1}});
+  signature.outputs.push_back({.name = config->prefix + "scores", .dtype = DType::kFloat32, .dims = {-1}});
+  signature.outputs.push_back({.name = config->prefix + "indices", .dtype = DType::kInt64, .dims = {-1}});
+  if (config->labels) signature.outputs.push_back({.name = config->prefix + "labels", .dims = {-1}, .text = true});
+  return {make_operator([config](Sample& sample) { topk(sample, *config); }), std::move(signature)};
 }
 
 }  // namespace

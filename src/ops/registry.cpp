@@ -6,7 +6,7 @@ void OperatorRegistry::add(const std::string& name, std::string summary, OpBuild
   entries_[name] = Entry{std::move(summary), std::move(builder)};
 }
 
-OperatorFactory OperatorRegistry::build(const std::string& name, const OpArgs& args,
+BuiltOperator OperatorRegistry::build(const std::string& name, const OpArgs& args,
                                         const OpBuildContext& context) const {
   auto it = entries_.find(name);
   if (it == entries_.end()) {

@@ -48,7 +48,7 @@ void encode(Sample& sample, const WordpieceConfig& config) {
   if (!config.types_output.empty()) sample.tensors[config.types_output] = row(encoding.token_type_ids);
 }
 
-OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
+BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   ArgReader reader(kOp, args, context);
   auto config = std::make_shared<WordpieceConfig>();
   const auto vocab = reader.required_file("vocab");
@@ -75,7 +75,12 @@ OperatorFactory build(const OpArgs& args, const OpBuildContext& context) {
   } catch (const std::exception& e) {
     throw reader.error("vocab", "could not be loaded: " + std::string(e.what()));
   }
-  return make_operator([config](Sample& sample) { encode(sample, *config); });
+  OperatorSignature signature;
+  signature.inputs.push_back({.name = config->input, .dtype = DType::kUInt8, .dims = {-1}, .bytes = true});
+  const auto length = static_cast<int64_t>(config->max_length);
+  for (const auto& name : {config->ids_output, config->mask_output, config->types_output})
+    if (!name.empty()) signature.outputs.push_back({.name = name, .dtype = DType::kInt64, .dims = {1, length}});
+  return {make_operator([config](Sample& sample) { encode(sample, *config); }), std::move(signature)};
 }
 
 }  // namespace

@@ -42,7 +42,13 @@ LatencySummary LatencyHistogram::summary() const {
   constexpr double kMs = 1e-6;
   const double max_ns = static_cast<double>(max_.load(std::memory_order_relaxed));
   s.max_ms = max_ns * kMs;
-  s.mean_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) / static_cast<double>(total) * kMs;
+  s.sum_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) * kMs;
+  s.mean_ms = s.sum_ms / static_cast<double>(total);
+  for (int b = 0; b < kBuckets; ++b) {
+    const double ms = static_cast<double>(bucket_midpoint(b)) * kMs;
+    for (std::size_t i = 0; i < kLatencyBoundsMs.size(); ++i)
+      if (ms <= kLatencyBoundsMs[i]) s.at_most[i] += counts[static_cast<std::size_t>(b)];
+  }
   auto percentile = [&](double q) {
     const auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
     uint64_t seen = 0;

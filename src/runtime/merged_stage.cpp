@@ -1,6 +1,7 @@
 #include "conveyor/runtime/merged_stage.hpp"
 
 #include <memory>
+#include <set>
 
 namespace conveyor {
 namespace {
@@ -37,7 +38,20 @@ StageSpec merge_stages(const std::vector<StageSpec>& stages, std::string name) {
     for (const auto& factory : factories) ops.push_back(factory(context));
     return std::make_unique<SequenceOperator>(name, std::move(ops));
   };
+  merged.signature = chain_signature(stages);
   return merged;
+}
+
+OperatorSignature chain_signature(const std::vector<StageSpec>& stages) {
+  OperatorSignature chain;
+  std::set<std::string> known;  // written by an earlier stage, or already an input
+  for (const auto& stage : stages) {
+    for (const auto& input : stage.signature.inputs)
+      if (known.insert(input.name).second) chain.inputs.push_back(input);
+    for (const auto& output : stage.signature.outputs) known.insert(output.name);
+  }
+  if (!stages.empty()) chain.outputs = stages.back().signature.outputs;
+  return chain;
 }
 
 }  // namespace conveyor

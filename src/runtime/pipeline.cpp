@@ -152,6 +152,8 @@ void Pipeline::State::process(std::size_t s, Operator& op, WorkerStats& stats, R
     } else {
       try {
         op.process(request->sample);
+      } catch (const std::invalid_argument& e) {
+        request->error = RequestError{RequestError::Kind::kOperator, stage.spec.name, e.what(), true};
       } catch (const std::exception& e) {
         request->error = RequestError{RequestError::Kind::kOperator, stage.spec.name, e.what()};
       } catch (...) {

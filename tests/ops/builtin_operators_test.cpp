@@ -28,7 +28,7 @@ TEST(BuiltinOperators, RegistersEveryOperatorWithASummary) {
 
 TEST(BuiltinOperators, UnknownOpListsTheKnownOnes) {
   try {
-    builtin_operators().build("image.decod", OpArgs(), {});
+    builtin_operators().build("image.decod", OpArgs(), {}).factory;
     FAIL() << "built an unknown op";
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
@@ -60,7 +60,7 @@ TEST(BuiltinOperators, EveryOpRejectsUnknownKeysAndNonMappingArgs) {
 }
 
 TEST(BuiltinOperators, FactoriesGiveIndependentOperatorsSharingSetup) {
-  const auto factory = builtin_operators().build("post.argmax", OpArgs(), {});
+  const auto factory = builtin_operators().build("post.argmax", OpArgs(), {}).factory;
   const auto a = factory(WorkerContext{"post", 0, {}, 1});
   const auto b = factory(WorkerContext{"post", 1, {}, 1});
   EXPECT_NE(a.get(), b.get());

@@ -18,7 +18,7 @@ std::vector<uint8_t> encoded(const std::string& ext) {
 }
 
 TEST(MalformedInput, CorruptedImagesDecodeOrThrow) {
-  const auto factory = builtin_operators().build("image.decode", OpArgs(), {});
+  const auto factory = builtin_operators().build("image.decode", OpArgs(), {}).factory;
   const auto op = factory(WorkerContext{});
   std::mt19937 rng(1234);
   int decoded = 0, rejected = 0;

@@ -20,7 +20,7 @@ inline OpArgs json_args(std::string_view text) {
 // Builds `op` from the built-in registry, as a pipeline would, and runs it once on `sample`.
 inline void run_op(const std::string& op, const OpArgs& args, Sample& sample,
                    const OpBuildContext& context = {}) {
-  const OperatorFactory factory = builtin_operators().build(op, args, context);
+  const OperatorFactory factory = builtin_operators().build(op, args, context).factory;
   const auto instance = factory(WorkerContext{});
   instance->process(sample);
 }
@@ -29,7 +29,7 @@ inline void run_op(const std::string& op, const OpArgs& args, Sample& sample,
 inline std::string arg_error_key(const std::string& op, const OpArgs& args,
                                  const OpBuildContext& context = {}) {
   try {
-    builtin_operators().build(op, args, context);
+    builtin_operators().build(op, args, context).factory;
   } catch (const OpArgError& e) {
     return e.key();
   } catch (const std::exception& e) {
@@ -42,7 +42,7 @@ inline std::string arg_error_key(const std::string& op, const OpArgs& args,
 inline std::string arg_error_message(const std::string& op, const OpArgs& args,
                                      const OpBuildContext& context = {}) {
   try {
-    builtin_operators().build(op, args, context);
+    builtin_operators().build(op, args, context).factory;
   } catch (const OpArgError& e) {
     return e.what();
   }

@@ -25,6 +25,9 @@ class RunningPipeline {
   const Pipeline& pipeline() const;
   const PipelineConfig& config() const;
   const std::optional<plan::Plan>& plan() const;  // plan: auto's choice
+  // What a request gives (the inputs no stage writes) and what the last stage writes, as the operators
+  // say; a server's model metadata.
+  const OperatorSignature& signature() const;
 
   // Pipeline::submit / try_submit, with each result recorded for the history before `on_done` (or the
   // future, or a ResultQueue's callback) sees it.

@@ -63,7 +63,7 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file);
 // directory (its parent; the current directory when it has none).
 PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin);
 
-// Builds every stage's operator factory from the registry. Bad op names and args become ConfigErrors
+// Builds every stage's operator factory (and signature) from the registry. Bad op names and args become ConfigErrors
 // pointing at the line of the stage or argument.
 std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const OperatorRegistry& registry);
 

@@ -26,15 +26,24 @@ struct OpBuildContext {
   std::filesystem::path base_dir;  // relative paths in args (vocab, labels, models) resolve against it
 };
 
-// Validates args (throwing OpArgError) and returns the per-worker factory.
-using OpBuilder = std::function<OperatorFactory(const OpArgs& args, const OpBuildContext& context)>;
+// An operator built from its args: the per-worker factory and what it reads and writes (empty when the
+// operator does not say).
+struct BuiltOperator {
+  BuiltOperator(OperatorFactory f = {}, OperatorSignature s = {})  // NOLINT: a bare factory converts
+      : factory(std::move(f)), signature(std::move(s)) {}
+  OperatorFactory factory;
+  OperatorSignature signature;
+};
+
+// Validates args (throwing OpArgError) and returns the built operator.
+using OpBuilder = std::function<BuiltOperator(const OpArgs& args, const OpBuildContext& context)>;
 
 class OperatorRegistry {
  public:
   void add(const std::string& name, std::string summary, OpBuilder builder);
   bool has(const std::string& name) const { return entries_.count(name) != 0; }
   // Throws std::invalid_argument for an unknown name (listing the known ones), OpArgError for bad args.
-  OperatorFactory build(const std::string& name, const OpArgs& args, const OpBuildContext& context) const;
+  BuiltOperator build(const std::string& name, const OpArgs& args, const OpBuildContext& context) const;
   std::vector<std::pair<std::string, std::string>> list() const;  // name, summary
 
  private:

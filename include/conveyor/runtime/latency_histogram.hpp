@@ -5,10 +5,17 @@
 
 namespace conveyor {
 
+// The upper bounds, in milliseconds, of the cumulative counts a summary carries (histogram buckets for
+// exporters such as Prometheus).
+inline constexpr std::array<double, 18> kLatencyBoundsMs = {0.05, 0.1,  0.25, 0.5,  1,    2.5,  5,    10,   25,
+                                                             50,   100,  250,  500,  1000, 2500, 5000, 10000, 30000};
+
 // Percentiles of a duration sample set, in milliseconds.
 struct LatencySummary {
   uint64_t count = 0;
   double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+  double sum_ms = 0;
+  std::array<uint64_t, kLatencyBoundsMs.size()> at_most{};  // durations <= kLatencyBoundsMs[i]
 };
 
 // Lock-free log-linear histogram of durations in nanoseconds: 8 sub-buckets per power of two (relative

@@ -11,4 +11,8 @@ namespace conveyor {
 // operator's time goes into sample.member_seconds[name], so a merged stage's members can still be profiled.
 StageSpec merge_stages(const std::vector<StageSpec>& stages, std::string name);
 
+// What stages run in order read and write together: the inputs that no earlier stage writes (first
+// mention kept), and the last stage's outputs.
+OperatorSignature chain_signature(const std::vector<StageSpec>& stages);
+
 }  // namespace conveyor

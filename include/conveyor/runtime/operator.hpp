@@ -8,6 +8,20 @@
 
 namespace conveyor {
 
+// A tensor an operator reads or writes, as far as its args tell. Servers describe a pipeline's inputs and
+// outputs with these; the runtime does not check them.
+struct TensorSignature {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> dims;  // -1: varies per request
+  bool bytes = false;         // uint8 [N] holding raw bytes (a file, UTF-8 text): a client may send a string
+  bool text = false;          // a list of strings in Sample::texts (labels), not a tensor
+};
+
+struct OperatorSignature {
+  std::vector<TensorSignature> inputs, outputs;
+};
+
 // What a worker knows about itself when it creates its operator.
 struct WorkerContext {
   std::string stage;

@@ -23,6 +23,7 @@ struct RequestError {
   Kind kind = Kind::kOperator;
   std::string stage;
   std::string message;
+  bool invalid_input = false;  // kOperator: the operator rejected its input (threw std::invalid_argument)
   std::string describe() const;  // "stage 'decode': not a JPEG/PNG image"
 };
 

@@ -24,6 +24,7 @@ struct CoreSpec {
 struct StageSpec {
   std::string name;
   OperatorFactory factory;
+  OperatorSignature signature;     // what the operator reads and writes, as far as it says (not checked)
   int workers = 1;
   CoreSpec cores;
   int threads = 0;                 // intra-op threads per worker; 0: threads_per_worker (core_allocation)

@@ -1,0 +1,14 @@
+#pragma once
+// GET /metrics: the served models' counters, gauges and histograms in the Prometheus text exposition
+// format 0.0.4, per model and per pipeline stage.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "serve/served_model.hpp"
+
+namespace conveyor::serve {
+
+std::string prometheus_text(const std::vector<std::shared_ptr<ServedModel>>& models);
+
+}  // namespace conveyor::serve
