@@ -16,7 +16,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-torch python3-torchvision python3-numpy
   libboost-dev libgrpc++-dev protobuf-compiler-grpc
-  curl python3-requests python3-grpcio python3-prometheus-client wrk nghttp2-client
+  curl python3-requests python3-grpcio python3-protobuf python3-prometheus-client wrk nghttp2-client
 )
 
 missing=()

@@ -86,19 +86,20 @@ NamedTensor output_strings(const std::string& name, const std::vector<std::strin
 }  // namespace
 
 ServedModel::ServedModel(std::string version, std::unique_ptr<RunningPipeline> running, RequestLimits limits)
-    : limits_(limits), running_(std::move(running)) {
+    : signature_(running->signature()), limits_(limits), running_(std::move(running)) {
   metadata_.name = running_->config().options.name;
+  max_in_flight_ = running_->config().options.max_in_flight;
   metadata_.version = std::move(version);
-  for (const auto& input : running_->signature().inputs) metadata_.inputs.push_back(metadata_of(input));
-  for (const auto& output : running_->signature().outputs) metadata_.outputs.push_back(metadata_of(output));
+  for (const auto& input : signature_.inputs) metadata_.inputs.push_back(metadata_of(input));
+  for (const auto& output : signature_.outputs) metadata_.outputs.push_back(metadata_of(output));
 }
 
 ServedModel::~ServedModel() {
-  running_.reset();  // drains: replies still count
+  running_->pipeline().shutdown(ShutdownMode::kDrain);  // its replies still count, and may read members
 }
 
 Sample ServedModel::to_sample(InferRequest& request) const {
-  const OperatorSignature& signature = running_->signature();
+  const OperatorSignature& signature = signature_;
   Sample sample;
   std::set<std::string> given;
   for (auto& input : request.inputs) {
@@ -158,8 +159,8 @@ InferOutcome ServedModel::to_outcome(Result&& result, const InferRequest& reques
       return ServeError(Failure::kBadRequest, "output '" + wanted.name + "' is not one the pipeline makes; it "
                                                   "holds " + (held.empty() ? "nothing" : held));
     }
-  } else if (!running_->signature().outputs.empty()) {
-    for (const auto& output : running_->signature().outputs) add(output.name, std::nullopt);
+  } else if (!signature_.outputs.empty()) {
+    for (const auto& output : signature_.outputs) add(output.name, std::nullopt);
   } else {  // the operators did not say: everything the sample holds
     for (const auto& [n, t] : sample.tensors) add(n, std::nullopt);
     for (const auto& [n, s] : sample.texts) add(n, std::nullopt);
@@ -200,7 +201,7 @@ void ServedModel::infer(InferRequest request, InferReply reply) {
     counts_.overloaded.fetch_add(1, std::memory_order_relaxed);
     throw ServeError(Failure::kOverloaded,
                      "model '" + name() + "' has max_in_flight (" +
-                         std::to_string(running_->config().options.max_in_flight) +
+                         std::to_string(max_in_flight_) +
                          ") requests in flight; retry later");
   }
 }

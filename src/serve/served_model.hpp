@@ -64,10 +64,12 @@ class ServedModel {
   InferOutcome to_outcome(Result&& result, const InferRequest& request) const;
 
   ModelMetadata metadata_;
+  OperatorSignature signature_;
+  std::size_t max_in_flight_ = 0;
   RequestLimits limits_;
   ServedCounts counts_;
   std::atomic<uint64_t> next_id_{1};
-  std::unique_ptr<RunningPipeline> running_;  // last member: drained before the counts go
+  std::unique_ptr<RunningPipeline> running_;  // drained by the destructor: replies use the members above
 };
 
 }  // namespace conveyor::serve
