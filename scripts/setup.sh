@@ -14,7 +14,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  python3-torch python3-torchvision python3-numpy
+  python3-torch python3-torchvision python3-numpy python3-pil
   libboost-dev libgrpc++-dev protobuf-compiler-grpc
   curl python3-requests python3-grpcio python3-protobuf python3-prometheus-client wrk nghttp2-client
 )

@@ -129,7 +129,7 @@ std::optional<HttpResponse> repository(ServerState& state, HttpRequest& request,
       if (!status.reason.empty()) entry["reason"] = status.reason;
       index.push_back(std::move(entry));
     }
-    return make_response(request, 200, index.dump(), kJson);
+    return make_response(request, 200, index.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
   }
   constexpr std::string_view kModels = "/v2/repository/models/";
   if (path.substr(0, kModels.size()) != kModels) return http_error(request, 404, "no route " + std::string(path));

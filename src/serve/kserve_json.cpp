@@ -229,7 +229,7 @@ InferRequest decode_infer_request(std::string_view body, std::optional<std::size
   json request;
   try {
     request = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number past double's
     bad(std::string("request body is not valid JSON: ") + e.what());
   }
   if (!request.is_object()) bad("request body must be a JSON object with \"inputs\"");
@@ -303,12 +303,13 @@ std::string model_metadata_json(const ModelMetadata& metadata) {
               {"platform", metadata.platform},
               {"inputs", tensors(metadata.inputs)},
               {"outputs", tensors(metadata.outputs)}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string server_metadata_json(const std::string& name, const std::string& version,
                                  const std::vector<std::string>& extensions) {
-  return json{{"name", name}, {"version", version}, {"extensions", extensions}}.dump();
+  return json{{"name", name}, {"version", version}, {"extensions", extensions}}.dump(-1, ' ', false,
+                                                                                     json::error_handler_t::replace);
 }
 
 }  // namespace conveyor::serve
