@@ -22,8 +22,8 @@ if [ -n "$sanitizer" ]; then
 fi
 if [ -n "$label" ]; then
   targets=""
-  [[ cli =~ ^($label)$ || plan =~ ^($label)$ || graph =~ ^($label)$ ]] && targets="conveyor"
-  for layer in tensor kernels graph engine ops runtime plan config api cli; do
+  [[ cli =~ ^($label)$ || plan =~ ^($label)$ || graph =~ ^($label)$ || serve =~ ^($label)$ ]] && targets="conveyor"
+  for layer in tensor kernels graph engine ops runtime plan config api serve cli; do
     [[ $layer =~ ^($label)$ ]] && [ -d "$root/tests/$layer" ] && targets+=" test_$layer"
   done
   export BUILD_TARGETS=$targets
