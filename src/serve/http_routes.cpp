@@ -82,11 +82,34 @@ std::optional<std::size_t> header_size(const HttpRequest& request, const char* f
   return value;
 }
 
+// conveyor's shortcut, outside KServe: a body sent as application/octet-stream (or image/*) without
+// Inference-Header-Content-Length is a model's one raw-bytes input, e.g. `curl --data-binary @cat.jpg`.
+bool raw_body(const HttpRequest& request) {
+  const std::string_view type = view(request[http::field::content_type]);
+  return type.substr(0, 24) == "application/octet-stream" || type.substr(0, 6) == "image/";
+}
+
+InferRequest raw_input_request(const ServedModel& model, std::string body) {
+  const auto& inputs = model.metadata().inputs;
+  if (inputs.size() != 1 || inputs.front().datatype != "BYTES")
+    throw ServeError(Failure::kBadRequest, "model '" + model.name() + "' does not take one BYTES input, so a raw "
+                                           "application/octet-stream body cannot be its input; send KServe JSON");
+  InferRequest request;
+  NamedTensor input;
+  input.name = inputs.front().name;
+  input.datatype = "BYTES";
+  input.shape = {1};
+  input.strings.push_back(std::move(body));
+  request.inputs.push_back(std::move(input));
+  return request;
+}
+
 std::optional<HttpResponse> infer(ServerState& state, HttpRequest& request, const ModelPath& path,
                                   const RespondLater& later) {
   auto model = find_model(state, path);
-  InferRequest decoded =
-      decode_infer_request(request.body(), header_size(request, "Inference-Header-Content-Length"), state.limits);
+  const auto json_length = header_size(request, "Inference-Header-Content-Length");
+  InferRequest decoded = !json_length && raw_body(request) ? raw_input_request(*model, std::move(request.body()))
+                                                           : decode_infer_request(request.body(), json_length, state.limits);
   if (const auto timeout = header_size(request, "Timeout")) {
     if (*timeout == 0) throw ServeError(Failure::kBadRequest, "Timeout header (microseconds) must be > 0");
     const auto header = std::chrono::microseconds(static_cast<int64_t>(std::min<std::size_t>(*timeout, INT64_MAX / 2)));

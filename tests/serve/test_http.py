@@ -194,6 +194,17 @@ class HttpTest(unittest.TestCase):
         labels = [o for o in json.loads(out.stdout)["outputs"] if o["name"] == "topk_labels"][0]["data"]
         self.assertEqual(len(labels), 3)
 
+    def test_a_raw_jpeg_body_is_the_models_bytes_input(self):
+        image = self.work.path / "raw.jpg"
+        image.write_bytes(self.image)
+        out = subprocess.run(["curl", "-s", "--fail-with-body", "-H", "Content-Type: image/jpeg", "--data-binary",
+                              f"@{image}", serving.infer_url(self.server, "classify")], capture_output=True, check=True)
+        self.assertEqual(json.loads(out.stdout)["outputs"], serving.post_image(self.server, "classify", self.image).json()["outputs"])
+        text = self.post("/v2/models/tokenize/infer", data=b"abc", headers={"Content-Type": "application/octet-stream"})
+        self.assertEqual(text.status_code, 200, text.text)  # its one input is raw bytes (text)
+        self.assert_error(self.post("/v2/models/classify/infer", data=b"abc",
+                                    headers={"Content-Type": "application/octet-stream"}), 400, "decode")
+
     def test_metrics_parse_as_prometheus_text(self):
         serving.post_image(self.server, "classify", self.image)
         response = self.get("/metrics")
