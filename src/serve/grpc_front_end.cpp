@@ -8,6 +8,7 @@
 
 #include "conveyor/version.hpp"
 #include "grpc_service.grpc.pb.h"
+#include "serve/front_end_cpus.hpp"
 #include "serve/grpc_codec.hpp"
 
 namespace conveyor::serve {
@@ -226,7 +227,8 @@ struct GrpcFrontEnd::Impl {
   }
 };
 
-GrpcFrontEnd::GrpcFrontEnd(ServerState& state, const std::string& host, int port, int threads)
+GrpcFrontEnd::GrpcFrontEnd(ServerState& state, const std::string& host, int port, int threads,
+                           const std::vector<int>& cpus)
     : impl_(std::make_unique<Impl>(state)) {
   grpc::ServerBuilder builder;
   const std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -241,7 +243,11 @@ GrpcFrontEnd::GrpcFrontEnd(ServerState& state, const std::string& host, int port
     for (auto& queue : impl_->queues) Impl::drain(*queue);
     throw std::runtime_error("gRPC: cannot listen on " + address + " (in use, or not an address of this machine)");
   }
-  for (auto& queue : impl_->queues) impl_->threads.emplace_back([this, q = queue.get()] { impl_->serve(*q); });
+  for (auto& queue : impl_->queues)
+    impl_->threads.emplace_back([this, q = queue.get(), cpus] {
+      pin_front_end_thread(cpus);
+      impl_->serve(*q);
+    });
 }
 
 GrpcFrontEnd::~GrpcFrontEnd() { stop(); }

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "serve/front_end_cpus.hpp"
 #include "serve/http_routes.hpp"
 
 namespace conveyor::serve {
@@ -130,12 +131,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpFrontEnd::Impl {
   ServerState& state;
+  // Before the contexts: sessions still queued in a context count themselves out when it is destroyed.
+  std::atomic<std::size_t> open{0};   // connections
+  std::atomic<int64_t> writing{0};    // responses being written
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
-  std::atomic<std::size_t> open{0};       // connections
-  std::atomic<int64_t> writing{0};        // responses being written
   std::size_t next = 0;
   int port = -1;
   bool stopped = false;
@@ -164,7 +166,8 @@ struct HttpFrontEnd::Impl {
   }
 };
 
-HttpFrontEnd::HttpFrontEnd(ServerState& state, const std::string& host, int port, int threads)
+HttpFrontEnd::HttpFrontEnd(ServerState& state, const std::string& host, int port, int threads,
+                           const std::vector<int>& cpus)
     : impl_(std::make_unique<Impl>(state)) {
   const int count = std::max(threads, 1);
   for (int i = 0; i < count; ++i) {
@@ -184,7 +187,10 @@ HttpFrontEnd::HttpFrontEnd(ServerState& state, const std::string& host, int port
   }
   impl_->accept();
   for (auto& context : impl_->contexts)
-    impl_->threads.emplace_back([c = context.get()] { c->run(); });
+    impl_->threads.emplace_back([c = context.get(), cpus] {
+      pin_front_end_thread(cpus);
+      c->run();
+    });
 }
 
 HttpFrontEnd::~HttpFrontEnd() { stop(); }

@@ -12,7 +12,8 @@ namespace conveyor::serve {
 class HttpFrontEnd {
  public:
   // Binds host:port (0: any free port); throws std::runtime_error naming the address when it cannot.
-  HttpFrontEnd(ServerState& state, const std::string& host, int port, int threads);
+  // Its threads run on `cpus` (empty: unpinned).
+  HttpFrontEnd(ServerState& state, const std::string& host, int port, int threads, const std::vector<int>& cpus);
   ~HttpFrontEnd();
   int port() const;
   void stop_accepting();

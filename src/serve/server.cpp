@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "serve/front_end_cpus.hpp"
 #include "serve/grpc_front_end.hpp"
 #include "serve/http_front_end.hpp"
 #include "serve/server_state.hpp"
@@ -39,8 +40,14 @@ Server::Server(Runtime& runtime, ServerOptions options) : state_(std::make_uniqu
     shared.note("model '" + model->name() + "' ready (" + std::to_string(model->running().pipeline().metrics().stages.size()) +
                 " stages)");
   const ServerOptions& o = shared.options;
-  if (o.http_port >= 0) state_->http = std::make_unique<serve::HttpFrontEnd>(shared, o.host, o.http_port, o.http_threads);
-  if (o.grpc_port >= 0) state_->grpc = std::make_unique<serve::GrpcFrontEnd>(shared, o.host, o.grpc_port, o.grpc_threads);
+  const std::vector<int> cpus = serve::front_end_cpus(shared.repository.models(), runtime.topology());
+  if (o.http_port >= 0)
+    state_->http = std::make_unique<serve::HttpFrontEnd>(shared, o.host, o.http_port, o.http_threads, cpus);
+  if (o.grpc_port >= 0)
+    state_->grpc = std::make_unique<serve::GrpcFrontEnd>(shared, o.host, o.grpc_port, o.grpc_threads, cpus);
+  shared.note("front ends (" + std::to_string(o.http_port >= 0 ? o.http_threads : 0) + " HTTP, " +
+              std::to_string(o.grpc_port >= 0 ? o.grpc_threads : 0) + " gRPC threads) on cpus " +
+              (cpus.empty() ? "unpinned (the stages own every core)" : format_cpu_list(cpus) + " (no pinned stage owns them)"));
 }
 
 Server::~Server() { stop(); }
