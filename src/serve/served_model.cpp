@@ -104,6 +104,12 @@ Sample ServedModel::to_sample(InferRequest& request) const {
   std::set<std::string> given;
   for (auto& input : request.inputs) {
     if (!given.insert(input.name).second) bad_input(input.name, "is given twice");
+    if (signature.inputs.empty()) {  // the operators do not say: take what comes (strings as raw bytes)
+      const TensorSignature any{.name = input.name, .dtype = input.tensor.dtype(), .dims = {-1},
+                                .bytes = input.datatype == kBytes};
+      sample.tensors[input.name] = input_tensor(input, any);
+      continue;
+    }
     const auto want = std::find_if(signature.inputs.begin(), signature.inputs.end(),
                                    [&](const TensorSignature& s) { return s.name == input.name; });
     if (want == signature.inputs.end())

@@ -42,7 +42,7 @@ using InferReply = std::function<void(InferOutcome&&)>;
 // responses. Destroying it drains what it admitted.
 class ServedModel {
  public:
-  ServedModel(std::string version, std::unique_ptr<RunningPipeline> running, RequestLimits limits);  // limits: timeout clamp
+  ServedModel(std::string version, std::unique_ptr<RunningPipeline> running, RequestLimits limits);
   ~ServedModel();
   ServedModel(const ServedModel&) = delete;
   ServedModel& operator=(const ServedModel&) = delete;
