@@ -5,6 +5,8 @@
 //   queue_capacity: 8        # optional, 1..1048576: default input-queue capacity of every stage (default 16)
 //   ordering: in_order       # optional: in_order (results in submit order) | completion (as they finish)
 //   on_full: block           # optional: block | fail — what submit does when max_in_flight is reached
+//   priority_aging_ms: 100   # optional, 0..86400000: stage queues serve higher Sample::priority first; a
+//                            #   request gains a level per this many ms it waits (default 100; 0: FIFO)
 //   plan: manual             # optional: manual (stages as written) | auto (run/bench take each stage's
 //                            #   workers/threads/cores from the planner and stored profiles)
 //   smt: on                  # optional: on (a worker runs on every hardware thread of its cores) | off
@@ -56,8 +58,9 @@ using config_detail::describe_node;
 using config_detail::line_of;
 using config_detail::MappingReader;
 
-const std::vector<std::string> kPipelineKeys = {"name",    "max_in_flight", "queue_capacity", "ordering",
-                                                "on_full", "stages",        "plan",           "smt"};
+const std::vector<std::string> kPipelineKeys = {"name",    "max_in_flight", "queue_capacity",    "ordering",
+                                                "on_full", "stages",        "priority_aging_ms", "plan",
+                                                "smt"};
 const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "cores",
                                              "threads",     "share_cores", "queue_capacity",
                                              "args",        "split", "with_previous"};
@@ -68,6 +71,7 @@ const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "
 constexpr int kMaxSlots = 1 << 20;
 constexpr int kMaxWorkers = 4096;
 constexpr int kMaxCoresPerWorker = 4096;
+constexpr int kMaxAgingMs = 24 * 3600 * 1000;  // a day: longer is strict priority in practice
 
 int int_in_range(const MappingReader& reader, const std::string& key, int minimum, int maximum) {
   return static_cast<int>(reader.integer_at_least(key, minimum, maximum));
@@ -246,6 +250,9 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
     options.on_full =
         top.choice("on_full", {"block", "fail"}) == "block" ? FullPolicy::kBlock : FullPolicy::kFail;
   }
+  if (top.has("priority_aging_ms"))
+    options.priority_aging =
+        std::chrono::milliseconds(int_in_range(top, "priority_aging_ms", 0, kMaxAgingMs));
 
   if (top.has("plan")) {
     config.plan = top.choice("plan", {"manual", "auto"}) == "auto" ? PlanMode::kAuto : PlanMode::kManual;

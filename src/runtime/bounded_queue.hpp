@@ -1,24 +1,51 @@
 #pragma once
 #include <atomic>
+#include <concepts>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
+
+#include "priority_order.hpp"
 
 namespace conveyor {
 
-// Bounded multi-producer multi-consumer FIFO over a ring buffer. Blocking push/pop with close(): after
+// The default: items carry no priority and the queue is a plain FIFO.
+struct NoPriority {};
+
+// What a priority queue reads from an item while it is queued (it must not change meanwhile):
+//   int priority(const T&) const  — higher is more urgent;
+//   PriorityOrder::TimePoint enqueued(const T&) const  — when the item entered this queue.
+template <typename Traits, typename T>
+concept QueuePriority = requires(const Traits& traits, const T& item) {
+  { traits.priority(item) } -> std::convertible_to<int>;
+  { traits.enqueued(item) } -> std::convertible_to<PriorityOrder::TimePoint>;
+};
+
+// Bounded multi-producer multi-consumer queue over a ring buffer. Blocking push/pop with close(): after
 // close, push fails and pop drains what is left, then returns nullopt. Condition variables are only
 // signalled when someone waits, so an uncontended hand-off costs one lock/unlock pair.
-template <typename T>
+//
+// With QueuePriority traits, pop takes the item PriorityOrder ranks first. Each item's rank is computed
+// once, at push, into a slot beside it; while every queued item has the same priority (the usual case,
+// tracked by a count of items unlike the first one queued) pop stays O(1) FIFO, otherwise it scans the
+// queue (short: tens of slots) and closes the gap it leaves. Nothing is allocated after construction.
+template <typename T, typename Traits = NoPriority>
 class BoundedQueue {
+  static constexpr bool kPrioritised = QueuePriority<Traits, T>;
+
  public:
-  explicit BoundedQueue(std::size_t capacity) : slots_(capacity == 0 ? 1 : capacity) {}
+  explicit BoundedQueue(std::size_t capacity, PriorityOrder order = {}, Traits traits = {})
+      : slots_(capacity == 0 ? 1 : capacity), order_(order), traits_(std::move(traits)) {
+    if constexpr (kPrioritised) keys_.resize(slots_.size());
+  }
 
   // Blocks while full. Returns false (dropping nothing: `item` is left untouched) when closed.
   bool push(T& item) {
+    const Key key = key_of(item);
     std::unique_lock lock(mutex_);
     if (count_ == slots_.size()) {
       ++push_waiters_;
@@ -26,7 +53,7 @@ class BoundedQueue {
       --push_waiters_;
     }
     if (closed_) return false;
-    put(item);
+    put(item, key);
     const bool wake = pop_waiters_ > 0;
     lock.unlock();
     if (wake) not_empty_.notify_one();
@@ -34,9 +61,10 @@ class BoundedQueue {
   }
 
   bool try_push(T& item) {
+    const Key key = key_of(item);
     std::unique_lock lock(mutex_);
     if (closed_ || count_ == slots_.size()) return false;
-    put(item);
+    put(item, key);
     const bool wake = pop_waiters_ > 0;
     lock.unlock();
     if (wake) not_empty_.notify_one();
@@ -59,7 +87,7 @@ class BoundedQueue {
       --pop_waiters_;
     }
     if (count_ == 0) return std::nullopt;
-    T item = std::move(slots_[head_]);
+    T item = take();
     head_ = (head_ + 1) % slots_.size();
     --count_;
     size_.store(count_, std::memory_order_relaxed);
@@ -91,15 +119,68 @@ class BoundedQueue {
 #endif
   }
 
-  void put(T& item) {
-    slots_[(head_ + count_) % slots_.size()] = std::move(item);
+  struct PriorityKey {
+    PriorityOrder::Rank rank = 0;
+    int priority = 0;
+  };
+  struct NoKey {};
+  using Key = std::conditional_t<kPrioritised, PriorityKey, NoKey>;
+
+  std::size_t at(std::size_t i) const {
+    return (head_ + i) % slots_.size();
+  }
+
+  // Read outside the lock: the pushing thread still owns the item.
+  Key key_of(const T& item) const {
+    if constexpr (kPrioritised) {
+      if (order_.fifo()) return {};  // priorities ignored: every item alike
+      const int priority = traits_.priority(item);
+      return {order_.rank(priority, traits_.enqueued(item)), priority};
+    } else {
+      return {};
+    }
+  }
+
+  void put(T& item, const Key& key) {
+    const std::size_t slot = at(count_);
+    slots_[slot] = std::move(item);
+    if constexpr (kPrioritised) {
+      keys_[slot] = key;
+      if (count_ == 0)
+        base_priority_ = key.priority;
+      else if (key.priority != base_priority_)
+        ++unlike_base_;
+    }
     ++count_;
     size_.store(count_, std::memory_order_relaxed);
+  }
+
+  // Moves the item to serve out of its slot and leaves the head slot to be released by the caller.
+  T take() {
+    if constexpr (kPrioritised) {
+      if (unlike_base_ > 0) {
+        const std::size_t chosen =
+            PriorityOrder::pick(count_, [&](std::size_t i) { return keys_[at(i)].rank; });
+        if (keys_[at(chosen)].priority != base_priority_) --unlike_base_;
+        T item = std::move(slots_[at(chosen)]);
+        for (std::size_t i = chosen; i > 0; --i) {  // the older items move up one, keeping their order
+          slots_[at(i)] = std::move(slots_[at(i - 1)]);
+          keys_[at(i)] = keys_[at(i - 1)];
+        }
+        return item;
+      }
+    }
+    return std::move(slots_[head_]);
   }
 
   std::mutex mutex_;
   std::condition_variable not_empty_, not_full_;
   std::vector<T> slots_;
+  PriorityOrder order_;
+  [[no_unique_address]] Traits traits_;
+  std::vector<Key> keys_;        // beside slots_, prioritised queues only
+  int base_priority_ = 0;        // the priority of the item queued first since the queue was last empty
+  std::size_t unlike_base_ = 0;  // queued items whose priority differs from base_priority_
   std::size_t head_ = 0, count_ = 0;
   int push_waiters_ = 0, pop_waiters_ = 0;
   bool closed_ = false;

@@ -47,14 +47,25 @@ struct alignas(64) WorkerStats {
   }
 };
 
+// A request's priority, and when it entered stage `index`'s queue (the first stage's: when it was submitted,
+// so time spent waiting for admission counts towards aging too).
+struct RequestPriority {
+  std::size_t index = 0;
+  int priority(const RequestPtr& request) const { return request->sample.priority; }
+  Clock::time_point enqueued(const RequestPtr& request) const {
+    return request->sample.stage_times[index].enqueued;
+  }
+};
+
 struct Stage {
   StageSpec spec;
   std::vector<WorkerPlacement> placement;
-  BoundedQueue<RequestPtr> queue;
+  BoundedQueue<RequestPtr, RequestPriority> queue;
   std::vector<std::unique_ptr<WorkerStats>> stats;  // one per worker
 
-  Stage(StageSpec s, std::vector<WorkerPlacement> p, std::size_t capacity)
-      : spec(std::move(s)), placement(std::move(p)), queue(capacity) {
+  Stage(StageSpec s, std::vector<WorkerPlacement> p, std::size_t index, std::size_t capacity,
+        std::chrono::nanoseconds aging)
+      : spec(std::move(s)), placement(std::move(p)), queue(capacity, PriorityOrder(aging), {index}) {
     for (std::size_t w = 0; w < placement.size(); ++w) stats.push_back(std::make_unique<WorkerStats>());
   }
 };
@@ -244,6 +255,9 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
   if (options.max_in_flight == 0)
     throw std::invalid_argument("pipeline '" + options.name +
                                 "' admits no requests: at least one request must be allowed in flight");
+  if (options.priority_aging.count() < 0)
+    throw std::invalid_argument("pipeline '" + options.name + "': priority_aging must not be negative, got " +
+                                std::to_string(options.priority_aging.count()) + " ms");
   for (const auto& stage : stages)
     if (!stage.factory) throw std::invalid_argument("stage '" + stage.name + "' has no operator");
   auto placement = allocate_cores(stages, topology);
@@ -253,12 +267,15 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
   st.placement = placement;
   st.tokens = std::make_unique<AdmissionTokens>(st.options.max_in_flight);
   st.reorder.resize(st.options.max_in_flight);
+  // Past a century of aging every priority level outranks any wait; capped so it fits in nanoseconds.
+  const std::chrono::nanoseconds aging =
+      std::min(st.options.priority_aging, std::chrono::milliseconds(std::chrono::hours(24 * 365 * 100)));
   for (std::size_t s = 0; s < stages.size(); ++s) {
     std::size_t capacity = stages[s].queue_capacity ? stages[s].queue_capacity : st.options.queue_capacity;
     // Every request in the first queue holds a token, so it never holds more than max_in_flight: sized for
     // that, admission waits only for tokens and a request with a token never waits for room.
     if (s == 0) capacity = std::max(capacity, st.options.max_in_flight);
-    st.stages.push_back(std::make_unique<Stage>(std::move(stages[s]), placement[s], capacity));
+    st.stages.push_back(std::make_unique<Stage>(std::move(stages[s]), placement[s], s, capacity, aging));
   }
 
   std::size_t workers = 0;

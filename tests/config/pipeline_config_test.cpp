@@ -20,6 +20,7 @@ max_in_flight: 32
 queue_capacity: 8
 ordering: completion
 on_full: fail
+priority_aging_ms: 250
 stages:
   - name: decode
     op: image.decode
@@ -52,6 +53,7 @@ TEST(PipelineConfig, ParsesEveryKey) {
   EXPECT_EQ(config.options.queue_capacity, 8u);
   EXPECT_EQ(config.options.ordering, Ordering::kCompletion);
   EXPECT_EQ(config.options.on_full, FullPolicy::kFail);
+  EXPECT_EQ(config.options.priority_aging, std::chrono::milliseconds(250));
   EXPECT_EQ(config.file, std::filesystem::path("dir/pipeline.yaml"));
   EXPECT_EQ(config.base_dir, std::filesystem::absolute("dir"));
   ASSERT_EQ(config.stages.size(), 3u);
@@ -100,6 +102,7 @@ TEST(PipelineConfig, OmittedKeysTakeTheDefaults) {
   EXPECT_EQ(config.options.queue_capacity, defaults.queue_capacity);
   EXPECT_EQ(config.options.ordering, defaults.ordering);
   EXPECT_EQ(config.options.on_full, defaults.on_full);
+  EXPECT_EQ(config.options.priority_aging, defaults.priority_aging);
   ASSERT_EQ(config.stages.size(), 1u);
   const StageConfig& stage = config.stages[0];
   EXPECT_EQ(stage.workers, 1);
@@ -286,6 +289,24 @@ TEST(PipelineConfig, NegativeTopLevelValue) {
   EXPECT_EQ(error.line(), 1);
   EXPECT_EQ(error.key(), "max_in_flight");
   EXPECT_THAT(error.what(), HasSubstr("must be an integer >= 1, got '-3'"));
+}
+
+TEST(PipelineConfig, PriorityAgingIsZeroToADayInMilliseconds) {
+  for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
+           {"-1", "must be an integer >= 0, got '-1'"},
+           {"86400001", "must be an integer <= 86400000, got '86400001'"},
+           {"1.5", "must be an integer"}}) {
+    const ConfigError error =
+        parse_error("stages:\n  - {name: a, op: o}\npriority_aging_ms: " + value + "\n");
+    EXPECT_EQ(error.line(), 3) << error.what();
+    EXPECT_EQ(error.key(), "priority_aging_ms");
+    EXPECT_THAT(error.what(), HasSubstr(message));
+  }
+  for (const int ms : {0, 86400000}) {
+    const PipelineConfig config = parse_pipeline_config(
+        "priority_aging_ms: " + std::to_string(ms) + "\nstages:\n  - {name: a, op: o}\n", "p.yaml");
+    EXPECT_EQ(config.options.priority_aging, std::chrono::milliseconds(ms));
+  }
 }
 
 TEST(PipelineConfig, InFlightAndQueueCapacityHaveUpperBounds) {

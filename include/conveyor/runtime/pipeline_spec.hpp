@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ struct PipelineOptions {
   std::size_t queue_capacity = 16;  // default capacity of each stage's input queue
   Ordering ordering = Ordering::kInOrder;
   FullPolicy on_full = FullPolicy::kBlock;
+  // Stage queues serve the highest Sample::priority first, aged so low priority is never starved: a
+  // request gains one level per `priority_aging` it waits in a queue (ties: oldest first). 0: ignore
+  // priorities, serve FIFO.
+  std::chrono::milliseconds priority_aging{100};
 };
 
 }  // namespace conveyor
