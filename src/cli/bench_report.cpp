@@ -33,6 +33,26 @@ nlohmann::json ratio_json(double measured, double predicted) {
   return measured / predicted;
 }
 
+std::string bottleneck_line(const PipelineMetrics& metrics) {
+  const auto& b = metrics.stages[bottleneck_stage(metrics)];
+  return fmt::format("\nbottleneck: {} ({:.1f}% busy, {:.3f} ms per item over {} worker(s): at most {:.1f} req/s)\n",
+                     b.name, 100 * b.utilization, b.service.mean_ms, b.workers,
+                     b.service.mean_ms > 0 ? 1000.0 * b.workers / b.service.mean_ms : 0.0);
+}
+
+// A server's stages as its /metrics counted them: no cores (the server's, not known here) nor percentiles.
+std::string format_remote_stages(const PipelineMetrics& metrics) {
+  std::size_t name_width = 14;
+  for (const auto& s : metrics.stages) name_width = std::max(name_width, s.name.size());
+  std::string out = fmt::format("{:<{}} {:>7} {:>7} {:>6} {:>12} {:>10} {:>7} {:>6}   (server's /metrics)\n", "stage",
+                                name_width, "workers", "threads", "util", "service ms", "queue ms", "items", "errors");
+  for (const auto& s : metrics.stages)
+    out += fmt::format("{:<{}} {:>7} {:>7} {:>5.1f}% {:>12.3f} {:>10.3f} {:>7} {:>6}\n", s.name, name_width, s.workers,
+                       s.threads_per_worker, 100 * s.utilization, s.service.mean_ms, s.queue_wait.mean_ms, s.items,
+                       s.errors);
+  return out + bottleneck_line(metrics);
+}
+
 }  // namespace
 
 std::string format_prediction_comparison(const Predictions& p, const LoadResult& r) {
@@ -53,16 +73,28 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                                 const std::optional<Predictions>& predicted) {
   std::string out;
   const std::size_t stages = r.pipeline.stages.size();
-  out += fmt::format("pipeline {}: {} stage{} on {}\n", context.pipeline, stages, stages == 1 ? "" : "s",
-                     Topology::detect().describe());
+  if (context.remote())
+    out += fmt::format("model {} at {} ({})\n", context.pipeline, context.url, context.client);
+  else
+    out += fmt::format("pipeline {}: {} stage{} on {}\n", context.pipeline, stages, stages == 1 ? "" : "s",
+                       Topology::detect().describe());
   out += fmt::format("requests {} (+{} warmup), {}, errors {}\n", r.requests, context.warmup, context.load, r.errors);
   if (r.errors) out += fmt::format("first error: {}\n", r.first_error);
   if (r.rejected)
-    out += fmt::format("rejected {} at admission (on_full: fail, max_in_flight reached): {}\n", r.rejected,
+    out += fmt::format("rejected {} {}: {}\n", r.rejected,
+                       context.remote() ? "by the server (max_in_flight reached)"
+                                        : "at admission (on_full: fail, max_in_flight reached)",
                        r.first_rejection);
   out += fmt::format("throughput  {:.1f} req/s\n", r.throughput_rps);
-  out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}\n\n", r.latency.p50_ms,
-                     r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms);
+  out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}{}\n\n", r.latency.p50_ms,
+                     r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
+                     context.remote() ? " (exact, client-side)" : "");
+  if (context.remote()) {
+    if (r.pipeline.stages.empty()) return out + "(stages: see the server's /metrics)\n";
+    out += format_remote_stages(r.pipeline);
+    if (predicted) out += '\n' + format_prediction_comparison(*predicted, r);
+    return out;
+  }
   std::size_t name_width = 14;  // merged stages ("decode+preprocess") widen the column
   bool smt = false;  // some worker runs on hardware threads other than its cores' first: list them too
   for (const auto& s : r.pipeline.stages) {
@@ -80,12 +112,7 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                        100 * s.utilization, s.service.mean_ms, s.service.p99_ms, s.queue_wait.mean_ms,
                        s.items, s.errors, smt ? "  " + threads : "");
   }
-  if (!r.pipeline.stages.empty()) {
-    const auto& b = r.pipeline.stages[bottleneck_stage(r.pipeline)];
-    out += fmt::format("\nbottleneck: {} ({:.1f}% busy, {:.3f} ms per item over {} worker(s): at most {:.1f} req/s)\n",
-                       b.name, 100 * b.utilization, b.service.mean_ms, b.workers,
-                       b.service.mean_ms > 0 ? 1000.0 * b.workers / b.service.mean_ms : 0.0);
-  }
+  if (!r.pipeline.stages.empty()) out += bottleneck_line(r.pipeline);
   if (predicted) {
     out += '\n';
     out += format_prediction_comparison(*predicted, r);
@@ -100,6 +127,17 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
   };
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& s : r.pipeline.stages) {
+    if (context.remote()) {  // what the server's /metrics has: no cores, mean times only
+      stages.push_back({{"name", s.name},
+                        {"workers", s.workers},
+                        {"threads", s.threads_per_worker},
+                        {"utilization", s.utilization},
+                        {"items", s.items},
+                        {"errors", s.errors},
+                        {"service_ms", {{"mean", s.service.mean_ms}}},
+                        {"queue_ms", {{"mean", s.queue_wait.mean_ms}}}});
+      continue;
+    }
     stages.push_back({{"name", s.name},
                       {"workers", s.workers},
                       {"cores", s.cores.size()},
@@ -125,6 +163,12 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                    {"stages", stages}};
   if (!r.pipeline.stages.empty()) j["bottleneck"] = r.pipeline.stages[bottleneck_stage(r.pipeline)].name;
   if (r.errors) j["first_error"] = r.first_error;
+  if (r.rejected) j["first_rejection"] = r.first_rejection;
+  if (context.remote()) {
+    j["url"] = context.url;
+    j["client"] = context.client;
+    j["stages_source"] = r.pipeline.stages.empty() ? nlohmann::json() : nlohmann::json("server /metrics");
+  }
   if (const auto& p = predicted) {
     auto numbers = [](const PredictedNumbers& n) {
       return nlohmann::json{{"throughput_rps", n.throughput_rps},

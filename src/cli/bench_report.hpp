@@ -13,6 +13,12 @@ struct BenchContext {
   std::string pipeline;
   std::string load;       // "closed loop, concurrency 4" / "open loop, 200 req/s Poisson"
   uint64_t warmup = 0;
+  // bench --url: the server driven and how the client talks to it; the stage rows, when there are any,
+  // are what the server's /metrics counted between the scrapes around the measured requests (no cores or
+  // percentiles). Empty in-process.
+  std::string url{};
+  std::string client{};
+  bool remote() const { return !url.empty(); }
 };
 
 // The human report: totals, latency percentiles, then one row per stage and the bottleneck.

@@ -5,12 +5,16 @@
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/remote_bench.hpp"
 
 namespace conveyor::cli {
 namespace {
 
 struct BenchCommand {
   std::string pipeline;
+  std::string url;          // bench a running server instead of a pipeline file
+  std::string metrics_url;
+  bool input_tensor_given = false;
   std::vector<std::string> inputs;
   std::string input_tensor = "bytes";
   BenchOptions bench;
@@ -64,14 +68,34 @@ int run(const BenchCommand& o) {
   return result.errors > 0 ? 3 : 0;  // numbers measured over failing requests are not the pipeline's
 }
 
+int run_remote(const BenchCommand& o) {
+  RemoteBenchOptions remote;
+  remote.url = o.url;
+  remote.metrics_url = o.metrics_url;
+  remote.inputs = o.inputs;
+  if (o.input_tensor_given) remote.input_tensor = o.input_tensor;
+  remote.bench = o.bench;
+  return run_remote_bench(remote);
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchCommand>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure a pipeline: throughput, latency percentiles, per-stage table");
-  cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
+  auto* pipeline = cmd->add_option("pipeline", o->pipeline, "Pipeline file (YAML); or --url")->check(CLI::ExistingFile);
+  auto* url = cmd->add_option("--url", o->url,
+                              "Bench a running server instead: http://HOST:PORT/MODEL (KServe v2 REST, binary "
+                              "tensors, keep-alive) or grpc://HOST:PORT/MODEL")
+                  ->excludes(pipeline);
+  cmd->add_option("--metrics-url", o->metrics_url,
+                  "With --url: the server's /metrics for the stage table (default: the http:// URL's host and "
+                  "port; none for grpc://)")
+      ->needs(url);
   cmd->add_option("-i,--input", o->inputs, "Input files or directories; requests cycle through them")->required();
-  cmd->add_option("--input-tensor", o->input_tensor, "Tensor that receives each file's bytes")->capture_default_str();
+  cmd->add_option("--input-tensor", o->input_tensor,
+                  "Tensor that receives each file's bytes (with --url: default the model's first input)")
+      ->capture_default_str();
   cmd->add_option("-n,--requests", o->bench.requests, "Measured requests")
       ->capture_default_str()
       ->check(whole_number(1, kMaxRequests));
@@ -89,6 +113,10 @@ void add_bench_command(CLI::App& app) {
       "Examples:\n  conveyor bench examples/image_classify.yaml --input images/ --requests 1000 "
       "--concurrency 8\n"
       "  conveyor bench examples/image_classify.yaml --input images/ --rate 50 --json\n"
+      "  conveyor bench --url http://127.0.0.1:8000/image-classify --input images/ --concurrency 8\n"
+      "With --url each file is sent as the model's first input (BYTES [1] for raw-bytes inputs, UINT8 [N], or a\n"
+      ".npy file's tensor), encoded once; latency percentiles are exact; HTTP 429 / RESOURCE_EXHAUSTED count as\n"
+      "rejected; the stage table comes from the server's /metrics before and after the measured requests.\n"
       "With stored profiles (conveyor profile) the report adds predicted vs measured numbers; with `plan: "
       "auto`\n"
       "in the file the planner picks each stage's workers/threads/cores. Every bench adds what it measured\n"
@@ -96,8 +124,11 @@ void add_bench_command(CLI::App& app) {
       "Exit status: 0 when every measured request succeeded, 3 when some failed (the report counts them), 1 "
       "on "
       "error.");
-  cmd->callback([o] {
-    if (const int rc = run(*o); rc != 0) throw CLI::RuntimeError(rc);
+  cmd->callback([o, cmd] {
+    if (o->pipeline.empty() == o->url.empty())
+      throw CLI::ValidationError("bench", "give exactly one of PIPELINE (a pipeline file) or --url (a running server)");
+    o->input_tensor_given = cmd->count("--input-tensor") > 0;
+    if (const int rc = o->url.empty() ? run(*o) : run_remote(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 
