@@ -103,7 +103,8 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(whole_number(0, kMaxRequests));
   auto* concurrency = cmd->add_option("-c,--concurrency", o->bench.concurrency,
-                                      "Closed loop: requests kept in flight (default 2 x workers)")
+                                      "Closed loop: requests kept in flight (default 2 x workers; with --url "
+                                      "the server's workers, from /metrics, else 4)")
                           ->check(whole_number(1, kMaxConcurrency));
   cmd->add_option("-r,--rate", o->bench.rate_rps, "Open loop: Poisson arrivals at this many requests/s")
       ->check(positive_number())
