@@ -8,8 +8,7 @@
 #include <unordered_set>
 
 #include "grpc_service.grpc.pb.h"
-#include "serve/datatype.hpp"
-#include "serve/length_prefixed.hpp"
+#include "serve/grpc_infer_request.hpp"
 
 namespace conveyor::serve {
 namespace {
@@ -131,20 +130,7 @@ ModelMetadata KServeGrpcClient::metadata() {
 
 PreparedHandle KServeGrpcClient::prepare(const std::vector<NamedTensor>& inputs) {
   auto prepared = std::make_shared<GrpcPrepared>();
-  inference::ModelInferRequest& message = prepared->message;
-  message.set_model_name(impl_->url.model);
-  message.set_model_version(impl_->url.version);
-  for (const auto& input : inputs) {
-    auto* tensor = message.add_inputs();
-    tensor->set_name(input.name);
-    tensor->set_datatype(input.datatype);
-    for (const int64_t dim : input.shape) tensor->add_shape(dim);
-    std::string* raw = message.add_raw_input_contents();
-    if (input.datatype == kBytes)
-      append_length_prefixed(*raw, input.strings);
-    else
-      raw->assign(static_cast<const char*>(input.tensor.raw()), input.tensor.nbytes());
-  }
+  prepared->message = encode_grpc_infer_request(impl_->url.model, impl_->url.version, inputs);
   return prepared;
 }
 
