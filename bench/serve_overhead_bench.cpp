@@ -147,11 +147,30 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double one = 0;
-  in >> one;
-  return one;
+// The fraction of the machine's CPU time that went idle over `window` (from /proc/stat): what is left
+// when other processes (a build, another benchmark) share the machine. Sampled while this bench runs
+// nothing, before and after.
+double idle_fraction(std::chrono::milliseconds window = std::chrono::milliseconds(500)) {
+  auto sample = [] {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    uint64_t value = 0, total = 0, idle = 0;
+    in >> cpu;
+    for (int field = 0; field < 10 && in >> value; ++field) {
+      total += value;
+      if (field == 3 || field == 4) idle += value;  // idle, iowait
+    }
+    return std::pair{total, idle};
+  };
+  const auto [total0, idle0] = sample();
+  std::this_thread::sleep_for(window);
+  const auto [total1, idle1] = sample();
+  return total1 > total0 ? static_cast<double>(idle1 - idle0) / static_cast<double>(total1 - total0) : 1.0;
+}
+
+void say_idle(const char* when, double idle) {
+  std::printf("CPUs %.0f%% idle %s%s\n", 100 * idle, when,
+              idle < 0.9 ? " (something else runs: numbers are not to be trusted)" : "");
 }
 
 }  // namespace
@@ -166,7 +185,7 @@ int main(int argc, char** argv) {
   const fs::path file = dir / "noop.yaml";
   std::ofstream(file) << kPipeline;
 
-  const double load_before = load_average();
+  const double idle_before = idle_fraction();
   RuntimeOptions runtime_options;
   runtime_options.profile_dir = dir / "profiles";  // the bench leaves the user's profile history alone
   Runtime runtime(runtime_options);
@@ -177,9 +196,8 @@ int main(int argc, char** argv) {
   Server server(runtime, server_options);
   const std::unique_ptr<RunningPipeline> running = runtime.start(file);
 
-  std::printf(
-      "machine: %s; load average %.2f before the run%s\n", runtime.topology().describe().c_str(), load_before,
-      load_before > 0.5 * runtime.topology().core_count() ? " (busy: numbers are not to be trusted)" : "");
+  std::printf("machine: %s\n", runtime.topology().describe().c_str());
+  say_idle("in the half second before the run", idle_before);
   std::printf(
       "server: HTTP and gRPC front ends one thread each; pipeline: one post.softmax stage (cores: none) on "
       "FP32 [4]\n");
@@ -268,8 +286,7 @@ int main(int argc, char** argv) {
       "end\n"
       "   alone on one core)\n",
       runtime.topology().core_count());
-  const double load_after = load_average();
-  std::printf("load average %.2f after the run\n", load_after);
+  say_idle("in the half second after the run", idle_fraction());
 
   http.reset();
   grpc.reset();

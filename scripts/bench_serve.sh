@@ -36,7 +36,13 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 else
   echo "server and clients share $(nproc) CPU(s): the numbers include the client's cost"
 fi
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+idle() {  # percent of CPU time idle over the next second: other processes' load, measured
+  local a b
+  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
+  echo "$a $b" | awk '{t0=0; for (i=2;i<=11;i++) t0+=$i; t1=0; for (i=13;i<=22;i++) t1+=$i;
+                       printf "%.0f", 100 * (($16+$17) - ($5+$6)) / (t1 - t0)}'
+}
+echo "CPUs $(idle)% idle before the run (numbers are worth little when well under 90%)"
 
 cat >"$work/noop.yaml" <<'EOF'
 name: noop
@@ -128,4 +134,4 @@ run "conveyor bench --url grpc://: its own client (one completion-queue thread),
   "$conveyor" bench --url "grpc://127.0.0.1:$grpc_port/noop" --metrics-url "http://127.0.0.1:$http_port" \
   -i "$work/logits.npy" -n "$((requests / 2))" --warmup 1000 -c "$connections"
 echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "CPUs $(idle)% idle after the run (the server idle)"
