@@ -5,12 +5,10 @@
 // and the ratios. No thresholds are asserted (machines here are shared and noisy): the targets
 // (<= 100 us added p50; >= 20 000 req/s over HTTP with the front end on one core) are printed beside.
 // Usage: serve_overhead_bench [SCALE]   (SCALE multiplies the request counts; default 1, under 20 s)
-#include <pthread.h>
-#include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -75,12 +73,29 @@ struct Mode {
   uint64_t requests_c8;  // closed loop at concurrency 8: about a second each
 };
 
-LoadResult measure(Mode& mode, int concurrency, uint64_t requests) {
+// CPU time this process has used (every thread: client, front ends, pipeline), in microseconds.
+double process_cpu_us() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto us = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+  };
+  return us(usage.ru_utime) + us(usage.ru_stime);
+}
+
+struct Measured {
+  LoadResult result;
+  double cpu_us_per_request = 0;  // the process's CPU time over every request sent, warmup included
+};
+
+Measured measure(Mode& mode, int concurrency, uint64_t requests) {
   LoadSpec spec;
   spec.requests = requests;
   spec.warmup = std::max<uint64_t>(requests / 10, 100);
   spec.concurrency = concurrency;
+  const double cpu_before = process_cpu_us();
   LoadResult result = serve::run_remote_load(*mode.client, {mode.request}, spec);
+  const double cpu = process_cpu_us() - cpu_before;
   if (result.errors || result.rejected) {
     std::fprintf(stderr, "%s: %llu errors, %llu rejected: %s%s\n", mode.name,
                  static_cast<unsigned long long>(result.errors),
@@ -88,14 +103,16 @@ LoadResult measure(Mode& mode, int concurrency, uint64_t requests) {
                  result.first_rejection.c_str());
     std::exit(1);
   }
-  return result;
+  return {std::move(result), cpu / static_cast<double>(spec.warmup + spec.requests)};
 }
 
 // submit(...).get() from this thread, one at a time: the round trip a user's thread waiting on each result
 // sees (two thread hand-offs, as the network clients' replies make; the load generator's closed loop sends
 // the next request from the pipeline's own thread instead).
-LatencySummary waited_round_trips(RunningPipeline& running, const Tensor& logits, uint64_t requests) {
+std::pair<LatencySummary, double> waited_round_trips(RunningPipeline& running, const Tensor& logits,
+                                                     uint64_t requests) {
   const uint64_t warmup = std::max<uint64_t>(requests / 10, 100);
+  const double cpu_before = process_cpu_us();
   std::vector<uint64_t> nanos;
   nanos.reserve(requests);
   for (uint64_t i = 0; i < warmup + requests; ++i) {
@@ -110,37 +127,9 @@ LatencySummary waited_round_trips(RunningPipeline& running, const Tensor& logits
     }
     if (i >= warmup) nanos.push_back(static_cast<uint64_t>(took));
   }
-  return serve::exact_latency_summary(nanos);
+  const double cpu = process_cpu_us() - cpu_before;
+  return {serve::exact_latency_summary(nanos), cpu / static_cast<double>(warmup + requests)};
 }
-
-// One spinning thread per CPU at SCHED_IDLE: it runs only when nothing else wants the CPU, and any woken
-// thread preempts it at once, so the CPU never halts and wake-ups cost what they cost on a busy server.
-class AwakeCpus {
- public:
-  explicit AwakeCpus(const std::vector<int>& cpus) {
-    for (const int cpu : cpus)
-      threads_.emplace_back([this, cpu] {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        sched_setaffinity(0, sizeof(set), &set);
-        sched_param param{};
-        pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
-        while (!stop_.load(std::memory_order_relaxed)) {
-        }
-      });
-  }
-  ~AwakeCpus() {
-    stop_ = true;
-    for (auto& thread : threads_) thread.join();
-  }
-  AwakeCpus(const AwakeCpus&) = delete;
-  AwakeCpus& operator=(const AwakeCpus&) = delete;
-
- private:
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-};
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -223,60 +212,59 @@ int main(int argc, char** argv) {
     std::printf("  %-10s %s\n", mode.name, mode.client->describe().c_str());
   }
 
-  // 1. Concurrency 1: one request at a time, the round trip's latency; on this machine as it is, then with
-  // its CPUs kept out of idle (a halted VM CPU takes tens of microseconds to wake, and a network round trip
-  // wakes a thread four times: server front end, pipeline worker, front end, client).
-  const uint64_t low = count(5000);
-  auto low_load = [&](const char* condition) {
-    const std::size_t waited = modes.size();  // the extra row: in-process, submit().get()
-    std::vector<std::vector<double>> p50(modes.size() + 1), p99(modes.size() + 1);
-    for (int round = 0; round < kRounds; ++round) {
-      for (std::size_t m = 0; m < modes.size(); ++m) {
-        const LoadResult r = measure(modes[m], 1, low);
-        p50[m].push_back(r.latency.p50_ms * 1e3);
-        p99[m].push_back(r.latency.p99_ms * 1e3);
-      }
-      const LatencySummary w = waited_round_trips(*running, logits.tensor, low);
-      p50[waited].push_back(w.p50_ms * 1e3);
-      p99[waited].push_back(w.p99_ms * 1e3);
+  // 1. Concurrency 1: one request at a time, the round trip's latency, and the CPU time it takes. A network
+  // round trip wakes a thread four times (server front end, pipeline worker, front end, client), and on a VM
+  // a halted CPU takes tens of microseconds to wake: latency minus CPU time is that waiting.
+  const uint64_t low = count(8000);
+  const std::size_t waited = modes.size();  // the extra row: in-process, submit().get()
+  std::vector<std::vector<double>> p50(modes.size() + 1), p99(modes.size() + 1), cpu(modes.size() + 1);
+  for (int round = 0; round < kRounds; ++round) {
+    for (std::size_t m = 0; m < modes.size(); ++m) {
+      const Measured r = measure(modes[m], 1, low);
+      p50[m].push_back(r.result.latency.p50_ms * 1e3);
+      p99[m].push_back(r.result.latency.p99_ms * 1e3);
+      cpu[m].push_back(r.cpu_us_per_request);
     }
-    std::printf("\nconcurrency 1, %s: %llu requests x %d rounds (medians of the rounds; exact percentiles)\n",
-                condition, static_cast<unsigned long long>(low), kRounds);
-    std::printf("  %-18s %9s %9s %13s %13s %9s %9s\n", "", "p50 us", "p99 us", "added p50 us", "added p99 us",
-                "p50 x", "p99 x");
-    const double base50 = median(p50[0]), base99 = median(p99[0]);
-    for (std::size_t m = 0; m <= modes.size(); ++m) {
-      const double a = median(p50[m]), b = median(p99[m]);
-      const char* target = m == 0 || m == waited ? ""
-                           : a - base50 <= 100   ? "   (target <= 100 us added p50: met)"
-                                                 : "   (target <= 100 us added p50: missed)";
-      std::printf("  %-18s %9.1f %9.1f %13.1f %13.1f %9.2f %9.2f%s\n",
-                  m == waited ? "in-process get()" : modes[m].name, a, b, a - base50, b - base99, a / base50,
-                  b / base99, target);
-    }
-  };
-  low_load("CPUs as they are");
-  {
-    const AwakeCpus awake(runtime.topology().cpus());
-    low_load("CPUs kept awake (SCHED_IDLE spinners, which yield to any other thread)");
+    const auto [w, w_cpu] = waited_round_trips(*running, logits.tensor, low);
+    p50[waited].push_back(w.p50_ms * 1e3);
+    p99[waited].push_back(w.p99_ms * 1e3);
+    cpu[waited].push_back(w_cpu);
+  }
+  std::printf("\nconcurrency 1: %llu requests x %d rounds (medians of the rounds; exact percentiles)\n",
+              static_cast<unsigned long long>(low), kRounds);
+  std::printf("  %-18s %9s %9s %13s %13s %9s %9s %11s\n", "", "p50 us", "p99 us", "added p50 us",
+              "added p99 us", "p50 x", "p99 x", "CPU us/req");
+  const double base50 = median(p50[0]), base99 = median(p99[0]);
+  for (std::size_t m = 0; m <= modes.size(); ++m) {
+    const double a = median(p50[m]), b = median(p99[m]);
+    const char* target = m == 0 || m == waited ? ""
+                         : a - base50 <= 100   ? "   (target <= 100 us added p50: met)"
+                                               : "   (target <= 100 us added p50: missed)";
+    std::printf("  %-18s %9.1f %9.1f %13.1f %13.1f %9.2f %9.2f %11.1f%s\n",
+                m == waited ? "in-process get()" : modes[m].name, a, b, a - base50, b - base99, a / base50,
+                b / base99, median(cpu[m]), target);
   }
   std::printf(
       "  in-process: the load generator's closed loop, each next request sent from the pipeline's own "
       "thread;\n"
-      "  in-process get(): submit(...).get() from a waiting thread (two thread hand-offs a request)\n");
+      "  in-process get(): submit(...).get() from a waiting thread (two thread hand-offs a request);\n"
+      "  CPU us/req: this process's CPU time (client, front end, pipeline together) per request\n");
 
   // 2. Concurrency 8: throughput.
-  std::vector<std::vector<double>> rate(modes.size());
+  std::vector<std::vector<double>> rate(modes.size()), cpu8(modes.size());
   for (int round = 0; round < kRounds; ++round)
-    for (std::size_t m = 0; m < modes.size(); ++m)
-      rate[m].push_back(measure(modes[m], 8, modes[m].requests_c8).throughput_rps);
+    for (std::size_t m = 0; m < modes.size(); ++m) {
+      const Measured r = measure(modes[m], 8, modes[m].requests_c8);
+      rate[m].push_back(r.result.throughput_rps);
+      cpu8[m].push_back(r.cpu_us_per_request);
+    }
   std::printf("\nconcurrency 8 (medians of %d rounds)\n", kRounds);
-  std::printf("  %-10s %10s %9s %11s\n", "", "req/s", "requests", "x in-proc");
+  std::printf("  %-10s %10s %9s %11s %11s\n", "", "req/s", "requests", "x in-proc", "CPU us/req");
   const double base_rate = median(rate[0]);
   for (std::size_t m = 0; m < modes.size(); ++m) {
     const double r = median(rate[m]);
-    std::printf("  %-10s %10.0f %9llu %11.3f%s\n", modes[m].name, r,
-                static_cast<unsigned long long>(modes[m].requests_c8), r / base_rate,
+    std::printf("  %-10s %10.0f %9llu %11.3f %11.1f%s\n", modes[m].name, r,
+                static_cast<unsigned long long>(modes[m].requests_c8), r / base_rate, median(cpu8[m]),
                 m == 1
                     ? (r >= 20000 ? "   (target >= 20000 req/s: met)" : "   (target >= 20000 req/s: missed)")
                     : "");
