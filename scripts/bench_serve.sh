@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The server's front-end throughput measured by outside tools: starts `conveyor serve` on a no-op-like
 # pipeline (one post.softmax stage, cores: none, on an FP32 [4] `logits`) on free loopback ports, then runs
-#   wrk     over HTTP/1.1 (keep-alive, binary tensor data extension),
-#   h2load  over gRPC (HTTP/2 with a framed ModelInferRequest body, raw_input_contents),
+#   wrk     over HTTP/1.1 (keep-alive, binary tensor data extension), one connection and CONNECTIONS,
+#   h2load  over gRPC (HTTP/2 with a framed ModelInferRequest body, raw_input_contents), one stream,
+#           CONNECTIONS streams on one connection, and CONNECTIONS connections,
 #   conveyor bench --url, over both, for comparison with conveyor's own client,
 # each for about DURATION seconds, prints their numbers and the server's success/failure counters, and
 # stops the server. With two or more CPUs the server is pinned to CPU 0 (front end and pipeline together:
@@ -119,8 +120,13 @@ run() {  # TITLE COMMAND...: runs it, then the server's counts of what it answer
 curl -sf -o /dev/null -H "Inference-Header-Content-Length: ${#header}" --data-binary "@$work/http_body.bin" \
   "http://127.0.0.1:$http_port/v2/models/noop/infer" || { echo "the HTTP request body is refused" >&2; exit 1; }
 
+run "wrk: HTTP/1.1 keep-alive, one connection (one request at a time: the round trip), ${duration}s" \
+  wrk -t1 -c1 -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$http_port/v2/models/noop/infer"
 run "wrk: HTTP/1.1 keep-alive, $connections connections, one thread, ${duration}s" \
   wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$http_port/v2/models/noop/infer"
+run "h2load: gRPC, one HTTP/2 connection, one stream (one request at a time), ${duration}s" \
+  h2load -c1 -m1 -D"$duration" -d "$work/grpc_body.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+  "http://127.0.0.1:$grpc_port/inference.GRPCInferenceService/ModelInfer"
 run "h2load: gRPC, one HTTP/2 connection, $connections streams, ${duration}s" \
   h2load -c1 -m"$connections" -D"$duration" -d "$work/grpc_body.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
   "http://127.0.0.1:$grpc_port/inference.GRPCInferenceService/ModelInfer"
