@@ -31,7 +31,7 @@ std::string url_error(const std::string& url) {
   return "parsed";
 }
 
-TEST(KServeUrl, HttpAndGrpcWithOptionalVersion) {
+TEST(KserveUrl, HttpAndGrpcWithOptionalVersion) {
   const KServeUrl http = parse_kserve_url("http://127.0.0.1:8000/classify");
   EXPECT_EQ(http.protocol, Protocol::kHttp);
   EXPECT_EQ(http.host, "127.0.0.1");
@@ -46,7 +46,7 @@ TEST(KServeUrl, HttpAndGrpcWithOptionalVersion) {
   EXPECT_EQ(parse_kserve_url("http://host:1/v2/models/x/").model, "x");  // the REST route's form
 }
 
-TEST(KServeUrl, SaysWhatIsWrong) {
+TEST(KserveUrl, SaysWhatIsWrong) {
   EXPECT_THAT(url_error("ftp://h:1/m"), HasSubstr("http:// or grpc://"));
   EXPECT_THAT(url_error("https://h:1/m"), HasSubstr("TLS"));
   EXPECT_THAT(url_error("http://h/m"), HasSubstr("no port"));
@@ -56,7 +56,7 @@ TEST(KServeUrl, SaysWhatIsWrong) {
   EXPECT_THAT(url_error("grpc://:80/m"), HasSubstr("no host"));
 }
 
-TEST(KServeUrl, MetricsUrlDefaultsToSlashMetrics) {
+TEST(KserveUrl, MetricsUrlDefaultsToSlashMetrics) {
   EXPECT_EQ(parse_metrics_url("http://h:9/").target, "/metrics");
   EXPECT_EQ(parse_metrics_url("http://h:9").target, "/metrics");
   EXPECT_EQ(parse_metrics_url("http://h:9/other").target, "/other");
@@ -67,7 +67,7 @@ NamedTensor bytes_input(std::string bytes) {
   return request_tensor({"bytes", "BYTES", {1}}, std::move(bytes), "file");
 }
 
-TEST(HttpInferBody, BinaryRequestDecodesOnTheServer) {
+TEST(KserveHttpInferBody, BinaryRequestDecodesOnTheServer) {
   const float values[] = {1, 2, 3, 4};
   const std::string path = testing::TempDir() + "/logits.npy";
   write_npy(path, Tensor::from<float>({4}, std::span<const float>(values)));
@@ -87,14 +87,14 @@ TEST(HttpInferBody, BinaryRequestDecodesOnTheServer) {
   EXPECT_TRUE(decoded.binary_outputs);
 }
 
-TEST(HttpInferBody, ErrorMessageOfAKServeBodyOrTheBodyItself) {
+TEST(KserveHttpInferBody, ErrorMessageOfAKServeBodyOrTheBodyItself) {
   EXPECT_EQ(error_message(R"({"error": "no model 'x'"})"), "no model 'x'");
   EXPECT_EQ(error_message("Bad Gateway"), "Bad Gateway");
   EXPECT_EQ(error_message(""), "(no body)");
   EXPECT_EQ(error_message(std::string(500, 'a')).size(), 203u);
 }
 
-TEST(GrpcInferRequest, RawContentsDecodeOnTheServer) {
+TEST(KserveGrpcInferRequest, RawContentsDecodeOnTheServer) {
   const NamedTensor u8 = request_tensor({"raw", "UINT8", {-1}}, "xyz", "file");
   const auto message = encode_grpc_infer_request("m", "2", {bytes_input("abc"), u8});
   EXPECT_EQ(message.model_name(), "m");
@@ -106,7 +106,7 @@ TEST(GrpcInferRequest, RawContentsDecodeOnTheServer) {
   EXPECT_EQ(decoded.inputs[1].tensor.data<uint8_t>()[2], 'z');
 }
 
-TEST(RequestTensor, ShapedAsTheModelTakesIt) {
+TEST(KserveRequestTensor, ShapedAsTheModelTakesIt) {
   const NamedTensor bytes = bytes_input("abc");
   EXPECT_EQ(bytes.shape, (std::vector<int64_t>{1}));
   EXPECT_EQ(bytes.strings, std::vector<std::string>{"abc"});
@@ -144,7 +144,7 @@ conveyor_stage_queue_seconds_sum{model="m",stage="decode"} 1e-02
 conveyor_stage_queue_seconds_count{model="m",stage="decode"} 10
 )";
 
-TEST(StageScrape, OneModelsStagesInOrder) {
+TEST(KserveStageScrape, OneModelsStagesInOrder) {
   const auto stages = scrape_stages(kMetrics, "m");
   ASSERT_EQ(stages.size(), 2u);
   EXPECT_EQ(stages[0].name, "decode");
@@ -155,7 +155,7 @@ TEST(StageScrape, OneModelsStagesInOrder) {
   EXPECT_TRUE(scrape_stages(kMetrics, "none").empty());
 }
 
-TEST(StageScrape, DifferenceBetweenTwoScrapes) {
+TEST(KserveStageScrape, DifferenceBetweenTwoScrapes) {
   std::vector<StageCounters> before = scrape_stages(kMetrics, "m"), after = before;
   after[0].items += 100;
   after[0].busy_seconds += 1.0;
@@ -172,7 +172,7 @@ TEST(StageScrape, DifferenceBetweenTwoScrapes) {
   EXPECT_TRUE(stage_metrics_between(before, {}, 2.0).empty());
 }
 
-TEST(ExactLatency, NearestRankPercentiles) {
+TEST(KserveExactLatency, NearestRankPercentiles) {
   std::vector<uint64_t> nanos(100);
   std::iota(nanos.rbegin(), nanos.rend(), uint64_t{1});  // 100..1 ms, out of order
   for (auto& n : nanos) n *= 1000000;
