@@ -44,11 +44,14 @@ LatencySummary LatencyHistogram::summary() const {
   s.max_ms = max_ns * kMs;
   s.sum_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) * kMs;
   s.mean_ms = s.sum_ms / static_cast<double>(total);
-  for (int b = 0; b < kBuckets; ++b) {
-    const double ms = static_cast<double>(bucket_midpoint(b)) * kMs;
-    for (std::size_t i = 0; i < kLatencyBoundsMs.size(); ++i)
-      if (ms <= kLatencyBoundsMs[i]) s.at_most[i] += counts[static_cast<std::size_t>(b)];
+  // Buckets ascend: one pass hands each bucket's count to the first bound at or above it, then sums up.
+  std::size_t bound = 0;
+  for (int b = 0; b < kBuckets && bound < kLatencyBoundsMs.size(); ++b) {
+    while (bound < kLatencyBoundsMs.size() && static_cast<double>(bucket_midpoint(b)) * kMs > kLatencyBoundsMs[bound])
+      ++bound;
+    if (bound < kLatencyBoundsMs.size()) s.at_most[bound] += counts[static_cast<std::size_t>(b)];
   }
+  for (std::size_t i = 1; i < kLatencyBoundsMs.size(); ++i) s.at_most[i] += s.at_most[i - 1];
   auto percentile = [&](double q) {
     const auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
     uint64_t seen = 0;
