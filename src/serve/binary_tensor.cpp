@@ -1,8 +1,12 @@
-#include "serve/length_prefixed.hpp"
+#include "serve/binary_tensor.hpp"
 
-#include "serve/inference.hpp"
+#include <cstring>
+#include <vector>
+
+#include "serve/datatype.hpp"
 
 namespace conveyor::serve {
+namespace {
 
 std::vector<std::string> split_length_prefixed(std::string_view bytes, int64_t elements, const std::string& context) {
   auto bad = [&](const std::string& what) { throw ServeError(Failure::kBadRequest, context + ": binary BYTES data " + what); };
@@ -26,8 +30,30 @@ std::vector<std::string> split_length_prefixed(std::string_view bytes, int64_t e
   return strings;
 }
 
-void append_length_prefixed(std::string& out, const std::vector<std::string>& strings) {
-  for (const auto& s : strings) {
+}  // namespace
+
+void read_binary_tensor(NamedTensor& tensor, std::string_view bytes, int64_t elements, const std::string& context,
+                        const std::string& field) {
+  const std::optional<DType> dtype = dtype_of_datatype(tensor.datatype);
+  if (!dtype) {
+    tensor.strings = split_length_prefixed(bytes, elements, context);
+    return;
+  }
+  const std::size_t want = static_cast<std::size_t>(elements) * dtype_size(*dtype);
+  if (bytes.size() != want)
+    throw ServeError(Failure::kBadRequest, context + ": " + field + " is " + std::to_string(bytes.size()) +
+                                               " bytes; " + tensor.datatype + " " + std::to_string(elements) +
+                                               " elements take " + std::to_string(want));
+  tensor.tensor = Tensor(*dtype, tensor.shape);
+  if (want) std::memcpy(tensor.tensor.raw(), bytes.data(), want);
+}
+
+void append_binary_tensor(std::string& out, const NamedTensor& tensor) {
+  if (tensor.datatype != kBytes) {
+    out.append(static_cast<const char*>(tensor.tensor.raw()), tensor.tensor.nbytes());
+    return;
+  }
+  for (const auto& s : tensor.strings) {
     const auto length = static_cast<uint32_t>(s.size());
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((length >> (8 * i)) & 0xFF));
     out += s;

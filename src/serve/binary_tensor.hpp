@@ -1,16 +1,19 @@
 #pragma once
-// BYTES tensors in binary form (HTTP binary data, gRPC raw contents): each element a 4-byte little-endian
-// length, then that many bytes.
+// Tensors in binary form (HTTP's binary tensor data, gRPC's raw contents): numbers as they lie in memory
+// (little-endian, row-major), BYTES as each element's 4-byte little-endian length, then its bytes.
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "serve/inference.hpp"
 
 namespace conveyor::serve {
 
-// Throws ServeError(kBadRequest) when `bytes` does not hold exactly `elements` elements; `context` names
-// the tensor in the message.
-std::vector<std::string> split_length_prefixed(std::string_view bytes, int64_t elements, const std::string& context);
-void append_length_prefixed(std::string& out, const std::vector<std::string>& strings);
+// Fills `tensor` (its name, datatype and shape already set, `elements` of them) from `bytes`. Throws
+// ServeError(kBadRequest) naming `context` and `field` (where the bytes came from) when they do not hold
+// exactly that.
+void read_binary_tensor(NamedTensor& tensor, std::string_view bytes, int64_t elements, const std::string& context,
+                        const std::string& field);
+void append_binary_tensor(std::string& out, const NamedTensor& tensor);
 
 }  // namespace conveyor::serve

@@ -5,7 +5,7 @@
 
 #include "conveyor/tensor/visit_dtype.hpp"
 #include "serve/datatype.hpp"
-#include "serve/length_prefixed.hpp"
+#include "serve/binary_tensor.hpp"
 
 namespace conveyor::serve {
 namespace {
@@ -91,17 +91,7 @@ InferRequest decode_infer_request(const inference::ModelInferRequest& message, c
     if (!dtype && tensor.datatype != kBytes)
       bad(context + ": datatype \"" + tensor.datatype + "\" is not one conveyor takes (" + known_datatypes() + ")");
     if (raw) {
-      const std::string& bytes = message.raw_input_contents(i);
-      if (!dtype) {
-        tensor.strings = split_length_prefixed(bytes, elements, context);
-      } else {
-        const std::size_t want = static_cast<std::size_t>(elements) * dtype_size(*dtype);
-        if (bytes.size() != want)
-          bad(context + ": raw_input_contents holds " + std::to_string(bytes.size()) + " bytes; " + tensor.datatype +
-              " " + std::to_string(elements) + " elements take " + std::to_string(want));
-        tensor.tensor = Tensor(*dtype, tensor.shape);
-        if (want) std::memcpy(tensor.tensor.raw(), bytes.data(), want);
-      }
+      read_binary_tensor(tensor, message.raw_input_contents(i), elements, context, "raw_input_contents");
     } else if (!dtype) {
       const auto& values = input.contents().bytes_contents();
       if (static_cast<int64_t>(values.size()) != elements)
@@ -127,12 +117,7 @@ void encode_infer_response(const InferResponse& response, inference::ModelInferR
     out->set_name(tensor.name);
     out->set_datatype(tensor.datatype);
     for (const int64_t dim : tensor.shape) out->add_shape(dim);
-    std::string* raw = message.add_raw_output_contents();
-    if (tensor.datatype == kBytes) {
-      append_length_prefixed(*raw, tensor.strings);
-    } else {
-      raw->assign(static_cast<const char*>(tensor.tensor.raw()), tensor.tensor.nbytes());
-    }
+    append_binary_tensor(*message.add_raw_output_contents(), tensor);
   }
 }
 

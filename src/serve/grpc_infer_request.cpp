@@ -1,7 +1,6 @@
 #include "serve/grpc_infer_request.hpp"
 
-#include "serve/datatype.hpp"
-#include "serve/length_prefixed.hpp"
+#include "serve/binary_tensor.hpp"
 
 namespace conveyor::serve {
 
@@ -15,11 +14,7 @@ inference::ModelInferRequest encode_grpc_infer_request(const std::string& model,
     tensor->set_name(input.name);
     tensor->set_datatype(input.datatype);
     for (const int64_t dim : input.shape) tensor->add_shape(dim);
-    std::string* raw = message.add_raw_input_contents();
-    if (input.datatype == kBytes)
-      append_length_prefixed(*raw, input.strings);
-    else
-      raw->assign(static_cast<const char*>(input.tensor.raw()), input.tensor.nbytes());
+    append_binary_tensor(*message.add_raw_input_contents(), input);
   }
   return message;
 }

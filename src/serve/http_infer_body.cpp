@@ -2,8 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "serve/datatype.hpp"
-#include "serve/length_prefixed.hpp"
+#include "serve/binary_tensor.hpp"
 
 namespace conveyor::serve {
 
@@ -13,10 +12,7 @@ EncodedBody encode_binary_infer_request(const std::vector<NamedTensor>& inputs, 
   std::string binary;
   for (const auto& input : inputs) {
     const std::size_t before = binary.size();
-    if (input.datatype == kBytes)
-      append_length_prefixed(binary, input.strings);
-    else
-      binary.append(static_cast<const char*>(input.tensor.raw()), input.tensor.nbytes());
+    append_binary_tensor(binary, input);
     header_inputs.push_back({{"name", input.name},
                              {"shape", input.shape},
                              {"datatype", input.datatype},

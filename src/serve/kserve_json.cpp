@@ -7,7 +7,7 @@
 
 #include "conveyor/tensor/visit_dtype.hpp"
 #include "serve/datatype.hpp"
-#include "serve/length_prefixed.hpp"
+#include "serve/binary_tensor.hpp"
 
 namespace conveyor::serve {
 namespace {
@@ -165,18 +165,9 @@ NamedTensor decode_input(const json& input, std::size_t index, std::string_view 
     if (*size < 0 || static_cast<std::size_t>(*size) > binary.size() - binary_at)
       bad(context + ": binary_data_size " + std::to_string(*size) + " is more than the " +
           std::to_string(binary.size() - binary_at) + " bytes of binary data left in the body");
-    const std::string_view bytes = binary.substr(binary_at, static_cast<std::size_t>(*size));
+    read_binary_tensor(tensor, binary.substr(binary_at, static_cast<std::size_t>(*size)), elements, context,
+                       "binary_data_size");
     binary_at += static_cast<std::size_t>(*size);
-    if (!dtype) {
-      tensor.strings = split_length_prefixed(bytes, elements, context);
-    } else {
-      const std::size_t want = static_cast<std::size_t>(elements) * dtype_size(*dtype);
-      if (bytes.size() != want)
-        bad(context + ": binary_data_size is " + std::to_string(bytes.size()) + " bytes; " + tensor.datatype +
-            " " + std::to_string(elements) + " elements take " + std::to_string(want));
-      tensor.tensor = Tensor(*dtype, tensor.shape);
-      if (want) std::memcpy(tensor.tensor.raw(), bytes.data(), want);
-    }
     return tensor;
   }
   const json* data = member(input, "data");
@@ -267,10 +258,7 @@ EncodedBody encode_infer_response(const InferResponse& response) {
     json out = {{"name", tensor.name}, {"datatype", tensor.datatype}, {"shape", tensor.shape}};
     if (tensor.binary) {
       const std::size_t before = binary.size();
-      if (tensor.datatype == kBytes)
-        append_length_prefixed(binary, tensor.strings);
-      else
-        binary.append(static_cast<const char*>(tensor.tensor.raw()), tensor.tensor.nbytes());
+      append_binary_tensor(binary, tensor);
       out["parameters"] = {{"binary_data_size", binary.size() - before}};
     } else {
       out["data"] = tensor_data(tensor);
@@ -280,8 +268,7 @@ EncodedBody encode_infer_response(const InferResponse& response) {
   body["outputs"] = std::move(outputs);
   EncodedBody encoded;
   encoded.bytes = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (!binary.empty() || std::any_of(response.outputs.begin(), response.outputs.end(),
-                                     [](const NamedTensor& t) { return t.binary; })) {
+  if (std::any_of(response.outputs.begin(), response.outputs.end(), [](const NamedTensor& t) { return t.binary; })) {
     encoded.json_length = encoded.bytes.size();
     encoded.bytes += binary;
   }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "conveyor/tensor/npy.hpp"
+#include "conveyor/tensor/shape.hpp"
 #include "serve/datatype.hpp"
 
 namespace conveyor::serve {
@@ -13,11 +14,6 @@ bool is_npy(const std::string& bytes) {
   return bytes.size() >= 6 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0;
 }
 
-std::string shape_text(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
-}
 
 }  // namespace
 
@@ -38,7 +34,7 @@ NamedTensor request_tensor(const TensorMetadata& input, std::string bytes, const
   if (!is_npy(bytes)) {
     if (*dtype != DType::kUInt8)
       throw std::invalid_argument("'" + origin + "' is not a .npy file, and the model's input '" +
-                                  input.name + "' is " + input.datatype + " " + shape_text(input.shape) +
+                                  input.name + "' is " + input.datatype + " " + shape_str(input.shape) +
                                   ": give .npy files of that datatype");
     out.shape = {static_cast<int64_t>(bytes.size())};
     out.tensor = Tensor(DType::kUInt8, out.shape);

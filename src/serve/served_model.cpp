@@ -23,11 +23,6 @@ std::string names_of(const std::vector<TensorSignature>& signatures) {
   return text.empty() ? "none" : text;
 }
 
-std::string shape_text(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
-}
 
 bool shape_fits(const std::vector<int64_t>& want, const std::vector<int64_t>& given) {
   if (want.size() == 1 && want[0] == -1) return true;  // rank not known either
@@ -54,13 +49,13 @@ Tensor input_tensor(NamedTensor& given, const TensorSignature& want) {
       return tensor;
     }
     if (given.datatype == "UINT8" && given.shape.size() == 1) return std::move(given.tensor);
-    bad_input(given.name, "is " + given.datatype + " " + shape_text(given.shape) +
+    bad_input(given.name, "is " + given.datatype + " " + shape_str(given.shape) +
                               "; it takes raw bytes: BYTES [1] or UINT8 [N]");
   }
   if (given.datatype == kBytes || dtype_of_datatype(given.datatype) != want.dtype)
     bad_input(given.name, "is " + given.datatype + "; the model takes " + datatype_name(want.dtype));
   if (!shape_fits(want.dims, given.shape))
-    bad_input(given.name, "has shape " + shape_text(given.shape) + "; the model takes " + shape_text(want.dims) +
+    bad_input(given.name, "has shape " + shape_str(given.shape) + "; the model takes " + shape_str(want.dims) +
                               " (-1: any size)");
   return std::move(given.tensor);
 }
