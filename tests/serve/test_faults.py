@@ -66,21 +66,25 @@ class FaultTest(unittest.TestCase):
 
     def test_higher_priority_is_served_first(self):
         self.server = serving.Server([self.work.classifier()])
+        blocker_image = serving.jpeg(6000, 4000, seed=3)  # a few hundred ms of decoding: the others queue behind it
+        queued_image = serving.jpeg(1200, 900, seed=4)   # ~10 ms each: replies far enough apart to keep their order
         finished = []
         lock = threading.Lock()
 
-        def send(tag, priority):
-            response = serving.post_image(self.server, "classify", BIG, priority=priority)
+        def send(tag, image, priority):
+            response = serving.post_image(self.server, "classify", image, priority=priority)
             with lock:
                 finished.append((tag, response.status_code))
 
-        threads = [threading.Thread(target=send, args=("blocker", 0))]
-        threads += [threading.Thread(target=send, args=(f"low{i}", 0)) for i in range(3)]
-        threads += [threading.Thread(target=send, args=(f"high{i}", 5)) for i in range(3)]
+        blocker = threading.Thread(target=send, args=("blocker", blocker_image, 0))
+        blocker.start()
+        serving.wait_in_flight(self.server, "classify", 1)
+        threads = [threading.Thread(target=send, args=(f"low{i}", queued_image, 0)) for i in range(3)]
+        threads += [threading.Thread(target=send, args=(f"high{i}", queued_image, 5)) for i in range(3)]
         for t in threads:
             t.start()
             time.sleep(0.01)  # admitted in this order: low ones first
-        for t in threads:
+        for t in [blocker] + threads:
             t.join()
         order = [tag for tag, code in finished]
         self.assertTrue(all(code == 200 for _, code in finished), finished)
