@@ -1,7 +1,7 @@
-// The planner on examples/image_classify.yaml: profiles its stages here (in-process, on generated JPEGs),
+// The planner on examples/image_preprocess.yaml: profiles its stages here (in-process, on generated JPEGs),
 // prints the planned configuration and its predicted (analytic and simulated) numbers for 2..64 cores,
 // then validates the prediction for this machine by running the planned pipeline for real.
-// Usage: planner_scaling_bench [PIPELINE.yaml] (default examples/image_classify.yaml, from the repo root)
+// Usage: planner_scaling_bench [PIPELINE.yaml] (default examples/image_preprocess.yaml, from the repo root)
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -31,7 +31,7 @@ std::string describe(const plan::Plan& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string file = argc > 1 ? argv[1] : "examples/image_classify.yaml";
+  const std::string file = argc > 1 ? argv[1] : "examples/image_preprocess.yaml";
   const PipelineConfig config = load_pipeline_config(file);
   const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
   const Topology& machine = Topology::detect();

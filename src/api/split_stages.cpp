@@ -99,8 +99,7 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
   if (!stage.args.has("path") || !stage.args.at("path").is_string() ||
       stage.args.at("path").as_string().empty())
     site.fail_arg("path", "a split onnx stage needs args.path, the model file to cut");
-  fs::path model_path = stage.args.at("path").as_string();
-  if (model_path.is_relative()) model_path = config.base_dir / model_path;
+  const fs::path model_path = resolve_arg_file(stage.args.at("path").as_string(), config.base_dir);
 
   std::map<std::string, int64_t> dims;
   const Topology& topology = options.topology ? *options.topology : Topology::detect();

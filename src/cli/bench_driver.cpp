@@ -14,6 +14,15 @@ std::vector<Tensor> read_input_tensors(const std::vector<std::string>& paths) {
   return tensors;
 }
 
+plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& config,
+                              const PipelineMetrics& metrics) {
+  if (bench.rate_rps) return plan::Workload::open(*bench.rate_rps, config.options.max_in_flight);
+  int workers = 0;
+  for (const auto& stage : metrics.stages) workers += stage.workers;
+  return plan::Workload::closed(bench.concurrency > 0 ? bench.concurrency : 2 * workers,
+                                config.options.max_in_flight);
+}
+
 LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs, const std::string& input_tensor,
                           const BenchOptions& options, BenchContext& context) {
   if (inputs.empty()) throw std::runtime_error("bench needs at least one input");

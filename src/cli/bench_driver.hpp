@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "cli/bench_report.hpp"
+#include "conveyor/config/pipeline_config.hpp"
+#include "conveyor/plan/performance_model.hpp"
 #include "conveyor/runtime/pipeline.hpp"
 
 namespace conveyor::cli {
@@ -22,6 +24,10 @@ struct BenchOptions {
 // Drives `pipeline` with samples whose `input_tensor` cycles through `inputs` (shared, not copied).
 LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs, const std::string& input_tensor,
                           const BenchOptions& options, BenchContext& context);
+
+// The load a bench with `options` put on a pipeline that ran as `metrics` says, as the models take it.
+plan::Workload bench_workload(const BenchOptions& options, const PipelineConfig& config,
+                              const PipelineMetrics& metrics);
 
 std::vector<Tensor> read_input_tensors(const std::vector<std::string>& paths);
 

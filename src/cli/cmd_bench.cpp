@@ -20,15 +20,6 @@ struct BenchCommand {
   BenchOptions bench;
 };
 
-// The load the bench put on the pipeline, as the models take it.
-plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& config, const PipelineMetrics& metrics) {
-  if (bench.rate_rps) return plan::Workload::open(*bench.rate_rps, config.options.max_in_flight);
-  int workers = 0;
-  for (const auto& stage : metrics.stages) workers += stage.workers;
-  return plan::Workload::closed(bench.concurrency > 0 ? bench.concurrency : 2 * workers,
-                                config.options.max_in_flight);
-}
-
 int run(const BenchCommand& o) {
   const std::vector<Tensor> inputs = read_input_tensors(o.inputs);
   Runtime& runtime = cli_runtime();

@@ -16,42 +16,30 @@ struct DemoOptions {
   int images = 32;
 };
 
-// The demo pipeline, laid out for `cores` cores. The model dominates (ResNet-50: ~75 ms per image on a
-// core, decode ~5 ms), so every core runs a model replica of its own; the light stages share those cores.
-// One decode worker keeps up with about eight model replicas.
+// The demo pipeline; `plan: auto` lets the planner lay it out on this machine's cores (the model dominates:
+// ResNet-50 runs ~60 ms per image on a core, decode ~5 ms).
 std::string demo_pipeline_yaml(int cores, const std::string& model, const std::string& labels) {
   return fmt::format(R"(name: demo-resnet50
+plan: auto
 max_in_flight: {in_flight}
 ordering: in_order
 stages:
   - name: decode
     op: image.decode
-    workers: {decode}
-    cores: 1
-    share_cores: true
   - name: preprocess
     op: image.preprocess
-    cores: 1
-    share_cores: true
     args: {{size: [224, 224], resize: shorter_side_crop}}
   - name: resnet50
     op: onnx
-    workers: {replicas}
-    cores: 1
     args: {{path: "{model}", inputs: {{input: pixels}}}}
   - name: softmax
     op: post.softmax
-    cores: 1
-    share_cores: true
     args: {{input: logits}}
   - name: top5
     op: post.topk
-    cores: 1
-    share_cores: true
     args: {{k: 5, labels: "{labels}"}}
 )",
-                     fmt::arg("in_flight", 2 * cores + 2), fmt::arg("decode", std::max(1, cores / 8)),
-                     fmt::arg("replicas", cores), fmt::arg("model", model), fmt::arg("labels", labels));
+                     fmt::arg("in_flight", 2 * cores + 2), fmt::arg("model", model), fmt::arg("labels", labels));
 }
 
 void run(DemoOptions o) {
@@ -62,16 +50,31 @@ void run(DemoOptions o) {
   const auto model = ensure_zoo_model(demo_dir / "resnet50.onnx", "resnet50");
   const auto labels = ensure_labels(demo_dir / "labels.txt", 1000);
   std::printf("demo: %d synthetic 640x480 JPEGs and a seeded ResNet-50 in %s\n", o.images, demo_dir.string().c_str());
+  std::fflush(stdout);  // before the planner's notes on stderr
   const std::vector<Tensor> inputs = read_input_tensors({image_dir.string()});
   const PipelineConfig config =
       runtime.parse(demo_pipeline_yaml(cores, model.string(), labels.string()), demo_dir / "demo.yaml");
 
-  // 1. Pipelined: every stage on its own cores at once.
-  const std::unique_ptr<RunningPipeline> running = runtime.start(config);
+  // 1. Pipelined, as the planner lays it out: every stage on its own cores at once. Stages with no stored
+  // profile on this CPU are measured first.
+  StartOptions start;
+  for (const Tensor& tensor : inputs) {
+    Sample sample;
+    sample.tensors["bytes"] = tensor;
+    start.profiling_inputs.push_back(std::move(sample));
+  }
+  const std::unique_ptr<RunningPipeline> running = runtime.start(config, start);
   BenchContext context{config.name, "", 0};
   const LoadResult pipelined = bench_pipeline(running->pipeline(), inputs, "bytes", o.bench, context);
   running->pipeline().shutdown();
-  std::printf("\n%s", format_bench_report(context, pipelined).c_str());
+  std::optional<Predictions> predicted;
+  try {
+    predicted = runtime.predict(*running, pipelined.pipeline,
+                                bench_workload(o.bench, running->config(), pipelined.pipeline));
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "no prediction: %s\n", error.what());
+  }
+  std::printf("\n%s", format_bench_report(context, pipelined, predicted).c_str());
 
   // 2. Baseline: the same requests one at a time, all stages in one worker with every core.
   const std::unique_ptr<RunningPipeline> unpipelined = runtime.start_unpipelined(config, "one-at-a-time");
@@ -93,7 +96,7 @@ void run(DemoOptions o) {
 
 void add_demo_command(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
-  CLI::App* cmd = app.add_subcommand("demo", "Classify synthetic images with ResNet-50 through the pipeline on all cores, against one at a time");
+  CLI::App* cmd = app.add_subcommand("demo", "Classify synthetic images with ResNet-50 through a pipeline the planner lays out on all cores, against one at a time");
   o->bench.requests = 100;
   o->bench.warmup = 10;
   cmd->add_option("-n,--requests", o->bench.requests, "Measured requests")

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
@@ -25,7 +26,7 @@ void add_zoo_command(CLI::App& app) {
   auto o = std::make_shared<ZooCommand>();
   CLI::App* cmd = app.add_subcommand("zoo", "Write a standard model with seeded random weights as ONNX (" + known_names() + ")");
   cmd->add_option("name", o->name, "Model name")->required();
-  cmd->add_option("-o,--output", o->output, "ONNX file to write")->required();
+  cmd->add_option("-o,--output", o->output, "ONNX file to write (its folder is created)")->required();
   cmd->add_option("--seed", o->options.seed, "Weight seed (same seed, same bytes)")
       ->capture_default_str()
       ->check(whole_number(0, kMaxSeed));
@@ -45,6 +46,8 @@ void add_zoo_command(CLI::App& app) {
       "  conveyor zoo bert_encoder -o encoder.onnx   # encoder layers only: float32 hidden_states\n"
       "                                              # [batch, seq, hidden] -> last_hidden_state");
   cmd->callback([o] {
+    const std::filesystem::path folder = std::filesystem::path(o->output).parent_path();
+    if (!folder.empty()) std::filesystem::create_directories(folder);  // -o ~/.cache/conveyor/models/m.onnx
     zoo::write(o->name, o->options, o->output);
     std::printf("wrote %s (%s, seed %llu)\n", o->output.c_str(), o->name.c_str(),
                 static_cast<unsigned long long>(o->options.seed));

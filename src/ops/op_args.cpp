@@ -105,8 +105,12 @@ std::array<double, 3> ArgReader::number3(const std::string& key, std::array<doub
 
 std::filesystem::path ArgReader::resolve_file(const std::string& key, const std::string& value) const {
   if (value.empty()) throw error(key, "must name a file (got an empty string)");
-  std::filesystem::path path(value);
-  if (path.is_relative() && !context_.base_dir.empty()) path = context_.base_dir / path;
+  std::filesystem::path path;
+  try {
+    path = resolve_arg_file(value, context_.base_dir);
+  } catch (const std::runtime_error& e) {
+    throw error(key, e.what());
+  }
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw error(key, "names '" + path.string() + "', which is not a readable file" +

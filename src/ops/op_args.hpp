@@ -26,7 +26,7 @@ class ArgReader {
   double required_number(const std::string& key);
   bool boolean(const std::string& key, bool fallback);
   std::array<double, 3> number3(const std::string& key, std::array<double, 3> fallback);
-  // A file path resolved against the build context's base_dir; the file must exist.
+  // A file path resolved against the build context's base_dir (a leading ~/ is $HOME); the file must exist.
   std::filesystem::path required_file(const std::string& key);
   std::optional<std::filesystem::path> optional_file(const std::string& key);
   // The value as given (none when absent), for args with their own syntax; marks the key as known.

@@ -129,8 +129,7 @@ std::string stage_hash(const StageIdentity& identity, const std::string& cpu_mod
   h.add(identity.args.to_json());
   for (const auto& key : file_argument_keys()) {
     if (!identity.args.has(key) || !identity.args.at(key).is_string()) continue;
-    fs::path file = identity.args.at(key).as_string();
-    if (file.is_relative()) file = identity.base_dir / file;
+    const fs::path file = resolve_arg_file(identity.args.at(key).as_string(), identity.base_dir);
     h.add(key);
     h.add(file_content_hash(file));
   }

@@ -1,5 +1,6 @@
 #include "conveyor/runtime/op_args.hpp"
 
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
@@ -196,6 +197,17 @@ OpArgs& OpArgs::set(const std::string& key, const std::vector<OpArgs>& items) {
 
 bool operator==(const OpArgs& a, const OpArgs& b) {
   return OpArgs::Access::json(a) == OpArgs::Access::json(b);
+}
+
+std::filesystem::path resolve_arg_file(const std::string& value, const std::filesystem::path& base_dir) {
+  std::filesystem::path path(value);
+  if (value == "~" || value.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) throw std::runtime_error("'" + value + "': HOME is not set, so '~' cannot be expanded");
+    return std::filesystem::path(home) / value.substr(value.size() > 1 ? 2 : 1);
+  }
+  if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
+  return path;
 }
 
 }  // namespace conveyor

@@ -53,7 +53,7 @@ class AutoPlan : public ::testing::Test {
 
   // The example pipeline with `plan: <mode>` added at the top.
   fs::path pipeline_with_plan(const std::string& mode) {
-    std::ifstream in(fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml");
+    std::ifstream in(fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_preprocess.yaml");
     std::stringstream text;
     text << "plan: " << mode << "\n" << in.rdbuf();
     const fs::path file = dir_ / ("pipeline_" + mode + ".yaml");
@@ -61,7 +61,7 @@ class AutoPlan : public ::testing::Test {
     return file;
   }
   std::string example() const {
-    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string();
+    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_preprocess.yaml").string();
   }
   std::string images() const { return (dir_ / "images").string(); }
   fs::path store_dir() const { return dir_ / "cache" / "conveyor" / "profiles"; }
@@ -169,7 +169,7 @@ TEST_F(AutoPlan, ManualBenchAddsItsMeasurementsToTheStoreAndPredictsOnceTheyExis
   ASSERT_EQ(stored.size(), 2u) << first.err;
   for (const char* stage : {"decode", "preprocess"}) EXPECT_EQ(stored.at(stage).at(1), 25) << stage;
 
-  const std::vector<double> arrivals = conveyor::plan::ProfileStore(store_dir()).arrivals("image-classify");
+  const std::vector<double> arrivals = conveyor::plan::ProfileStore(store_dir()).arrivals("image-preprocess");
   ASSERT_EQ(arrivals.size(), 25u);
   EXPECT_GE(arrivals.front(), static_cast<double>(before) - 1);
   EXPECT_LE(arrivals.back(), static_cast<double>(std::time(nullptr)) + 1);
@@ -193,7 +193,7 @@ TEST_F(AutoPlan, RunWithAutoPlanPrintsThePlanAndRecordsHistory) {
     ++lines;
   }
   EXPECT_EQ(lines, 3);
-  EXPECT_EQ(conveyor::plan::ProfileStore(store_dir()).arrivals("image-classify").size(), 3u);
+  EXPECT_EQ(conveyor::plan::ProfileStore(store_dir()).arrivals("image-preprocess").size(), 3u);
 }
 
 TEST_F(AutoPlan, UnknownPlanModeIsAConfigErrorNamingLineAndKey) {

@@ -50,7 +50,7 @@ TEST_F(Cli, RunWritesOneLinePerInputInOrderWithErrorsForBadImages) {
   write_file(dir_ / "inputs" / "c_empty.jpg", "");
   write_jpeg(dir_ / "inputs" / "d_good.jpg", 100, 400);
   const fs::path results = dir_ / "results.jsonl";
-  const Output out = conveyor("run " + example("image_classify.yaml").string() + " --input " +
+  const Output out = conveyor("run " + example("image_preprocess.yaml").string() + " --input " +
                               (dir_ / "inputs").string() + " --output " + results.string());
   EXPECT_EQ(out.status, 3) << out.text;  // some inputs failed
   EXPECT_NE(out.text.find("4 inputs: 2 ok, 2 failed"), std::string::npos) << out.text;
@@ -74,7 +74,7 @@ TEST_F(Cli, RunWritesOneLinePerInputInOrderWithErrorsForBadImages) {
 
 TEST_F(Cli, BenchJsonHasTheDocumentedFields) {
   write_jpeg(dir_ / "inputs" / "one.jpg", 256, 256);
-  const Output out = conveyor("bench " + example("image_classify.yaml").string() + " --input " +
+  const Output out = conveyor("bench " + example("image_preprocess.yaml").string() + " --input " +
                               (dir_ / "inputs").string() + " --requests 40 --warmup 5 --concurrency 2 --json");
   ASSERT_EQ(out.status, 0) << out.text;
   const auto j = nlohmann::json::parse(out.text);

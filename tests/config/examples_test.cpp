@@ -57,6 +57,7 @@ TEST(Examples, EveryExampleParsesFitsTwoCoresAndUsesKnownArguments) {
     ASSERT_NO_THROW(config = load_pipeline_config(file));
     int owned_cores = 0;
     for (const StageConfig& stage : config.stages) {
+      if (config.plan == PlanMode::kAuto) break;  // the planner lays it out on the machine's cores
       if (stage.cores.shared) continue;
       if (stage.cores.kind == CoreSpec::Kind::kCount) owned_cores += stage.cores.per_worker * stage.workers;
       if (stage.cores.kind == CoreSpec::Kind::kIds) owned_cores += static_cast<int>(stage.cores.ids.size());
@@ -66,8 +67,8 @@ TEST(Examples, EveryExampleParsesFitsTwoCoresAndUsesKnownArguments) {
   }
 }
 
-TEST(Examples, ImageClassifyIsDecodeThenPreprocess) {
-  const PipelineConfig config = load_pipeline_config(kExamples / "image_classify.yaml");
+TEST(Examples, ImagePreprocessIsDecodeThenPreprocess) {
+  const PipelineConfig config = load_pipeline_config(kExamples / "image_preprocess.yaml");
   ASSERT_EQ(config.stages.size(), 2u);
   EXPECT_EQ(config.stages[0].name, "decode");
   EXPECT_EQ(config.stages[0].op, "image.decode");
@@ -78,6 +79,37 @@ TEST(Examples, ImageClassifyIsDecodeThenPreprocess) {
   EXPECT_EQ(config.stages[1].args.at("output"), OpArgs("pixels"));
   EXPECT_EQ(config.stages[1].args.at("size"), OpArgs(std::vector<int64_t>{224, 224}));
   EXPECT_EQ(config.stages[1].args.at("resize"), OpArgs("shorter_side_crop"));
+}
+
+std::vector<std::string> ops_of(const PipelineConfig& config) {
+  std::vector<std::string> ops;
+  for (const StageConfig& stage : config.stages) ops.push_back(stage.op);
+  return ops;
+}
+
+TEST(Examples, ImageClassifyRunsAModelAndTopKWithLabelsKeptOutsideTheRepository) {
+  const PipelineConfig config = load_pipeline_config(kExamples / "image_classify.yaml");
+  EXPECT_THAT(ops_of(config), ::testing::ElementsAre("image.decode", "image.preprocess", "onnx", "post.softmax",
+                                                     "post.topk"));
+  const std::string model = config.stages[2].args.at("path").as_string();
+  EXPECT_EQ(model.rfind("~/", 0), 0u) << model << ": models are written outside the repository";
+  EXPECT_TRUE(config.stages[4].args.has("labels"));
+  EXPECT_EQ(config.plan, PlanMode::kManual);
+}
+
+// Each `plan: auto` example is its hand-laid-out twin with the layout left to the planner.
+TEST(Examples, EveryAutoExampleIsItsManualTwinPlannedByThePlanner) {
+  for (const std::string twin : {"image_classify", "text_classify"}) {
+    SCOPED_TRACE(twin);
+    const PipelineConfig manual = load_pipeline_config(kExamples / (twin + ".yaml"));
+    const PipelineConfig automatic = load_pipeline_config(kExamples / (twin + "_auto.yaml"));
+    EXPECT_EQ(automatic.plan, PlanMode::kAuto);
+    ASSERT_EQ(ops_of(automatic), ops_of(manual));
+    for (std::size_t i = 0; i < manual.stages.size(); ++i) {
+      EXPECT_EQ(automatic.stages[i].name, manual.stages[i].name);
+      EXPECT_EQ(automatic.stages[i].args, manual.stages[i].args);
+    }
+  }
 }
 
 TEST(Examples, TextTokenizeHasOneWordPieceStage) {

@@ -35,7 +35,7 @@ class PlanCli : public ::testing::Test {
                                          " " + args + (stderr_too ? " 2>&1" : " 2>/dev/null"));
   }
   static std::string example() {
-    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string();
+    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_preprocess.yaml").string();
   }
   static void profile() {
     const Output out = conveyor("profile " + example() + " --input " + (dir_ / "images").string() +

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <memory>
 #include <string>
@@ -81,5 +82,9 @@ class OpArgs {
   // third-party one. at() returns an OpArgs pointing at an element of its owner's value, sharing ownership.
   std::shared_ptr<const void> value_;
 };
+
+// A file an argument names, as the operators open it: a leading "~/" is relative to $HOME (std::runtime_error
+// when HOME is unset), another relative path to `base_dir` (the pipeline file's folder).
+std::filesystem::path resolve_arg_file(const std::string& value, const std::filesystem::path& base_dir);
 
 }  // namespace conveyor
