@@ -2,6 +2,7 @@
 // conveyor's public API in one header: the Runtime facade (load, profile, plan and start pipelines, load
 // single models) and the types it hands out. See README.md "Using the library".
 #include "conveyor/api/errors.hpp"
+#include "conveyor/api/input_check.hpp"
 #include "conveyor/api/model.hpp"
 #include "conveyor/api/predictions.hpp"
 #include "conveyor/api/running_pipeline.hpp"

@@ -30,6 +30,16 @@ struct Runtime::State {
   }
 };
 
+// What the stages write together, as far as every operator says (one that says nothing: not known).
+std::optional<std::vector<TensorSignature>> stage_outputs_of(const std::vector<StageSpec>& stages) {
+  std::vector<TensorSignature> outputs;
+  for (const auto& stage : stages) {
+    if (stage.signature.inputs.empty() && stage.signature.outputs.empty()) return std::nullopt;
+    outputs.insert(outputs.end(), stage.signature.outputs.begin(), stage.signature.outputs.end());
+  }
+  return outputs;
+}
+
 struct RunningPipeline::State {
   std::shared_ptr<void> runtime;       // the starting Runtime's state: alive as long as this pipeline
   const Topology* topology = nullptr;  // in it
@@ -37,6 +47,7 @@ struct RunningPipeline::State {
   PipelineConfig config;
   std::optional<plan::Plan> plan;
   OperatorSignature signature;         // what the stages read and write together
+  std::optional<std::vector<TensorSignature>> stage_outputs;  // what each stage writes, in stage order
   RunHistory history;                  // before the pipeline: outlives its callbacks
   std::unique_ptr<Pipeline> pipeline;  // destroyed (drained) first
 };
@@ -156,7 +167,9 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
   if (state->config.plan == PlanMode::kAuto)
     state->plan = apply_auto_plan(state->config, options.profiling_inputs, options.load, state_->store,
                                   state_->topology, [this](const std::string& text) { state_->note(text); });
-  auto specs = merge_stage_runs(state->config, build_stage_specs(state->config, operators()));
+  std::vector<StageSpec> built = build_stage_specs(state->config, operators());
+  state->stage_outputs = stage_outputs_of(built);
+  auto specs = merge_stage_runs(state->config, std::move(built));
   state->signature = chain_signature(specs);
   state->pipeline = std::make_unique<Pipeline>(state->config.options, std::move(specs), state_->topology);
   return std::make_unique<RunningPipeline>(std::move(state));
@@ -169,7 +182,9 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   state->store = &state_->store;
   state->config = expand(config);
   state->config.plan = PlanMode::kManual;
-  StageSpec all = merge_stages(build_stage_specs(state->config, operators()), name);
+  std::vector<StageSpec> built = build_stage_specs(state->config, operators());
+  state->stage_outputs = stage_outputs_of(built);
+  StageSpec all = merge_stages(std::move(built), name);
   // The history sees what runs: one merged run of every stage, each member timed on its own.
   for (std::size_t s = 1; s < state->config.stages.size(); ++s) state->config.stages[s].with_previous = true;
   all.cores.kind = CoreSpec::Kind::kCount;
@@ -249,6 +264,9 @@ const std::optional<plan::Plan>& RunningPipeline::plan() const {
 }
 const OperatorSignature& RunningPipeline::signature() const {
   return state_->signature;
+}
+const std::optional<std::vector<TensorSignature>>& RunningPipeline::stage_outputs() const {
+  return state_->stage_outputs;
 }
 
 ResultCallback RunningPipeline::recording(ResultCallback on_done) {

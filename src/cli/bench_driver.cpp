@@ -23,14 +23,15 @@ plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& c
                                 config.options.max_in_flight);
 }
 
-LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs, const std::string& input_tensor,
+LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<RequestTensors>& requests,
                           const BenchOptions& options, BenchContext& context) {
-  if (inputs.empty()) throw std::runtime_error("bench needs at least one input");
+  if (requests.empty()) throw std::runtime_error("bench needs at least one input");
   LoadSpec load;
   load.requests = options.requests;
   load.warmup = options.warmup;
   load.rate_rps = options.rate_rps;
   load.on_result = options.on_result;
+  load.stop = options.stop;
   int workers = 0;
   for (const auto& stage : pipeline.placement()) workers += static_cast<int>(stage.size());
   load.concurrency = options.concurrency > 0 ? options.concurrency : 2 * workers;
@@ -42,11 +43,18 @@ LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs,
   LoadResult result = run_load(pipeline, load, [&](uint64_t i) {
     Sample sample;
     sample.id = i;
-    sample.tensors[input_tensor] = inputs[i % inputs.size()];
+    sample.tensors = requests[i % requests.size()];
     return sample;
   });
   progress.finish();
   return result;
+}
+
+LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs, const std::string& input_tensor,
+                          const BenchOptions& options, BenchContext& context) {
+  std::vector<RequestTensors> requests;
+  for (const auto& tensor : inputs) requests.push_back({{input_tensor, tensor}});
+  return bench_pipeline(pipeline, requests, options, context);
 }
 
 }  // namespace conveyor::cli

@@ -1,5 +1,7 @@
 #pragma once
+#include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +21,16 @@ struct BenchOptions {
   bool json = false;
   bool progress = true;
   std::function<void(const Result&)> on_result;  // every measured result (on a pipeline thread)
+  const std::atomic<int>* stop = nullptr;        // LoadSpec::stop (an InterruptWatch's level)
 };
 
-// Drives `pipeline` with samples whose `input_tensor` cycles through `inputs` (shared, not copied).
+// One request's tensors, by name.
+using RequestTensors = std::map<std::string, Tensor>;
+
+// Drives `pipeline` with requests that cycle through `requests` (their tensors shared, not copied).
+LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<RequestTensors>& requests,
+                          const BenchOptions& options, BenchContext& context);
+// ... each request one tensor `input_tensor`, cycling through `inputs`.
 LoadResult bench_pipeline(Pipeline& pipeline, const std::vector<Tensor>& inputs, const std::string& input_tensor,
                           const BenchOptions& options, BenchContext& context);
 

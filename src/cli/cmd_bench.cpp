@@ -3,6 +3,10 @@
 #include "cli/bench_driver.hpp"
 #include "cli/cli_runtime.hpp"
 #include "cli/commands.hpp"
+#include "cli/exit_status.hpp"
+#include "cli/input_checks.hpp"
+#include "cli/inputs.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/remote_bench.hpp"
@@ -21,23 +25,30 @@ struct BenchCommand {
 };
 
 int run(const BenchCommand& o) {
-  const std::vector<Tensor> inputs = read_input_tensors(o.inputs);
+  const InputSet set = collect_inputs(o.inputs, o.input_tensor);
+  if (set.tensors && o.input_tensor_given)
+    throw CLI::ValidationError("--input-tensor", "names the tensor of raw files; --input NAME=FILES names its own");
+  std::vector<RequestTensors> requests;
+  for (const auto& request : set.requests) requests.push_back(read_request(set, request, 0).tensors);
   Runtime& runtime = cli_runtime();
   StartOptions start;
   start.load.rate_rps = o.bench.rate_rps;
   if (o.bench.concurrency > 0) start.load.concurrency = o.bench.concurrency;
-  for (const auto& tensor : inputs) {
+  for (const auto& tensors : requests) {
     Sample sample;
-    sample.tensors[o.input_tensor] = tensor;
+    sample.tensors = tensors;
     start.profiling_inputs.push_back(std::move(sample));
   }
   const std::unique_ptr<RunningPipeline> running = runtime.start(runtime.load(o.pipeline), start);
+  check_inputs(set, running->signature());
   const PipelineConfig& config = running->config();
 
+  InterruptWatch interrupts;
   BenchOptions bench = o.bench;
   bench.on_result = [&running](const Result& result) { running->record(result); };
+  bench.stop = &interrupts.level();
   BenchContext context{config.name, "", 0};
-  const LoadResult result = bench_pipeline(running->pipeline(), inputs, o.input_tensor, bench, context);
+  const LoadResult result = bench_pipeline(running->pipeline(), requests, bench, context);
   running->pipeline().shutdown();
 
   // Predicted from the profiles stored before this run is added to them.
@@ -52,14 +63,29 @@ int run(const BenchCommand& o) {
   const std::string saved = running->save_history();
   if (!o.bench.json) std::fprintf(stderr, "%s\n", saved.c_str());  // --json: nothing but the JSON object
 
-  if (o.bench.json)
-    std::printf("%s\n", json_text(bench_report_json(context, result, predicted), 2).c_str());
-  else
+  if (o.bench.json) {
+    nlohmann::json report = bench_report_json(context, result, predicted);
+    if (result.stopped) {
+      report["interrupted"] = interrupts.signal_name();
+      report["requests_asked"] = o.bench.requests;
+    }
+    std::printf("%s\n", json_text(report, 2).c_str());
+  } else {
     std::printf("%s", format_bench_report(context, result, predicted).c_str());
-  return result.errors > 0 ? 3 : 0;  // numbers measured over failing requests are not the pipeline's
+    if (result.stopped)
+      std::printf("interrupted by %s: %llu of %llu measured requests done; the numbers above cover those\n",
+                  interrupts.signal_name(), static_cast<unsigned long long>(result.requests),
+                  static_cast<unsigned long long>(o.bench.requests));
+  }
+  if (result.stopped) return interrupts.exit_status();
+  return result.errors > 0 ? kExitSomeFailed : kExitOk;  // numbers measured over failing requests are not the pipeline's
 }
 
 int run_remote(const BenchCommand& o) {
+  for (const auto& value : o.inputs)
+    if (is_named_input(value))
+      throw CLI::ValidationError("--input", "NAME=FILES is for pipeline files; with --url each file is the model's "
+                                            "first input (a .npy file as its tensor)");
   RemoteBenchOptions remote;
   remote.url = o.url;
   remote.metrics_url = o.metrics_url;
@@ -83,7 +109,10 @@ void add_bench_command(CLI::App& app) {
                   "With --url: the server's /metrics for the stage table (default: the http:// URL's host and "
                   "port; none for grpc://)")
       ->needs(url);
-  cmd->add_option("-i,--input", o->inputs, "Input files or directories; requests cycle through them")->required();
+  cmd->add_option("-i,--input", o->inputs,
+                  "Input files or directories (each file's bytes one request), or NAME=DIR_OR_FILES "
+                  "(repeatable): .npy tensors matched by file stem; requests cycle through them")
+      ->required();
   cmd->add_option("--input-tensor", o->input_tensor,
                   "Tensor that receives each file's bytes (with --url: default the model's first input)")
       ->capture_default_str();
@@ -112,10 +141,8 @@ void add_bench_command(CLI::App& app) {
       "With stored profiles (conveyor profile) the report adds predicted vs measured numbers; with `plan: "
       "auto`\n"
       "in the file the planner picks each stage's workers/threads/cores. Every bench adds what it measured\n"
-      "to the profile history.\n"
-      "Exit status: 0 when every measured request succeeded, 3 when some failed (the report counts them), 1 "
-      "on "
-      "error.");
+      "to the profile history. Ctrl-C (SIGINT) or SIGTERM stops the load: the report covers what was\n"
+      "measured, marked interrupted.");
   cmd->callback([o, cmd] {
     if (o->pipeline.empty() == o->url.empty())
       throw CLI::ValidationError("bench", "give exactly one of PIPELINE (a pipeline file) or --url (a running server)");

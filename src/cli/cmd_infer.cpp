@@ -14,6 +14,7 @@
 #include "cli/json_text.hpp"
 #include "cli/number_text.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/output_file_name.hpp"
 #include "conveyor/graph/cost.hpp"
 #include "conveyor/tensor/npy.hpp"
 
@@ -165,21 +166,6 @@ std::vector<Tensor> read_inputs(const InferCommand& o, const std::vector<TensorS
     ordered.push_back(std::move(it->second));
   }
   return ordered;
-}
-
-// A file name for an output value: anything but [A-Za-z0-9._-] becomes '_'; names already taken get a suffix.
-std::string output_file_name(const std::string& value_name, std::set<std::string>& taken) {
-  std::string base;
-  for (char c : value_name) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                       c == '_' || c == '-';
-    base += plain ? c : '_';
-  }
-  if (base.empty() || base.find_first_not_of('.') == std::string::npos) base = "output" + base;
-  std::string name = base;
-  for (int n = 2; taken.count(name); ++n) name = base + "_" + std::to_string(n);
-  taken.insert(name);
-  return name + ".npy";
 }
 
 void infer(const InferCommand& o, Graph graph) {

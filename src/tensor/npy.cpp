@@ -1,5 +1,6 @@
 #include "conveyor/tensor/npy.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -38,10 +39,15 @@ DType dtype_of_descr(const std::string& descr, const std::string& origin) {
                     "' (supported: <f4 <f8 <i8 <i4 |i1 |u1 |b1, little-endian)");
 }
 
-}  // namespace
+// The magic, version and header of a .npy file: its dtype, shape and where the data starts. `size` may be a
+// prefix of the file (the header's length is in its first 12 bytes).
+struct NpyPrefix {
+  DType dtype;
+  Shape shape;
+  std::size_t data_offset;
+};
 
-Tensor parse_npy(const void* bytes, std::size_t size, const std::string& origin) {
-  const auto* p = static_cast<const unsigned char*>(bytes);
+NpyPrefix parse_npy_prefix(const unsigned char* p, std::size_t size, const std::string& origin) {
   if (size < 10 || std::memcmp(p, kMagic, 6) != 0) throw TensorError(origin + ": not a .npy file (bad magic)");
   const int major = p[6];
   std::size_t header_len = 0, offset = 0;
@@ -56,13 +62,22 @@ Tensor parse_npy(const void* bytes, std::size_t size, const std::string& origin)
     throw TensorError(origin + ": unsupported .npy version " + std::to_string(major));
   }
   if (offset + header_len > size) throw TensorError(origin + ": truncated .npy header");
-  const tensor_detail::NpyHeader header = tensor_detail::parse_npy_header(
+  tensor_detail::NpyHeader header = tensor_detail::parse_npy_header(
       std::string(reinterpret_cast<const char*>(p + offset), header_len), origin);
   const DType dtype = dtype_of_descr(header.descr, origin);
   if (header.fortran_order) throw TensorError(origin + ": Fortran-order .npy arrays are not supported");
-  const Shape& shape = header.shape;
+  return {dtype, std::move(header.shape), offset + header_len};
+}
 
-  const std::size_t data_offset = offset + header_len;
+}  // namespace
+
+Tensor parse_npy(const void* bytes, std::size_t size, const std::string& origin) {
+  const auto* p = static_cast<const unsigned char*>(bytes);
+  const NpyPrefix prefix = parse_npy_prefix(p, size, origin);
+  const DType dtype = prefix.dtype;
+  const Shape& shape = prefix.shape;
+
+  const std::size_t data_offset = prefix.data_offset;
   int64_t numel = 0;
   try {
     numel = shape_numel(shape);
@@ -85,6 +100,30 @@ Tensor read_npy(const std::string& path) {
   if (!in) throw TensorError(path + ": cannot open");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return parse_npy(bytes.data(), bytes.size(), path);
+}
+
+NpyInfo read_npy_info(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw TensorError(path + ": cannot open");
+  // The header's length is in the first 10 (v1) or 12 (v2, v3) bytes: read those, then the header.
+  constexpr std::size_t kLengthBytes = 12, kMaxHeader = std::size_t{1} << 20;  // numpy writes ~100 bytes
+  std::vector<unsigned char> bytes(kLengthBytes);
+  in.read(reinterpret_cast<char*>(bytes.data()), kLengthBytes);
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  if (bytes.size() == kLengthBytes && std::memcmp(bytes.data(), kMagic, 6) == 0) {
+    const bool v1 = bytes[6] == 1;
+    const std::size_t header_len = v1 ? bytes[8] | (bytes[9] << 8)
+                                      : bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) |
+                                            (static_cast<std::size_t>(bytes[11]) << 24);
+    const std::size_t want = (v1 ? 10 : 12) + std::min(header_len, kMaxHeader);
+    if (want > kLengthBytes) {
+      bytes.resize(want);
+      in.read(reinterpret_cast<char*>(bytes.data()) + kLengthBytes, static_cast<std::streamsize>(want - kLengthBytes));
+      bytes.resize(kLengthBytes + static_cast<std::size_t>(in.gcount()));
+    }
+  }
+  NpyPrefix prefix = parse_npy_prefix(bytes.data(), bytes.size(), path);
+  return {prefix.dtype, std::move(prefix.shape)};
 }
 
 void write_npy(const std::string& path, const Tensor& tensor) {

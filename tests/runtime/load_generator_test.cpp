@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "test_pipelines.hpp"
 
 namespace conveyor {
@@ -70,6 +72,50 @@ TEST(LoadGenerator, AnotherSubmitErrorWaitsForAdmittedRequests) {
                         }),
                std::runtime_error);
   EXPECT_EQ(finished.load(), 4);
+}
+
+// A stop request ends the load early: nothing more is offered, what was admitted finishes and is counted.
+TEST(LoadGenerator, StopEndsTheLoadAfterWhatIsInFlight) {
+  std::vector<StageSpec> stages;
+  stages.push_back(unpinned_stage("work", [](Sample&) { sleep_ms(1); }));
+  Pipeline pipeline({}, std::move(stages));
+  std::atomic<int> stop{0};
+  std::atomic<uint64_t> seen{0};
+  LoadSpec spec;
+  spec.requests = 1000;
+  spec.concurrency = 2;
+  spec.stop = &stop;
+  spec.on_result = [&](const Result&) {
+    if (++seen == 5) stop = 1;
+  };
+  const LoadResult r = run_load(pipeline, spec, [](uint64_t i) { return sample_with_value(i, 0); });
+  EXPECT_TRUE(r.stopped);
+  EXPECT_GE(r.requests, 5u);
+  EXPECT_LE(r.requests, 5u + 2u);  // at most `concurrency` were in flight when it was set
+  EXPECT_EQ(r.requests, seen.load());
+  EXPECT_EQ(r.errors, 0u);
+
+  stop = 0;
+  spec.requests = 20;
+  spec.on_result = nullptr;
+  const LoadResult full = run_load(pipeline, spec, [](uint64_t i) { return sample_with_value(i, 0); });
+  EXPECT_FALSE(full.stopped);
+  EXPECT_EQ(full.requests, 20u);
+}
+
+// Set during warmup, it measures nothing.
+TEST(LoadGenerator, StopDuringWarmupMeasuresNothing) {
+  std::vector<StageSpec> stages;
+  std::atomic<int> stop{0};
+  stages.push_back(unpinned_stage("work", [&](Sample&) { stop = 1; }));
+  Pipeline pipeline({}, std::move(stages));
+  LoadSpec spec;
+  spec.warmup = 50;
+  spec.requests = 50;
+  spec.stop = &stop;
+  const LoadResult r = run_load(pipeline, spec, [](uint64_t i) { return sample_with_value(i, 0); });
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.requests, 0u);
 }
 
 }  // namespace

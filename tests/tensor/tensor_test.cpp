@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "conveyor/tensor/npy.hpp"
 
@@ -55,6 +56,21 @@ TEST_P(NpyRoundTrip, WritesAndReadsBack) {
   EXPECT_EQ(back.dtype(), t.dtype());
   EXPECT_EQ(back.shape(), t.shape());
   EXPECT_EQ(0, std::memcmp(back.raw(), t.raw(), t.nbytes()));
+}
+
+TEST(Npy, InfoReadsTheHeaderAloneOfAFileWhoseDataIsCut) {
+  const std::string path = ::testing::TempDir() + "/info_cut.npy";
+  write_npy(path, Tensor(DType::kInt64, {2, 5}));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 8);  // data no longer complete
+  const NpyInfo info = read_npy_info(path);
+  EXPECT_EQ(info.dtype, DType::kInt64);
+  EXPECT_EQ(info.shape, (Shape{2, 5}));
+  EXPECT_THROW(read_npy(path), TensorError);  // the whole read still sees the cut
+
+  const std::string not_npy = ::testing::TempDir() + "/info_not.npy";
+  std::ofstream(not_npy, std::ios::binary) << "tiny";
+  EXPECT_THROW(read_npy_info(not_npy), TensorError);
+  EXPECT_THROW(read_npy_info(::testing::TempDir() + "/info_missing.npy"), TensorError);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDtypes, NpyRoundTrip,

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/plan/planner.hpp"
@@ -28,6 +29,9 @@ class RunningPipeline {
   // What a request gives (the inputs no stage writes) and what the last stage writes, as the operators
   // say; a server's model metadata.
   const OperatorSignature& signature() const;
+  // Every tensor or text some stage writes, in stage order (what a client may ask a result for); empty
+  // when a stage's operator does not say what it reads and writes.
+  const std::optional<std::vector<TensorSignature>>& stage_outputs() const;
 
   // Pipeline::submit / try_submit, with each result recorded for the history before `on_done` (or the
   // future, or a ResultQueue's callback) sees it.

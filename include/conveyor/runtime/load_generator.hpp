@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -19,6 +20,10 @@ struct LoadSpec {
   std::function<void(uint64_t done, uint64_t total)> on_progress;  // called from the driver thread
   // Called with every measured request's result, on a pipeline thread (keep it short).
   std::function<void(const Result& result)> on_result;
+  // Read between requests and while waiting (set it from another thread or a signal handler): 1 stops
+  // admitting and lets what is in flight finish; 2 also cancels what is in flight (those results are
+  // errors of kind kCancelled). LoadResult::stopped says the load ended early.
+  const std::atomic<int>* stop = nullptr;
 };
 
 struct LoadResult {
@@ -33,6 +38,7 @@ struct LoadResult {
   PipelineMetrics pipeline;         // stage metrics over the measured requests only
   std::string first_error;          // one example, for the report
   std::string first_rejection;
+  bool stopped = false;  // LoadSpec::stop ended the load before every request was offered
 };
 
 // Runs warmup + requests through the pipeline; make_sample(i) builds request i.
