@@ -141,7 +141,7 @@ void add_bench_command(CLI::App& app) {
       "With stored profiles (conveyor profile) the report adds predicted vs measured numbers; with `plan: "
       "auto`\n"
       "in the file the planner picks each stage's workers/threads/cores. Every bench adds what it measured\n"
-      "to the profile history. Ctrl-C (SIGINT) or SIGTERM stops the load: the report covers what was\n"
+      "to the profile history. Ctrl-C (SIGINT) or SIGTERM stops the load and prints the report of what was\n"
       "measured, marked interrupted.");
   cmd->callback([o, cmd] {
     if (o->pipeline.empty() == o->url.empty())

@@ -15,9 +15,11 @@ std::string names_of(const std::vector<TensorSignature>& signatures) {
   return text;
 }
 
-// How the tensor an --input gives is named on the command line.
-std::string option_for(const InputSet& set, const std::string& name) {
-  return set.tensors ? "--input " + name + "=..." : "--input-tensor (now '" + name + "')";
+// What to change on the command line when the pipeline does not read `name`.
+std::string hint_for(const InputSet& set, const std::string& name) {
+  if (set.tensors) return "--input " + name + "=...";
+  return "where --input-tensor puts each raw file's bytes; pass --input-tensor NAME, or .npy tensors as --input "
+         "NAME=FILES";
 }
 
 }  // namespace
@@ -27,7 +29,7 @@ void check_inputs(const InputSet& set, const OperatorSignature& signature) {
   if (reads.empty()) return;
   for (const auto& name : set.names)
     if (std::none_of(reads.begin(), reads.end(), [&](const TensorSignature& s) { return s.name == name; }))
-      throw std::runtime_error("the pipeline does not read a tensor '" + name + "' (" + option_for(set, name) +
+      throw std::runtime_error("the pipeline does not read a tensor '" + name + "' (" + hint_for(set, name) +
                                "); it reads " + names_of(reads));
   for (const auto& want : reads)
     if (std::find(set.names.begin(), set.names.end(), want.name) == set.names.end())
