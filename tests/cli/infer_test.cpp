@@ -263,7 +263,9 @@ TEST_F(Infer, TextClassifyExampleTurnsTextIntoTwoRankedClasses) {
   }
   EXPECT_EQ(model_inputs, (std::set<std::string>{"input_ids", "attention_mask", "token_type_ids"}));
 
-  out = run_conveyor("run " + pipeline + " --input " + path("review.txt") + " --output " + path("r.jsonl"));
+  // A line holds the last stage's outputs unless --outputs names earlier ones too.
+  out = run_conveyor("run " + pipeline + " --input " + path("review.txt") + " --output " + path("r.jsonl") +
+                     " --outputs input_ids,probs,topk_indices,topk_scores,topk_labels");
   ASSERT_EQ(out.status, 0) << out.text;
   std::ifstream in(path("r.jsonl"));
   std::string line;
