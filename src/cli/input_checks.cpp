@@ -18,7 +18,8 @@ std::string names_of(const std::vector<TensorSignature>& signatures) {
 // What to change on the command line when the pipeline does not read `name`.
 std::string hint_for(const InputSet& set, const std::string& name) {
   if (set.tensors) return "--input " + name + "=...";
-  return "where --input-tensor puts each raw file's bytes; pass --input-tensor NAME, or .npy tensors as --input "
+  return "where --input-tensor puts each raw file's bytes; pass --input-tensor NAME, or .npy tensors as "
+         "--input "
          "NAME=FILES";
 }
 
@@ -33,11 +34,13 @@ void check_inputs(const InputSet& set, const OperatorSignature& signature) {
                                "); it reads " + names_of(reads));
   for (const auto& want : reads)
     if (std::find(set.names.begin(), set.names.end(), want.name) == set.names.end())
-      throw std::runtime_error("the pipeline reads tensor '" + want.name + "', which no --input gives; it reads " +
-                               names_of(reads) + (set.tensors ? " (give each as --input NAME=FILES)" : ""));
+      throw std::runtime_error("the pipeline reads tensor '" + want.name +
+                               "', which no --input gives; it reads " + names_of(reads) +
+                               (set.tensors ? " (give each as --input NAME=FILES)" : ""));
   for (const auto& request : set.requests)
     for (const auto& [name, file] : request.files) {
-      const auto want = std::find_if(reads.begin(), reads.end(), [&](const TensorSignature& s) { return s.name == name; });
+      const auto want =
+          std::find_if(reads.begin(), reads.end(), [&](const TensorSignature& s) { return s.name == name; });
       DType dtype = DType::kUInt8;
       Shape shape;
       if (set.tensors) {

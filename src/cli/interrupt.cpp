@@ -49,17 +49,23 @@ const std::atomic<int>& InterruptWatch::level() const {
 
 int InterruptWatch::exit_status() const {
   switch (g_first.load()) {
-    case SIGINT: return kExitSigint;
-    case SIGTERM: return kExitSigterm;
-    default: return 0;
+    case SIGINT:
+      return kExitSigint;
+    case SIGTERM:
+      return kExitSigterm;
+    default:
+      return 0;
   }
 }
 
 const char* InterruptWatch::signal_name() const {
   switch (g_first.load()) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    default: return "";
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "";
   }
 }
 

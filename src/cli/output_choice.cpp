@@ -17,8 +17,9 @@ std::optional<std::vector<std::string>> chosen_outputs(const std::vector<std::st
   }
   if (!made) return asked;  // not known what the stages write: each line holds what it finds
   for (const auto& name : asked) {
-    const bool known = std::any_of(made->begin(), made->end(), [&](const TensorSignature& s) { return s.name == name; }) ||
-                       std::find(given.begin(), given.end(), name) != given.end();
+    const bool known =
+        std::any_of(made->begin(), made->end(), [&](const TensorSignature& s) { return s.name == name; }) ||
+        std::find(given.begin(), given.end(), name) != given.end();
     if (known) continue;
     std::string list;
     for (const auto& s : *made) list += (list.empty() ? "'" : ", '") + s.name + "'";

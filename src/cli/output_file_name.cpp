@@ -5,8 +5,8 @@ namespace conveyor::cli {
 std::string output_file_name(const std::string& tensor_name, std::set<std::string>& taken) {
   std::string base;
   for (char c : tensor_name) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                       c == '_' || c == '-';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-';
     base += plain ? c : '_';
   }
   if (base.empty() || base.find_first_not_of('.') == std::string::npos) base = "output" + base;

@@ -27,7 +27,8 @@ nlohmann::json result_json(const Result& r, const std::string& stem, const Resul
   }
   const auto& times = r.sample.stage_times;
   if (!times.empty())
-    j["latency_ms"] = std::chrono::duration<double, std::milli>(times.back().finished - r.sample.submitted).count();
+    j["latency_ms"] =
+        std::chrono::duration<double, std::milli>(times.back().finished - r.sample.submitted).count();
 
   std::vector<std::string> names;
   if (o.outputs) {
@@ -47,7 +48,8 @@ nlohmann::json result_json(const Result& r, const std::string& stem, const Resul
   nlohmann::json outputs = nlohmann::json::object(), texts = nlohmann::json::object();
   for (const auto& name : names) {
     if (const auto t = r.sample.tensors.find(name); t != r.sample.tensors.end())
-      outputs[name] = dir.empty() ? tensor_json(t->second, o.max_values) : written_tensor(t->second, dir, name, taken);
+      outputs[name] =
+          dir.empty() ? tensor_json(t->second, o.max_values) : written_tensor(t->second, dir, name, taken);
     else if (const auto s = r.sample.texts.find(name); s != r.sample.texts.end())
       texts[name] = s->second;
   }

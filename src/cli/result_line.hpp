@@ -1,11 +1,10 @@
 #pragma once
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "conveyor/runtime/pipeline.hpp"
 
@@ -15,7 +14,7 @@ namespace conveyor::cli {
 struct ResultLineOptions {
   // The tensors and texts a line holds, by name; nullopt: every tensor but the request's own, every text.
   std::optional<std::vector<std::string>> outputs;
-  std::set<std::string> inputs;  // the tensors each request gave
+  std::set<std::string> inputs;   // the tensors each request gave
   std::size_t max_values = 1000;  // tensor data in the line only up to this many elements
   // Not empty: tensors are written to output_dir/<stem>/<tensor>.npy and the line names the file.
   std::filesystem::path output_dir;

@@ -42,7 +42,8 @@ std::set<std::string> finished_inputs(const fs::path& output) {
   std::error_code ec;
   if (!fs::exists(output, ec)) return inputs;
   std::ifstream in(output, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + output.string() + "' to resume: " + std::strerror(errno));
+  if (!in)
+    throw std::runtime_error("cannot read '" + output.string() + "' to resume: " + std::strerror(errno));
   std::ostringstream all;
   all << in.rdbuf();
   const std::string text = all.str();
@@ -60,7 +61,9 @@ std::set<std::string> finished_inputs(const fs::path& output) {
   }
   if (complete < text.size()) {
     fs::resize_file(output, complete, ec);
-    if (ec) throw std::runtime_error("--resume: cannot cut the unfinished last line of '" + output.string() + "': " + ec.message());
+    if (ec)
+      throw std::runtime_error("--resume: cannot cut the unfinished last line of '" + output.string() +
+                               "': " + ec.message());
     std::fprintf(stderr, "note: the last line of '%s' was cut short (an interrupted write): it runs again\n",
                  output.c_str());
   }
