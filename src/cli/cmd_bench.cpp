@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/pipeline_file.hpp"
 #include "cli/remote_bench.hpp"
 
 namespace conveyor::cli {
@@ -40,12 +41,14 @@ int run(const BenchCommand& o) {
     sample.tensors[o.input_tensor] = tensor;
     start.profiling_inputs.push_back(std::move(sample));
   }
-  const std::unique_ptr<RunningPipeline> running = runtime.start(runtime.load(o.pipeline), start);
+  const std::unique_ptr<RunningPipeline> running =
+      runtime.start(load_pipeline_file(runtime, o.pipeline, "bench"), start);
   const PipelineConfig& config = running->config();
 
   BenchOptions bench = o.bench;
   bench.on_result = [&running](const Result& result) { running->record(result); };
   BenchContext context{config.name, "", 0};
+  context.auto_splits = config.auto_splits;
   const LoadResult result = bench_pipeline(running->pipeline(), inputs, o.input_tensor, bench, context);
   running->pipeline().shutdown();
 

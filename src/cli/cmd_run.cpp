@@ -12,6 +12,7 @@
 #include "cli/inputs.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/pipeline_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "cli/tensor_json.hpp"
 
@@ -87,7 +88,7 @@ int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
   check_output_may_be_replaced(o.output, files);
   Runtime& runtime = cli_runtime();
-  PipelineConfig config = runtime.load(o.pipeline);
+  PipelineConfig config = load_pipeline_file(runtime, o.pipeline, "run");
   StartOptions start;
   if (config.plan == PlanMode::kAuto) start.profiling_inputs = profiling_inputs(files, o.input_tensor);
   const std::unique_ptr<RunningPipeline> running = runtime.start(std::move(config), start);
