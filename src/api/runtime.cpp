@@ -8,6 +8,7 @@
 #include "api/predicted_performance.hpp"
 #include "api/run_history.hpp"
 #include "api/stage_profiles.hpp"
+#include "api/stage_signatures.hpp"
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/graph/onnx_import.hpp"
 #include "conveyor/runtime/merged_stage.hpp"
@@ -107,7 +108,7 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
   if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
   const std::vector<Sample> first_inputs = inputs;
   const PipelineConfig config = expand(file_config);
-  const std::vector<StageSpec> specs = build_stage_specs(config, operators());
+  const std::vector<StageSpec> specs = build_checked_stage_specs(config, operators());
   std::vector<StageProfileRun> runs;
   for (std::size_t s = 0; s < specs.size(); ++s) {
     const StageConfig& stage = config.stages[s];
@@ -136,7 +137,11 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
 
 plan::Plan Runtime::plan(const PipelineConfig& file_config, const PlanOptions& options) const {
   const PipelineConfig config = expand(file_config);
-  return plan_pipeline(config, state_->store, state_->topology, options);
+  plan::Plan chosen = plan_pipeline(config, state_->store, state_->topology, options);
+  std::vector<std::string> notes;  // how the model stages were cut comes before how they were planned
+  for (const auto& split : config.auto_splits) notes.push_back(split.summary);
+  chosen.notes.insert(chosen.notes.begin(), notes.begin(), notes.end());
+  return chosen;
 }
 
 plan::Deployment Runtime::plan_deployment(const DeploymentConfig& config,
@@ -164,10 +169,11 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
   state->topology = &state_->topology;
   state->store = &state_->store;
   state->config = expand(config);
+  for (const auto& split : state->config.auto_splits) state_->note(split.summary);
   if (state->config.plan == PlanMode::kAuto)
     state->plan = apply_auto_plan(state->config, options.profiling_inputs, options.load, state_->store,
                                   state_->topology, [this](const std::string& text) { state_->note(text); });
-  std::vector<StageSpec> built = build_stage_specs(state->config, operators());
+  std::vector<StageSpec> built = build_checked_stage_specs(state->config, operators());
   state->stage_outputs = stage_outputs_of(built);
   auto specs = merge_stage_runs(state->config, std::move(built));
   state->signature = chain_signature(specs);
@@ -182,7 +188,7 @@ std::unique_ptr<RunningPipeline> Runtime::start_unpipelined(PipelineConfig confi
   state->store = &state_->store;
   state->config = expand(config);
   state->config.plan = PlanMode::kManual;
-  std::vector<StageSpec> built = build_stage_specs(state->config, operators());
+  std::vector<StageSpec> built = build_checked_stage_specs(state->config, operators());
   state->stage_outputs = stage_outputs_of(built);
   StageSpec all = merge_stages(std::move(built), name);
   // The history sees what runs: one merged run of every stage, each member timed on its own.

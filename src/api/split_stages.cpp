@@ -1,6 +1,9 @@
 #include "api/split_stages.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -92,8 +95,35 @@ double slowest_other_stage_ms(const PipelineConfig& config, std::size_t index, c
   return slowest;
 }
 
+std::string ms_text(double ms) {
+  return fmt::format("{:.{}f} ms", ms, ms < 10 ? 2 : 1);
+}
+
+// "resnet50: split: auto chose 3 segments (bottleneck 41.2 ms → 15.1 ms; 4 would gain < 5%)"
+std::string describe_choice(const std::string& stage, const plan::SplitChoice& choice) {
+  const int k = choice.segments;
+  std::string why = "bottleneck " + ms_text(choice.bottleneck_ms.front());
+  if (k > 1) why += " → " + ms_text(choice.bottleneck_ms[static_cast<std::size_t>(k - 1)]);
+  const int gain_percent = static_cast<int>(std::lround(plan::kSplitMinGain * 100));
+  switch (choice.stop) {
+    case plan::SplitChoice::Stop::kSmallGain:
+      why += fmt::format("; {} would gain < {}%", k + 1, gain_percent);
+      break;
+    case plan::SplitChoice::Stop::kLimit:
+      why += fmt::format("; {} is the most the free cores allow", k);
+      break;
+    case plan::SplitChoice::Stop::kNoCut:
+      why += fmt::format("; the model has no cut into {} that keeps fused nodes together", k + 1);
+      break;
+  }
+  if (choice.floor_ms > 0 && choice.floor_ms >= choice.bottleneck_ms[static_cast<std::size_t>(k - 1)])
+    why += "; the other stages set " + ms_text(choice.floor_ms);
+  return fmt::format("{}: split: auto chose {} segment{} ({})", stage, k, k == 1 ? "" : "s", why);
+}
+
 std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t index,
-                                      const SplitOptions& options, const fs::path& cache_dir) {
+                                      const SplitOptions& options, const fs::path& cache_dir,
+                                      std::vector<AutoSplitChoice>& auto_splits) {
   const StageConfig& stage = config.stages[index];
   const StageSite site{config.file.string(), "stages[" + std::to_string(index) + "]", stage};
   if (!stage.args.has("path") || !stage.args.at("path").is_string() ||
@@ -153,7 +183,12 @@ std::vector<StageConfig> expand_stage(const PipelineConfig& config, std::size_t 
     const int max_segments = std::max(1, available / cores_per_segment(stage));
     // The segments' items are shared by the stage's workers; compare with the others per worker of it.
     const double floor_ms = slowest_other_stage_ms(config, index, options) * stage.workers;
-    segments = plan::choose_auto_split(graph, node_cost_ms, max_segments, floor_ms, partition_options);
+    const plan::SplitChoice choice =
+        plan::explain_auto_split(graph, node_cost_ms, max_segments, floor_ms, partition_options);
+    segments = choice.segments;
+    auto_splits.push_back(AutoSplitChoice{stage.name, choice.segments, choice.max_segments,
+                                          choice.bottleneck_ms, choice.floor_ms,
+                                          describe_choice(stage.name, choice)});
   }
   partition_options.stages = segments;
   Partition partition;
@@ -212,7 +247,7 @@ PipelineConfig expand_splits(const PipelineConfig& config, const SplitOptions& o
       result.stages.push_back(stage);
       continue;
     }
-    for (StageConfig& segment : expand_stage(config, i, options, cache_dir)) {
+    for (StageConfig& segment : expand_stage(config, i, options, cache_dir, result.auto_splits)) {
       if (const auto other = original_names.find(segment.name); other != original_names.end()) {
         const StageConfig& taken = config.stages[other->second];
         throw ConfigError(

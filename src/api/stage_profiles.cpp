@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "api/split_stages.hpp"
+#include "api/stage_signatures.hpp"
 #include "conveyor/api/errors.hpp"
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/runtime/core_allocation.hpp"
@@ -55,7 +56,7 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
   std::vector<std::string> measured;
   if (std::find(missing.begin(), missing.end(), true) == missing.end()) return measured;
   if (inputs.empty()) throw std::invalid_argument("no inputs to profile the stages on");
-  const std::vector<StageSpec> specs = build_stage_specs(config, builtin_operators());
+  const std::vector<StageSpec> specs = build_checked_stage_specs(config, builtin_operators());
   for (std::size_t s = 0; s <= last_missing; ++s) {
     const StageConfig& stage = config.stages[s];
     std::vector<Sample> next;

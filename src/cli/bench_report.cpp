@@ -33,6 +33,11 @@ nlohmann::json ratio_json(double measured, double predicted) {
   return measured / predicted;
 }
 
+// The part of a merged stage's busy time its member spent (0 when the stage has none yet).
+double member_share(const MemberMetrics& member, const StageMetrics& stage) {
+  return stage.busy_seconds > 0 ? std::min(1.0, member.busy_seconds / stage.busy_seconds) : 0.0;
+}
+
 std::string bottleneck_line(const PipelineMetrics& metrics) {
   const auto& b = metrics.stages[bottleneck_stage(metrics)];
   return fmt::format("\nbottleneck: {} ({:.1f}% busy, {:.3f} ms per item over {} worker(s): at most {:.1f} req/s)\n",
@@ -78,6 +83,7 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
   else
     out += fmt::format("pipeline {}: {} stage{} on {}\n", context.pipeline, stages, stages == 1 ? "" : "s",
                        Topology::detect().describe());
+  for (const auto& split : context.auto_splits) out += split.summary + "\n";
   out += fmt::format("requests {} (+{} warmup), {}, errors {}\n", r.requests, context.warmup, context.load, r.errors);
   if (r.errors) out += fmt::format("first error: {}\n", r.first_error);
   if (r.rejected)
@@ -99,6 +105,7 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
   bool smt = false;  // some worker runs on hardware threads other than its cores' first: list them too
   for (const auto& s : r.pipeline.stages) {
     name_width = std::max(name_width, s.name.size());
+    for (const auto& member : s.members) name_width = std::max(name_width, member.name.size() + 2);
     smt = smt || s.hardware_threads != s.cores;
   }
   out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>6} {:>12} {:>10} {:>10} {:>7} {:>6}{}\n", "stage",
@@ -111,6 +118,11 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                        s.cores.empty() ? std::string("-") : format_cpu_list(s.cores), s.threads_per_worker,
                        100 * s.utilization, s.service.mean_ms, s.service.p99_ms, s.queue_wait.mean_ms,
                        s.items, s.errors, smt ? "  " + threads : "");
+    // A merged stage's members under it: where its service time goes.
+    for (const auto& member : s.members)
+      out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>6} {:>12.3f} {:>10.3f}   {:.0f}% of {}\n",
+                         "  " + member.name, name_width, "", "", "", "", member.service.mean_ms,
+                         member.service.p99_ms, 100 * member_share(member, s), s.name);
   }
   if (!r.pipeline.stages.empty()) out += bottleneck_line(r.pipeline);
   if (predicted) {
@@ -150,6 +162,14 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                       {"service_ms", summary(s.service)},
                       {"queue_ms", summary(s.queue_wait)},
                       {"queue_capacity", s.queue_capacity}});
+    if (!s.members.empty()) {
+      nlohmann::json members = nlohmann::json::array();
+      for (const auto& member : s.members)
+        members.push_back({{"name", member.name},
+                           {"service_ms", summary(member.service)},
+                           {"share", member_share(member, s)}});
+      stages.back()["members"] = std::move(members);
+    }
   }
   nlohmann::json j{{"pipeline", context.pipeline},
                    {"load", context.load},
@@ -161,6 +181,17 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                    {"rejected", r.rejected},
                    {"seconds", r.seconds},
                    {"stages", stages}};
+  if (!context.auto_splits.empty()) {
+    nlohmann::json splits = nlohmann::json::array();
+    for (const auto& split : context.auto_splits)
+      splits.push_back({{"stage", split.stage},
+                        {"segments", split.segments},
+                        {"max_segments", split.max_segments},
+                        {"bottleneck_ms", split.bottleneck_ms},
+                        {"other_stages_ms", split.floor_ms},
+                        {"summary", split.summary}});
+    j["auto_splits"] = std::move(splits);
+  }
   if (!r.pipeline.stages.empty()) j["bottleneck"] = r.pipeline.stages[bottleneck_stage(r.pipeline)].name;
   if (r.errors) j["first_error"] = r.first_error;
   if (r.rejected) j["first_rejection"] = r.first_rejection;

@@ -1,10 +1,10 @@
 #pragma once
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "conveyor/api/predictions.hpp"
+#include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/runtime/load_generator.hpp"
 
 namespace conveyor::cli {
@@ -18,6 +18,7 @@ struct BenchContext {
   // percentiles). Empty in-process.
   std::string url{};
   std::string client{};
+  std::vector<AutoSplitChoice> auto_splits{};  // what split: auto chose at start-up (in-process)
   bool remote() const { return !url.empty(); }
 };
 

@@ -9,6 +9,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/pipeline_file.hpp"
 #include "cli/remote_bench.hpp"
 
 namespace conveyor::cli {
@@ -39,7 +40,8 @@ int run(const BenchCommand& o) {
     sample.tensors = tensors;
     start.profiling_inputs.push_back(std::move(sample));
   }
-  const std::unique_ptr<RunningPipeline> running = runtime.start(runtime.load(o.pipeline), start);
+  const std::unique_ptr<RunningPipeline> running =
+      runtime.start(load_pipeline_file(runtime, o.pipeline, "bench"), start);
   check_inputs(set, running->signature());
   const PipelineConfig& config = running->config();
 
@@ -48,6 +50,7 @@ int run(const BenchCommand& o) {
   bench.on_result = [&running](const Result& result) { running->record(result); };
   bench.stop = &interrupts.level();
   BenchContext context{config.name, "", 0};
+  context.auto_splits = config.auto_splits;
   const LoadResult result = bench_pipeline(running->pipeline(), requests, bench, context);
   running->pipeline().shutdown();
 

@@ -9,6 +9,7 @@
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/option_lists.hpp"
+#include "cli/pipeline_file.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -55,7 +56,7 @@ void show(const ProfileCommand& o) {
   std::vector<plan::ProfileEntry> entries;
   std::vector<std::string> unreadable;  // one corrupt file hides only its own profile
   if (!o.pipeline.empty()) {
-    const PipelineConfig config = runtime.expand(runtime.load(o.pipeline));
+    const PipelineConfig config = runtime.expand(load_pipeline_file(runtime, o.pipeline, "profile"));
     for (const auto& stage : config.stages) {
       try {
         for (auto& e : runtime.stored_profiles(config, stage)) {
@@ -103,7 +104,7 @@ void show(const ProfileCommand& o) {
 
 void measure(const ProfileCommand& o) {
   Runtime& runtime = cli_runtime();
-  const PipelineConfig file_config = runtime.load(o.pipeline);
+  const PipelineConfig file_config = load_pipeline_file(runtime, o.pipeline, "profile");
   const PipelineConfig config = runtime.expand(file_config);
   const Topology& machine = runtime.topology();
   const std::vector<int> threads =

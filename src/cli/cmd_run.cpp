@@ -17,6 +17,7 @@
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/output_choice.hpp"
+#include "cli/pipeline_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "cli/result_line.hpp"
 #include "cli/results_file.hpp"
@@ -85,7 +86,7 @@ int run(const RunOptions& o) {
   }
 
   Runtime& runtime = cli_runtime();
-  PipelineConfig config = runtime.load(o.pipeline);
+  PipelineConfig config = load_pipeline_file(runtime, o.pipeline, "run");
   StartOptions start;
   if (config.plan == PlanMode::kAuto) start.profiling_inputs = profiling_inputs(set, todo);
   const std::unique_ptr<RunningPipeline> running = runtime.start(std::move(config), start);

@@ -10,6 +10,7 @@
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/option_lists.hpp"
+#include "cli/pipeline_file.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -39,7 +40,7 @@ nlohmann::json latency_json(const plan::SimLatency& l) {
 
 void run(const SimulateCommand& o) {
   const Runtime& runtime = cli_runtime();
-  const PipelineConfig config = runtime.load(o.pipeline);
+  const PipelineConfig config = load_pipeline_file(runtime, o.pipeline, "simulate");
   SimulationOptions options;
   options.cores = o.cores.empty() ? runtime.topology().cpus() : parse_core_budget(o.cores);
   options.load.rate_rps = o.rate_rps;

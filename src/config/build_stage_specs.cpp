@@ -26,6 +26,18 @@ std::string top_level_arg(const std::string& key) {
                         "; known ops: " + (known.empty() ? "none" : config_detail::join_names(known)));
 }
 
+// An arg the operator does not take, with the one most like it.
+[[noreturn]] void fail_unknown_arg(const PipelineConfig& config, const StageConfig& stage, std::size_t index,
+                                   const OpArgError& error) {
+  const std::string guess = config_detail::closest_name(error.key(), error.accepted());
+  throw ConfigError(config.file.string(),
+                    line_or(stage.arg_lines, error.key(), line_or(stage.key_lines, "args", stage.line)),
+                    "stages[" + std::to_string(index) + "].args." + error.key(),
+                    "stage '" + stage.name + "': " + stage.op + " has no arg '" + error.key() + "'" +
+                        (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                        "; it accepts: " + config_detail::join_names(error.accepted()));
+}
+
 }  // namespace
 
 std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const OperatorRegistry& registry) {
@@ -49,6 +61,7 @@ std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const Ope
       spec.signature = std::move(built.signature);
     } catch (const OpArgError& error) {
       if (error.key().empty()) throw ConfigError(file, args_line, path + ".args", error.what());
+      if (error.unknown_key()) fail_unknown_arg(config, stage, i, error);
       // A key the file does not set (a missing required arg) points at the stage.
       const int line = line_or(stage.arg_lines, top_level_arg(error.key()), stage.line);
       throw ConfigError(file, line, path + ".args." + error.key(), error.what());

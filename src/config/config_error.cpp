@@ -23,4 +23,20 @@ ConfigError::ConfigError(std::string file, int line, std::string key, const std:
       line_(line),
       key_(std::move(key)) {}
 
+namespace {
+
+std::string not_a_pipeline_file_message(const std::vector<std::string>& pipeline_files) {
+  std::string message = "is a deployment file (several pipelines), not a pipeline file";
+  if (pipeline_files.empty()) return message;
+  message += "; the pipeline files it names: ";
+  for (std::size_t i = 0; i < pipeline_files.size(); ++i) message += (i ? ", " : "") + pipeline_files[i];
+  return message;
+}
+
+}  // namespace
+
+NotAPipelineFileError::NotAPipelineFileError(std::string file, std::vector<std::string> pipeline_files)
+    : ConfigError(std::move(file), 0, "", not_a_pipeline_file_message(pipeline_files)),
+      pipeline_files_(std::move(pipeline_files)) {}
+
 }  // namespace conveyor

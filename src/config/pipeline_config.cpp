@@ -222,6 +222,21 @@ void check_core_ids_disjoint(const std::vector<StageConfig>& stages, const std::
   }
 }
 
+// A deployment file's top level (a `pipelines:` list and no `stages:`) where a pipeline was expected.
+[[noreturn]] void fail_deployment_file(const YAML::Node& root, const config_detail::ConfigOrigin& where) {
+  std::vector<std::string> files;
+  const YAML::Node& pipelines = root["pipelines"];
+  if (pipelines.IsSequence())
+    for (const auto& entry : pipelines)
+      if (entry.IsMap() && entry["pipeline"].IsScalar()) {
+        const std::filesystem::path named = entry["pipeline"].Scalar();
+        const std::filesystem::path parent = where.path.parent_path();
+        files.push_back(named.is_absolute() || parent.empty() ? named.string()
+                                                              : (parent / named).lexically_normal().string());
+      }
+  throw NotAPipelineFileError(where.file, std::move(files));
+}
+
 }  // namespace
 
 PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::filesystem::path& origin) {
@@ -229,6 +244,7 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
   const std::string& file = where.file;
   const YAML::Node root = config_detail::load_config_mapping(
       yaml_text, file, "pipeline file", "a mapping of pipeline settings with at least 'stages'");
+  if (root["pipelines"].IsDefined() && !root["stages"].IsDefined()) fail_deployment_file(root, where);
   MappingReader top(root, file, "", line_of(root), kPipelineKeys);
 
   PipelineConfig config;

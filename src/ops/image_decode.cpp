@@ -100,7 +100,7 @@ void decode(Sample& sample, const std::string& input, const std::string& output,
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context, {"input", "output", "max_pixels"});
   const std::string input = reader.name("input", "bytes");
   const std::string output = reader.name("output", "image");
   const int64_t max_pixels = reader.integer("max_pixels", kDefaultMaxPixels, 1);

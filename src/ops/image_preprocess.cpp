@@ -63,7 +63,9 @@ std::array<int64_t, 2> parse_size(ArgReader& reader) {
 }
 
 std::shared_ptr<const PreprocessConfig> parse(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(
+      kOp, args, context,
+      {"input", "output", "size", "resize", "resize_to", "interpolation", "rgb", "mean", "std", "scale"});
   auto config = std::make_shared<PreprocessConfig>();
   config->input = reader.name("input", "image");
   config->output = reader.name("output", "pixels");

@@ -98,7 +98,7 @@ std::vector<TensorSignature> bound_signatures(const Graph& graph, const std::vec
   std::vector<TensorSignature> signatures;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const Value& value = graph.values[static_cast<std::size_t>(values[i])];
-    TensorSignature signature{.name = bindings[i].sample_name, .dtype = value.dtype};
+    TensorSignature signature{.name = bindings[i].sample_name, .dtype = value.dtype, .dims = {}};
     for (const int64_t dim : value.shape) signature.dims.push_back(dim < 0 ? -1 : dim);
     signatures.push_back(std::move(signature));
   }
@@ -106,7 +106,7 @@ std::vector<TensorSignature> bound_signatures(const Graph& graph, const std::vec
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context, {"path", "dims", "threads", "segment", "inputs", "outputs"});
   const std::filesystem::path path = reader.required_file("path");
   std::map<std::string, int64_t> dims;
   if (const auto given = reader.raw("dims"); given && !given->is_null()) {

@@ -12,11 +12,27 @@ std::string json_excerpt(const OpArgs& value) {
   return text;
 }
 
-ArgReader::ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context)
-    : op_(std::move(op)), args_(args), context_(context) {
+namespace {
+
+std::string joined(const std::set<std::string>& keys) {
+  std::string text;
+  for (const auto& key : keys) text += (text.empty() ? "" : ", ") + key;
+  return text;
+}
+
+}  // namespace
+
+ArgReader::ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context,
+                     std::set<std::string> accepted)
+    : op_(std::move(op)), args_(args), context_(context), accepted_(std::move(accepted)) {
   if (!args_.is_null() && !args_.is_mapping())
     throw OpArgError("",
                      op_ + ": args must be a mapping of names to values (got " + json_excerpt(args_) + ")");
+  if (!args_.is_mapping()) return;
+  for (const auto& key : args_.keys())
+    if (!accepted_.count(key))
+      throw OpArgError(key, op_ + ": unknown arg '" + key + "' (accepted: " + joined(accepted_) + ")",
+                       {accepted_.begin(), accepted_.end()});
 }
 
 OpArgError ArgReader::error(const std::string& key, const std::string& what) const {
@@ -24,6 +40,8 @@ OpArgError ArgReader::error(const std::string& key, const std::string& what) con
 }
 
 std::optional<OpArgs> ArgReader::find(const std::string& key) {
+  if (!accepted_.count(key))  // the operator's own mistake, not the file's
+    throw std::logic_error(op_ + " reads arg '" + key + "' without naming it among its accepted args");
   known_.insert(key);
   if (!args_.has(key)) return std::nullopt;
   return args_.at(key);
@@ -132,9 +150,8 @@ void ArgReader::finish() const {
   if (!args_.is_mapping()) return;
   for (const auto& key : args_.keys()) {
     if (known_.count(key)) continue;
-    std::string accepted;
-    for (const auto& k : known_) accepted += (accepted.empty() ? "" : ", ") + k;
-    throw OpArgError(key, op_ + ": unknown arg '" + key + "' (accepted: " + accepted + ")");
+    throw OpArgError(
+        key, op_ + ": arg '" + key + "' is accepted but was not read (accepted: " + joined(accepted_) + ")");
   }
 }
 

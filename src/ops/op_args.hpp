@@ -10,12 +10,14 @@
 
 namespace conveyor::ops {
 
-// Reads one operator's args with typed getters. Every getter marks its key as known; finish() then
-// rejects any key no getter asked for, so a misspelt arg fails the build instead of being ignored.
+// Reads one operator's args with typed getters. The operator names every arg it takes up front: a key
+// outside them fails at once, before any other arg is read (a misspelt `szie` is reported as itself, not
+// as a missing `size`), as an OpArgError carrying the accepted keys. Getters may only ask for those keys.
 // All errors are OpArgError(key, "<op>: arg '<key>' ...").
 class ArgReader {
  public:
-  ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context);
+  ArgReader(std::string op, const OpArgs& args, const OpBuildContext& context,
+            std::set<std::string> accepted);
 
   std::string string(const std::string& key, const std::string& fallback);
   std::string required_string(const std::string& key);
@@ -32,7 +34,8 @@ class ArgReader {
   // The value as given (none when absent), for args with their own syntax; marks the key as known.
   std::optional<OpArgs> raw(const std::string& key);
 
-  // Throws OpArgError for the first key that no getter asked for, listing the accepted keys.
+  // Throws OpArgError for the first key that no getter asked for, listing the accepted keys (the
+  // constructor already refused keys outside them; this catches an operator that forgot to read one).
   void finish() const;
 
   // An OpArgError for `key` with the "<op>: arg '<key>' " prefix.
@@ -46,6 +49,7 @@ class ArgReader {
   std::string op_;
   OpArgs args_;
   OpBuildContext context_;
+  std::set<std::string> accepted_;
   std::set<std::string> known_;
 };
 

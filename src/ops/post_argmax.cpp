@@ -21,7 +21,7 @@ void argmax(Sample& sample, const std::string& input, const std::string& output)
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context, {"input", "output"});
   const std::string input = reader.name("input", "probs");
   const std::string output = reader.name("output", "class");
   reader.finish();

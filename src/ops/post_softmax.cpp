@@ -50,14 +50,15 @@ void softmax(Sample& sample, const std::string& input, const std::string& output
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context, {"input", "output", "axis"});
   const std::string input = reader.name("input", "logits");
   const std::string output = reader.name("output", "probs");
   const int64_t axis = reader.integer("axis", -1, std::numeric_limits<int32_t>::min());
   reader.finish();
   OperatorSignature signature;
   signature.inputs.push_back({.name = input, .dtype = DType::kFloat32, .dims = {-1}});
-  signature.outputs.push_back({.name = output, .dtype = DType::kFloat32, .dims = {-1}});
+  signature.outputs.push_back(
+      {.name = output, .dtype = DType::kFloat32, .dims = {-1}, .dims_of_input = input});
   return {make_operator([input, output, axis](Sample& sample) { softmax(sample, input, output, axis); }),
           std::move(signature)};
 }

@@ -44,7 +44,7 @@ void threshold(Sample& sample, const ThresholdConfig& config) {
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context, {"input", "threshold", "prefix", "labels"});
   auto config = std::make_shared<ThresholdConfig>();
   config->input = reader.name("input", "probs");
   config->threshold = static_cast<float>(reader.required_number("threshold"));

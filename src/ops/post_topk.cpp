@@ -1,5 +1,6 @@
 // post.topk: one sample's class scores ([C] or [1, C] float32) -> the k best classes, best first.
-// k larger than the class count is clamped to it.
+// k larger than the class count is refused when the count is known before the first sample (a labels file,
+// an earlier stage's fixed output dims: see OperatorSignature), and clamped to it otherwise.
 #include <algorithm>
 #include <numeric>
 
@@ -46,7 +47,7 @@ void topk(Sample& sample, const TopkConfig& config) {
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context, {"input", "k", "prefix", "labels"});
   auto config = std::make_shared<TopkConfig>();
   config->input = reader.name("input", "probs");
   config->k = reader.integer("k", 5, 1);
@@ -54,8 +55,18 @@ BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
   const auto labels_file = reader.optional_file("labels");
   reader.finish();
   config->labels = load_labels_arg(reader, labels_file);
+  // Line i of the labels file names class i: a file of fewer lines than k cannot be for k classes or more.
+  if (config->labels && static_cast<int64_t>(config->labels->size()) < config->k)
+    throw reader.error("k", "is " + std::to_string(config->k) + ", but the labels file '" +
+                                labels_file->string() + "' names only " +
+                                std::to_string(config->labels->size()) +
+                                " classes: k must be at most the number of classes");
   OperatorSignature signature;
-  signature.inputs.push_back({.name = config->input, .dtype = DType::kFloat32, .dims = {-1}});
+  signature.inputs.push_back({.name = config->input,
+                              .dtype = DType::kFloat32,
+                              .dims = {-1},
+                              .min_last_dim = config->k,
+                              .min_last_dim_reason = "k is " + std::to_string(config->k)});
   signature.outputs.push_back({.name = config->prefix + "scores", .dtype = DType::kFloat32, .dims = {-1}});
   signature.outputs.push_back({.name = config->prefix + "indices", .dtype = DType::kInt64, .dims = {-1}});
   if (config->labels) signature.outputs.push_back({.name = config->prefix + "labels", .dims = {-1}, .text = true});

@@ -49,7 +49,9 @@ void encode(Sample& sample, const WordpieceConfig& config) {
 }
 
 BuiltOperator build(const OpArgs& args, const OpBuildContext& context) {
-  ArgReader reader(kOp, args, context);
+  ArgReader reader(kOp, args, context,
+                   {"vocab", "input", "input_ids", "attention_mask", "token_type_ids", "max_length",
+                    "lowercase", "unk_token", "cls_token", "sep_token", "pad_token", "max_chars_per_word"});
   auto config = std::make_shared<WordpieceConfig>();
   const auto vocab = reader.required_file("vocab");
   config->input = reader.name("input", "text");

@@ -30,8 +30,11 @@ class SequenceOperator final : public Operator {
 
 StageSpec merge_stages(const std::vector<StageSpec>& stages, std::string name) {
   std::vector<OperatorFactory> factories;
-  for (const auto& stage : stages) factories.push_back(stage.factory);
   StageSpec merged;
+  for (const auto& stage : stages) {
+    factories.push_back(stage.factory);
+    merged.members.push_back(stage.name);
+  }
   merged.name = std::move(name);
   merged.factory = [factories, name = merged.name](const WorkerContext& context) -> std::unique_ptr<Operator> {
     std::vector<std::unique_ptr<Operator>> ops;

@@ -33,10 +33,21 @@ uint64_t nanos_between(Clock::time_point from, Clock::time_point to) {
                    : 0;
 }
 
+// A merged stage's member, as one worker ran it.
+struct MemberStats {
+  std::atomic<uint64_t> busy_ns{0};
+  LatencyHistogram service;
+};
+
 // Written only by its worker (relaxed atomics so metrics readers may look at any time).
 struct alignas(64) WorkerStats {
   std::atomic<uint64_t> items{0}, errors{0}, busy_ns{0};
   LatencyHistogram service, queue_wait;
+  std::vector<std::unique_ptr<MemberStats>> members;  // one per member of a merged stage
+
+  explicit WorkerStats(std::size_t member_count) {
+    for (std::size_t m = 0; m < member_count; ++m) members.push_back(std::make_unique<MemberStats>());
+  }
 
   void reset() {
     items = 0;
@@ -44,6 +55,22 @@ struct alignas(64) WorkerStats {
     busy_ns = 0;
     service.reset();
     queue_wait.reset();
+    for (auto& member : members) {
+      member->busy_ns = 0;
+      member->service.reset();
+    }
+  }
+
+  // The member times a merged stage's operator left in the sample under the stage's name.
+  void record_members(const Sample& sample, const std::string& stage) {
+    if (members.empty()) return;
+    const auto found = sample.member_seconds.find(stage);
+    if (found == sample.member_seconds.end()) return;
+    for (std::size_t m = 0; m < members.size() && m < found->second.size(); ++m) {
+      const auto nanos = static_cast<uint64_t>(std::max(0.0, found->second[m]) * 1e9);
+      members[m]->service.record(nanos);
+      members[m]->busy_ns.fetch_add(nanos, std::memory_order_relaxed);
+    }
   }
 };
 
@@ -66,7 +93,8 @@ struct Stage {
   Stage(StageSpec s, std::vector<WorkerPlacement> p, std::size_t index, std::size_t capacity,
         std::chrono::nanoseconds aging)
       : spec(std::move(s)), placement(std::move(p)), queue(capacity, PriorityOrder(aging), {index}) {
-    for (std::size_t w = 0; w < placement.size(); ++w) stats.push_back(std::make_unique<WorkerStats>());
+    for (std::size_t w = 0; w < placement.size(); ++w)
+      stats.push_back(std::make_unique<WorkerStats>(spec.members.size()));
   }
 };
 
@@ -174,6 +202,7 @@ void Pipeline::State::process(std::size_t s, Operator& op, WorkerStats& stats, R
       stats.service.record(service);
       stats.busy_ns.fetch_add(service, std::memory_order_relaxed);
       stats.items.fetch_add(1, std::memory_order_relaxed);
+      if (!request->error) stats.record_members(request->sample, stage.spec.name);
     }
     if (request->error) stats.errors.fetch_add(1, std::memory_order_relaxed);
   }
@@ -451,6 +480,19 @@ PipelineMetrics Pipeline::metrics() const {
       busy_ns += stats->busy_ns.load(std::memory_order_relaxed);
       stats->service.merge_into(service);
       stats->queue_wait.merge_into(queue_wait);
+    }
+    for (std::size_t i = 0; i < stage->spec.members.size(); ++i) {
+      MemberMetrics member;
+      member.name = stage->spec.members[i];
+      LatencyHistogram member_service;
+      uint64_t member_busy_ns = 0;
+      for (const auto& stats : stage->stats) {
+        member_busy_ns += stats->members[i]->busy_ns.load(std::memory_order_relaxed);
+        stats->members[i]->service.merge_into(member_service);
+      }
+      member.busy_seconds = static_cast<double>(member_busy_ns) * 1e-9;
+      member.service = member_service.summary();
+      sm.members.push_back(std::move(member));
     }
     sm.busy_seconds = static_cast<double>(busy_ns) * 1e-9;
     sm.utilization = m.elapsed_seconds > 0 ? sm.busy_seconds / (m.elapsed_seconds * sm.workers) : 0;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -124,6 +125,24 @@ TEST_F(RuntimeFacade, SplitStagesRunAsSegmentsAndMatchTheWholeModel) {
   const Tensor& b = got.sample.at("logits");
   ASSERT_EQ(a.shape(), b.shape());
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(a.data<float>()[i], b.data<float>()[i]) << i;
+}
+
+TEST_F(RuntimeFacade, StartSaysWhichSegmentCountSplitAutoChose) {
+  const fs::path model = dir_ / "tinycnn.onnx";
+  zoo::write("tinycnn", zoo::ZooOptions{.seed = 3, .image_size = 32}, model.string());
+  const PipelineConfig config = runtime_->parse(
+      "stages:\n  - {name: cnn, op: onnx, cores: none, threads: 1, split: auto, args: {path: " +
+          model.string() + "}}\n",
+      dir_ / "cnn.yaml");
+  const std::unique_ptr<RunningPipeline> running = runtime_->start(config);
+  ASSERT_EQ(running->config().auto_splits.size(), 1u);
+  const std::string& summary = running->config().auto_splits[0].summary;
+  EXPECT_EQ(
+      summary.rfind(
+          "cnn: split: auto chose " + std::to_string(running->pipeline().stage_count()) + " segment", 0),
+      0u)
+      << summary;
+  EXPECT_NE(std::find(notes_.begin(), notes_.end(), summary), notes_.end()) << "said at start-up";
 }
 
 TEST_F(RuntimeFacade, TrySubmitCancelAndAResultQueueRecordWhatTheyDeliver) {

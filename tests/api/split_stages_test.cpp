@@ -2,6 +2,7 @@
 // bitwise equal to the whole model run through the same pipeline.
 #include "api/split_stages.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -280,6 +281,32 @@ TEST_F(SplitStage, AutoCutsNoFinerThanTheSlowestOtherStage) {
   options_.costs = SplitOptions::Costs::kAnalytic;
   options_.stage_ms["slow"] = 2 * one_stage_ms;
   EXPECT_EQ(expand_splits(parse(yaml), options_).stages.size(), 2u);  // one segment + slow
+}
+
+TEST_F(SplitStage, AutoRecordsWhichCountItChoseAndWhy) {
+  const std::string yaml =
+      "stages:\n"
+      "  - {name: m, op: onnx, cores: 1, split: auto, args: {path: " +
+      model("resnet18").string() + "}}\n";
+  const Topology eight = Topology::from_cpus({0, 1, 2, 3, 4, 5, 6, 7});
+  options_.topology = &eight;
+  options_.costs = SplitOptions::Costs::kAnalytic;
+  const PipelineConfig expanded = expand_splits(parse(yaml), options_);
+  ASSERT_EQ(expanded.auto_splits.size(), 1u);
+  const AutoSplitChoice& choice = expanded.auto_splits[0];
+  EXPECT_EQ(choice.stage, "m");
+  EXPECT_EQ(static_cast<std::size_t>(choice.segments), expanded.stages.size());
+  EXPECT_EQ(choice.max_segments, 8);
+  ASSERT_GE(choice.bottleneck_ms.size(), static_cast<std::size_t>(choice.segments));
+  const std::string chose = "m: split: auto chose " + std::to_string(choice.segments) + " segment";
+  EXPECT_EQ(choice.summary.rfind(chose, 0), 0u) << choice.summary;
+  EXPECT_NE(choice.summary.find(fmt::format("bottleneck {:.1f} ms", choice.bottleneck_ms.front())),
+            std::string::npos)
+      << choice.summary;
+
+  // A fixed count chooses nothing.
+  EXPECT_TRUE(
+      expand_splits(parse(pipeline_yaml(model("tinycnn"), "    split: 2\n")), options_).auto_splits.empty());
 }
 
 TEST_F(SplitStage, OnlyTheFirstSegmentJoinsTheStageBefore) {

@@ -126,6 +126,31 @@ TEST(BuildStageSpecs, UnknownOpPointsAtTheOpLineAndListsKnownOps) {
   EXPECT_THAT(error.what(), HasSubstr("test.broken, test.echo, test.gate"));
 }
 
+TEST(BuildStageSpecs, AnUnknownArgNamesTheStageTheKeyItsLineAndTheClosestAcceptedOne) {
+  const std::string yaml = R"(stages:
+  - name: decode
+    op: image.decode
+  - name: preprocess
+    op: image.preprocess
+    args:
+      resize: stretch
+      szie: [224, 224]
+)";
+  const ConfigError error = build_error(yaml, builtin_operators());
+  EXPECT_EQ(error.line(), line_containing(yaml, "szie:"));
+  EXPECT_EQ(error.key(), "stages[1].args.szie");
+  EXPECT_THAT(error.what(), HasSubstr("stage 'preprocess': image.preprocess has no arg 'szie'"));
+  EXPECT_THAT(error.what(), HasSubstr("(did you mean 'size'?)"));
+  EXPECT_THAT(error.what(),
+              HasSubstr("it accepts: input, interpolation, mean, output, resize, resize_to, rgb, "
+                        "scale, size, std"));
+  // Nothing like any accepted key: no guess, still the list.
+  const ConfigError far =
+      build_error("stages:\n  - {name: d, op: image.decode, args: {quality: 9}}\n", builtin_operators());
+  EXPECT_THAT(far.what(), ::testing::Not(HasSubstr("did you mean")));
+  EXPECT_THAT(far.what(), HasSubstr("has no arg 'quality'; it accepts: input, max_pixels, output"));
+}
+
 TEST(BuildStageSpecs, OtherBuilderFailuresPointAtTheArgs) {
   const std::string yaml = "stages:\n  - name: model\n    op: test.broken\n    args:\n      path: m.onnx\n";
   const ConfigError error = build_error(yaml, test_registry());

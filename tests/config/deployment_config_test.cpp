@@ -133,6 +133,32 @@ TEST_F(DeploymentFile, ErrorsInAPipelineFileNameThatFile) {
   }
 }
 
+TEST_F(DeploymentFile, GivenAsAPipelineFileItIsNamedWithThePipelinesItLists) {
+  const std::string deployment =
+      "deployment: box\npipelines:\n  - pipeline: a.yaml\n  - pipeline: sub/b.yaml\n    priority: 1\n";
+  try {
+    parse_pipeline_config(deployment, "conf/deploy.yaml");
+    FAIL() << "a deployment file is not a pipeline file";
+  } catch (const NotAPipelineFileError& error) {
+    EXPECT_EQ(error.pipeline_files(), (std::vector<std::string>{"conf/a.yaml", "conf/sub/b.yaml"}));
+    EXPECT_EQ(error.file(), "conf/deploy.yaml");
+    EXPECT_NE(std::string(error.what()).find("is a deployment file (several pipelines), not a pipeline file"),
+              std::string::npos)
+        << error.what();
+  }
+  write("d.yaml", deployment);
+  EXPECT_THROW(load_pipeline_config(dir_ / "d.yaml"), NotAPipelineFileError);
+  // A pipeline file with a misplaced `pipelines:` key is still a pipeline file with an unknown key.
+  try {
+    parse_pipeline_config("pipelines: []\nstages:\n  - {name: s, op: x}\n", "p.yaml");
+    FAIL() << "an unknown key must be refused";
+  } catch (const NotAPipelineFileError&) {
+    FAIL() << "a file with stages is a pipeline file";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key(), "pipelines");
+  }
+}
+
 TEST_F(DeploymentFile, TellsDeploymentFilesFromPipelineFiles) {
   EXPECT_TRUE(is_deployment_yaml("pipelines:\n  - pipeline: a.yaml\n"));
   EXPECT_FALSE(is_deployment_yaml("stages:\n  - name: s\n    op: x\n"));

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 
 #include "op_test_support.hpp"
@@ -157,6 +158,19 @@ TEST(ImagePreprocess, RejectsInputsThatAreNotBgrPixels) {
     const std::string error = run_error("image.preprocess", json_args(R"({"size": 2})"), sample);
     EXPECT_NE(error.find("expected uint8 [H, W, 3]"), std::string::npos) << error;
     EXPECT_NE(error.find(bad.describe()), std::string::npos) << error;
+  }
+}
+
+// A misspelt required arg once read as "size is required": the key written is the one at fault.
+TEST(ImagePreprocess, AnUnknownArgIsReportedBeforeTheRequiredOneItMisspells) {
+  try {
+    builtin_operators().build("image.preprocess", json_args(R"({"szie": [224, 224]})"), {});
+    FAIL() << "an unknown arg must be refused";
+  } catch (const OpArgError& error) {
+    EXPECT_EQ(error.key(), "szie");
+    EXPECT_TRUE(error.unknown_key());
+    EXPECT_NE(std::find(error.accepted().begin(), error.accepted().end(), "size"), error.accepted().end());
+    EXPECT_NE(std::string(error.what()).find("unknown arg 'szie'"), std::string::npos) << error.what();
   }
 }
 

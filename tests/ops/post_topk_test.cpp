@@ -68,6 +68,18 @@ TEST(PostTopk, LabelsFileShorterThanTheClassesFailsNamingFileAndSizes) {
   EXPECT_NE(error.find("5 classes"), std::string::npos) << error;
 }
 
+TEST(PostTopk, AKLargerThanTheLabelsFileIsRefusedAtBuild) {
+  test::TempDir dir;
+  const auto labels = dir.write_lines("three.txt", {"a", "b", "c"});
+  EXPECT_EQ(test::arg_error_message("post.topk", OpArgs().set("k", 3).set("labels", labels.string())), "");
+  EXPECT_EQ(arg_error_key("post.topk", OpArgs().set("k", 4).set("labels", labels.string())), "k");
+  const std::string message =
+      test::arg_error_message("post.topk", OpArgs().set("k", 4).set("labels", labels.string()));
+  EXPECT_NE(message.find("is 4"), std::string::npos) << message;
+  EXPECT_NE(message.find("only 3 classes"), std::string::npos) << message;
+  EXPECT_NE(message.find(labels.string()), std::string::npos) << message;
+}
+
 TEST(PostTopk, RejectsBatchesAndNonFloatScores) {
   Sample batch = with_probs({2, 3}, {1, 2, 3, 4, 5, 6});
   EXPECT_NE(run_error("post.topk", OpArgs(), batch).find("one sample"), std::string::npos);

@@ -39,5 +39,39 @@ TEST(MergedStage, RunsEachOperatorInTurnAndTimesEachOne) {
   EXPECT_LE(seconds[0] + seconds[1], stage_seconds + 1e-6);
 }
 
+TEST(MergedStage, MetricsShowEachMembersServiceTimeUnderTheStage) {
+  std::vector<StageSpec> members;
+  members.push_back(unpinned_stage("quick", [](Sample& s) { s.at("x").data<float>()[0] += 1; }));
+  members.push_back(unpinned_stage("slow", [](Sample&) { sleep_ms(3); }));
+  StageSpec merged = merge_stages(members, "quick+slow");
+  EXPECT_EQ(merged.members, (std::vector<std::string>{"quick", "slow"}));
+  merged.cores.kind = CoreSpec::Kind::kUnpinned;
+  std::vector<StageSpec> stages;
+  stages.push_back(std::move(merged));
+  stages.push_back(unpinned_stage("alone", [](Sample&) {}));
+  Pipeline pipeline({}, std::move(stages));
+  std::vector<double> slow_seconds;
+  for (uint64_t i = 0; i < 4; ++i) {
+    const Result r = pipeline.submit(sample_with_value(i, 1.0f)).get();
+    ASSERT_TRUE(r.ok()) << r.error->describe();
+    slow_seconds.push_back(r.sample.member_seconds.at("quick+slow")[1]);
+  }
+  const PipelineMetrics metrics = pipeline.metrics();
+  ASSERT_EQ(metrics.stages.size(), 2u);
+  EXPECT_TRUE(metrics.stages[1].members.empty()) << "a stage of one operator has no members";
+  const auto& shown = metrics.stages[0].members;
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_EQ(shown[0].name, "quick");
+  EXPECT_EQ(shown[1].name, "slow");
+  EXPECT_EQ(shown[0].service.count, 4u);
+  EXPECT_EQ(shown[1].service.count, 4u);
+  double slow_total = 0;
+  for (double s : slow_seconds) slow_total += s;
+  EXPECT_NEAR(shown[1].busy_seconds, slow_total, 1e-6);  // the times the samples carried, summed
+  EXPECT_LE(shown[0].busy_seconds + shown[1].busy_seconds, metrics.stages[0].busy_seconds + 1e-6);
+  pipeline.reset_metrics();
+  EXPECT_EQ(pipeline.metrics().stages[0].members[1].service.count, 0u);
+}
+
 }  // namespace
 }  // namespace conveyor

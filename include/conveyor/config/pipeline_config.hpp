@@ -26,6 +26,18 @@ class ConfigError : public std::runtime_error {
   std::string key_;
 };
 
+// A deployment file (several pipelines: deployment_config.hpp) given where a pipeline file is expected.
+// `pipeline_files` are the pipeline files it names, relative to where the deployment file was named from
+// ("examples/image_classify.yaml"), so that a client can suggest one.
+class NotAPipelineFileError : public ConfigError {
+ public:
+  NotAPipelineFileError(std::string file, std::vector<std::string> pipeline_files);
+  const std::vector<std::string>& pipeline_files() const { return pipeline_files_; }
+
+ private:
+  std::vector<std::string> pipeline_files_;
+};
+
 struct StageConfig {
   std::string name;
   std::string op;
@@ -48,6 +60,18 @@ struct StageConfig {
 // plan: manual keeps each stage's workers/cores/threads as written; auto lets the planner choose them.
 enum class PlanMode { kManual, kAuto };
 
+// What `split: auto` chose for one stage, recorded when the api layer cuts the model (a file as read has
+// none), so that start-up and reports can say it.
+struct AutoSplitChoice {
+  std::string stage;  // the stage as the file names it
+  int segments = 1;
+  int max_segments = 1;               // the most the cores left for the stage allowed
+  std::vector<double> bottleneck_ms;  // the model's bottleneck at 1, 2, ... segments, as far as it looked
+  double floor_ms = 0;                // the slowest other stage's time per item (0: not known)
+  // "resnet50: split: auto chose 3 segments (bottleneck 41.2 ms → 15.1 ms; 4 would gain < 5%)"
+  std::string summary;
+};
+
 struct PipelineConfig {
   std::string name;
   PlanMode plan = PlanMode::kManual;
@@ -55,9 +79,11 @@ struct PipelineConfig {
   std::filesystem::path base_dir;  // relative paths resolve against it
   PipelineOptions options;
   std::vector<StageConfig> stages;
+  std::vector<AutoSplitChoice> auto_splits;  // filled by expanding the split stages
 };
 
-// Reads and validates a pipeline file (format: see src/config/pipeline_config.cpp). Throws ConfigError.
+// Reads and validates a pipeline file (format: see src/config/pipeline_config.cpp). Throws ConfigError;
+// NotAPipelineFileError for a deployment file.
 PipelineConfig load_pipeline_config(const std::filesystem::path& file);
 // The same for YAML text; `origin` names it in errors, gives the default name (its stem) and the base
 // directory (its parent; the current directory when it has none).

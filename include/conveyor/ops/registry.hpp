@@ -11,15 +11,20 @@
 
 namespace conveyor {
 
-// A bad operator argument: `key` names it (so the config layer can point at its line).
+// A bad operator argument: `key` names it (so the config layer can point at its line). An arg the operator
+// does not take also carries the ones it does (`accepted`, sorted), so the layer that shows it can guess
+// the one meant.
 class OpArgError : public std::runtime_error {
  public:
-  OpArgError(std::string key, const std::string& message)
-      : std::runtime_error(message), key_(std::move(key)) {}
+  OpArgError(std::string key, const std::string& message, std::vector<std::string> accepted = {})
+      : std::runtime_error(message), key_(std::move(key)), accepted_(std::move(accepted)) {}
   const std::string& key() const { return key_; }
+  bool unknown_key() const { return !accepted_.empty(); }
+  const std::vector<std::string>& accepted() const { return accepted_; }
 
  private:
   std::string key_;
+  std::vector<std::string> accepted_;
 };
 
 struct OpBuildContext {
@@ -54,7 +59,8 @@ class OperatorRegistry {
   std::map<std::string, Entry> entries_;
 };
 
-// The built-in operators (image.*, text.*, post.*, onnx once the executor exists). Args (defaults) -> outputs:
+// The built-in operators (image.*, text.*, post.*, onnx once the executor exists). Args (defaults) ->
+// outputs:
 //  image.decode      input (bytes), output (image): uint8 [N] JPEG/PNG bytes -> uint8 [H, W, 3] BGR
 //  image.preprocess  input (image), output (pixels), size (required: int or [h, w]),
 //                    resize (shorter_side_crop | stretch), resize_to (round(max(size)*256/224)),
@@ -65,7 +71,7 @@ class OperatorRegistry {
 //                    (100), input_ids/attention_mask/token_type_ids (output names, same defaults; "" omits
 //                    the last two) -> int64 [1, max_length] each
 //  post.softmax      input (logits), output (probs), axis (-1) -> float32, input's shape
-//  post.topk         input (probs), k (5, clamped to C), prefix (topk_), labels (optional path)
+//  post.topk         input (probs), k (5, at most C), prefix (topk_), labels (optional path)
 //                    -> <prefix>scores float32 [k], <prefix>indices int64 [k], texts <prefix>labels
 //  post.argmax       input (probs), output (class) -> int64 [1]
 //  post.threshold    input (probs), threshold (required), prefix (above_), labels (optional path)

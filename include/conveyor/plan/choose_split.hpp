@@ -23,4 +23,22 @@ inline constexpr double kSplitMinGain = 0.05;
 int choose_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
                       double floor_ms = 0, const PartitionOptions& partition = {});
 
+// choose_auto_split's choice with what it saw, for reports.
+struct SplitChoice {
+  int segments = 1;
+  int max_segments = 1;  // the limit K could reach (cores, nodes)
+  double floor_ms = 0;   // the bottleneck the rest of the pipeline sets (0: none known)
+  // B(K) for K = 1, 2, ... as far as the choice looked: B(segments) is bottleneck_ms[segments - 1], and
+  // B(segments + 1), when the next step was tried and gained too little, the entry after it.
+  std::vector<double> bottleneck_ms;
+  enum class Stop {
+    kSmallGain,  // one more segment would lower B by kSplitMinGain or less
+    kLimit,      // K reached max_segments (or the node count)
+    kNoCut,      // the graph cannot be cut into one more segment under the constraints
+  };
+  Stop stop = Stop::kLimit;
+};
+SplitChoice explain_auto_split(const Graph& graph, const std::vector<double>& node_cost_ms, int max_segments,
+                               double floor_ms = 0, const PartitionOptions& partition = {});
+
 }  // namespace conveyor::plan

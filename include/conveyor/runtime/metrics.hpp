@@ -7,6 +7,13 @@
 
 namespace conveyor {
 
+// One member of a merged stage: the time its own operator took per item, inside the stage's service time.
+struct MemberMetrics {
+  std::string name;
+  double busy_seconds = 0;  // all workers
+  LatencySummary service;
+};
+
 struct StageMetrics {
   std::string name;
   int workers = 0;
@@ -21,6 +28,7 @@ struct StageMetrics {
   LatencySummary queue_wait;      // time in the input queue per item
   std::size_t queue_depth = 0;
   std::size_t queue_capacity = 0;
+  std::vector<MemberMetrics> members;  // a merged stage's members, in order; empty otherwise
 };
 
 struct PipelineMetrics {

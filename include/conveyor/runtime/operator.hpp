@@ -9,13 +9,20 @@
 namespace conveyor {
 
 // A tensor an operator reads or writes, as far as its args tell. Servers describe a pipeline's inputs and
-// outputs with these; the runtime does not check them.
+// outputs with these; the runtime does not check them (the api checks a pipeline's stages against each
+// other before starting it).
 struct TensorSignature {
   std::string name;
   DType dtype = DType::kFloat32;
   std::vector<int64_t> dims;  // -1: varies per request
   bool bytes = false;         // uint8 [N] holding raw bytes (a file, UTF-8 text): a client may send a string
   bool text = false;          // a list of strings in Sample::texts (labels), not a tensor
+  // An output with the dims of the input named here, whatever they are (`dims` then says only the rank
+  // the operator expects, if that); empty: `dims` as given.
+  std::string dims_of_input{};
+  // An input whose last axis must hold at least this many elements (0: any), and why, in words ("k is 5").
+  int64_t min_last_dim = 0;
+  std::string min_last_dim_reason{};
 };
 
 struct OperatorSignature {

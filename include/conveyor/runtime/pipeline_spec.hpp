@@ -30,6 +30,9 @@ struct StageSpec {
   CoreSpec cores;
   int threads = 0;                 // intra-op threads per worker; 0: threads_per_worker (core_allocation)
   std::size_t queue_capacity = 0;  // input queue; 0 = the pipeline default
+  // A merged stage (merge_stages): its members' names, in the order its operator runs them and records
+  // their times (Sample::member_seconds); empty for a stage of one operator.
+  std::vector<std::string> members{};
 };
 
 struct PipelineOptions {
