@@ -6,6 +6,7 @@
 #include "cli/json_text.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/remote_bench.hpp"
+#include "cli/timeline_outputs.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -18,6 +19,7 @@ struct BenchCommand {
   std::vector<std::string> inputs;
   std::string input_tensor = "bytes";
   BenchOptions bench;
+  TimelineOutputs timeline;
 };
 
 // The load the bench put on the pipeline, as the models take it.
@@ -30,9 +32,11 @@ plan::Workload bench_workload(const BenchOptions& bench, const PipelineConfig& c
 }
 
 int run(const BenchCommand& o) {
+  check_timeline_outputs(o.timeline);
   const std::vector<Tensor> inputs = read_input_tensors(o.inputs);
   Runtime& runtime = cli_runtime();
   StartOptions start;
+  start.timeline_requests = o.timeline.timeline_requests();
   start.load.rate_rps = o.bench.rate_rps;
   if (o.bench.concurrency > 0) start.load.concurrency = o.bench.concurrency;
   for (const auto& tensor : inputs) {
@@ -60,6 +64,7 @@ int run(const BenchCommand& o) {
   }
   const std::string saved = running->save_history();
   if (!o.bench.json) std::fprintf(stderr, "%s\n", saved.c_str());  // --json: nothing but the JSON object
+  write_timeline_outputs(*running, o.timeline, predicted, o.bench.json);
 
   if (o.bench.json)
     std::printf("%s\n", json_text(bench_report_json(context, result, predicted), 2).c_str());
@@ -110,6 +115,8 @@ void add_bench_command(CLI::App& app) {
       ->check(positive_number())
       ->excludes(concurrency);
   cmd->add_flag("--json", o->bench.json, "Print one JSON object instead of the table");
+  add_trace_options(*cmd, o->timeline)->excludes(url);
+  add_plot_option(*cmd, o->timeline)->excludes(url);
   cmd->footer(
       "Examples:\n  conveyor bench examples/image_classify.yaml --input images/ --requests 1000 "
       "--concurrency 8\n"

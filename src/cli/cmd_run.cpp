@@ -14,6 +14,7 @@
 #include "cli/option_checks.hpp"
 #include "cli/progress_bar.hpp"
 #include "cli/tensor_json.hpp"
+#include "cli/timeline_outputs.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -24,6 +25,7 @@ struct RunOptions {
   std::string output = "results.jsonl";
   std::string input_tensor = "bytes";
   std::size_t max_values = 1000;
+  TimelineOutputs timeline;
 };
 
 nlohmann::json result_json(const Result& r, const std::string& input_tensor, std::size_t max_values) {
@@ -86,10 +88,12 @@ void check_output_may_be_replaced(const std::filesystem::path& output,
 int run(const RunOptions& o) {
   const auto files = expand_inputs(o.inputs);
   check_output_may_be_replaced(o.output, files);
+  check_timeline_outputs(o.timeline);
   Runtime& runtime = cli_runtime();
   PipelineConfig config = runtime.load(o.pipeline);
   StartOptions start;
   if (config.plan == PlanMode::kAuto) start.profiling_inputs = profiling_inputs(files, o.input_tensor);
+  start.timeline_requests = o.timeline.timeline_requests();
   const std::unique_ptr<RunningPipeline> running = runtime.start(std::move(config), start);
   std::ofstream out(o.output);
   if (!out) throw std::runtime_error("cannot write '" + o.output + "': " + std::strerror(errno));
@@ -166,6 +170,7 @@ int run(const RunOptions& o) {
   progress.finish();
   running->pipeline().shutdown();
   std::fprintf(stderr, "%s\n", running->save_history().c_str());
+  write_timeline_outputs(*running, o.timeline, std::nullopt, false);
   out.flush();
   if (!out) throw std::runtime_error("writing '" + o.output + "' failed: " + std::strerror(errno));
   std::fprintf(stderr, "%zu inputs: %llu ok, %llu failed -> %s\n", files.size(),
@@ -186,6 +191,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--max-values", o->max_values, "Write tensor data only up to this many elements")
       ->capture_default_str()
       ->check(whole_number(0, int64_t{1} << 40));
+  add_trace_options(*cmd, o->timeline);
   cmd->footer(
       "Example:\n  conveyor run examples/image_classify.yaml --input images/ --output results.jsonl\n"
       "Exit status: 0 when every input succeeded, 3 when some failed (their lines hold the error), 1 on error.");
