@@ -54,7 +54,7 @@ class TempFolder {
 };
 
 // Text inside a gnuplot single-quoted string: a quote is doubled, line breaks would end the command.
-std::string quoted(const std::string& text) {
+std::string gnuplot_string(const std::string& text) {
   std::string out = "'";
   for (const char c : text) {
     if (c == '\'') out += "''";
@@ -70,7 +70,7 @@ class DataFile {
     if (!out_) throw std::runtime_error("cannot write the plot's data file '" + path_.string() + "'");
   }
   void row(double x, double y) { out_ << fmt::format("{:.9g} {:.9g}\n", x, y); }
-  std::string name() const { return quoted(path_.string()); }
+  std::string name() const { return gnuplot_string(path_.string()); }
 
  private:
   fs::path path_;
@@ -102,10 +102,10 @@ std::string predicted_lines(const std::string& style, double simulated, double a
   std::string out;
   if (std::isfinite(simulated) && simulated > 0)
     out += fmt::format(", {:.9g} with lines {} dt 2 lw 1.5 title {}", simulated, style,
-                       quoted(what + "predicted (simulator) " + short_number(simulated) + unit));
+                       gnuplot_string(what + "predicted (simulator) " + short_number(simulated) + unit));
   if (std::isfinite(analytic) && analytic > 0)
     out += fmt::format(", {:.9g} with lines {} dt 3 lw 1.5 title {}", analytic, style,
-                       quoted(what + "predicted (analytic) " + short_number(analytic) + unit));
+                       gnuplot_string(what + "predicted (analytic) " + short_number(analytic) + unit));
   return out;
 }
 
@@ -118,7 +118,7 @@ std::string utilisation_panel(const Timeline& t, const std::optional<Predictions
     const auto busy = busy_fractions(t, s, bins, span);
     for (std::size_t b = 0; b < bins; ++b) data.row((static_cast<double>(b) + 0.5) * width, 100 * busy[b]);
     plot += fmt::format("{}{} using 1:2 with linespoints {} lw 2 pt 7 ps 0.5 title {}", plot.empty() ? "" : ", ",
-                        data.name(), line_style(s), quoted(t.stages[s].name));
+                        data.name(), line_style(s), gnuplot_string(t.stages[s].name));
     if (const PredictedStage* ps = predicted_stage(p, t, s))
       plot += predicted_lines(line_style(s), 100 * ps->simulated_utilization, 100 * ps->analytic_utilization,
                               t.stages[s].name + " ", "%");
@@ -143,7 +143,7 @@ std::string queue_panel(const Timeline& t, const fs::path& dir, double span) {
   for (std::size_t s = 0; s < t.stages.size(); ++s)
     plot += fmt::format("{}{} using 1:2 with steps {} lw 2 title {}", plot.empty() ? "" : ", ",
                         write_steps(fmt::format("queue_{}.dat", s), queue_depth_series(t, s)), line_style(s),
-                        quoted("queue " + t.stages[s].name));
+                        gnuplot_string("queue " + t.stages[s].name));
   plot += fmt::format(", {} using 1:2 with steps lc rgb '#404040' lw 1 title 'in flight'",
                       write_steps("in_flight.dat", in_flight_series(t)));
   return "set title 'queue depth (waiting for a worker) and requests in flight'\n"
@@ -183,7 +183,7 @@ std::string latency_panel(const Timeline& t, const std::optional<Predictions>& p
         any = true;
       }
     if (any) plot += fmt::format(", {} using 1:2 with points lc {} pt {} ps 1.6 title {}", marks.name(),
-                                 point == 7 ? 2 : 3, point, quoted(title));
+                                 point == 7 ? 2 : 3, point, gnuplot_string(title));
   };
   if (p) {
     markers("predicted_simulated.dat", p->simulated, "predicted p50, p99 (simulator)", 7);
@@ -202,8 +202,8 @@ std::string script(const Timeline& t, const std::optional<Predictions>& p, const
   std::string s = format == PlotFormat::kSvg
                       ? "set terminal svg size 1000,1400 dynamic noenhanced font 'sans,11' background '#ffffff'\n"
                       : "set terminal pngcairo size 1000,1400 noenhanced font 'sans,10' background '#ffffff'\n";
-  s += "set output " + quoted(fs::absolute(file).string()) + "\n";
-  s += "set multiplot layout 4,1 title " + quoted(title) + "\n";
+  s += "set output " + gnuplot_string(fs::absolute(file).string()) + "\n";
+  s += "set multiplot layout 4,1 title " + gnuplot_string(title) + "\n";
   s += "set key outside right top\nset grid\n";
   s += fmt::format("set xrange [0:{:.9g}]\nset xlabel 'seconds since the first request'\n", span);
   s += utilisation_panel(t, p, dir, bins, span);
