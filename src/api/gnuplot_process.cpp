@@ -18,7 +18,8 @@ extern char** environ;
 namespace conveyor {
 namespace {
 
-const char* const kMissing = "gnuplot is not installed: install the Debian package gnuplot-nox (scripts/setup.sh)";
+const char* const kMissing =
+    "gnuplot is not installed: install the Debian package gnuplot-nox (scripts/setup.sh)";
 
 std::string tail_of(const std::filesystem::path& file, std::size_t max_chars) {
   std::ifstream in(file, std::ios::binary);
@@ -56,7 +57,8 @@ void run_gnuplot(const std::filesystem::path& script) {
   const int spawned = posix_spawn(&child, program.c_str(), &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned == ENOENT) throw std::runtime_error(kMissing);
-  if (spawned != 0) throw std::runtime_error("cannot start gnuplot (" + program + "): " + std::strerror(spawned));
+  if (spawned != 0)
+    throw std::runtime_error("cannot start gnuplot (" + program + "): " + std::strerror(spawned));
   int status = 0;
   while (::waitpid(child, &status, 0) < 0)
     if (errno != EINTR) throw std::runtime_error(std::string("waiting for gnuplot: ") + std::strerror(errno));

@@ -24,7 +24,8 @@ enum class PlotFormat { kSvg, kPng };
 
 PlotFormat plot_format(const fs::path& file) {
   std::string extension = file.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (extension == ".svg") return PlotFormat::kSvg;
   if (extension == ".png") return PlotFormat::kPng;
   throw std::invalid_argument("plot file '" + file.string() + "': its name must end in .svg or .png, not '" +
@@ -57,9 +58,12 @@ class TempFolder {
 std::string gnuplot_string(const std::string& text) {
   std::string out = "'";
   for (const char c : text) {
-    if (c == '\'') out += "''";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
+    if (c == '\'')
+      out += "''";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -77,9 +81,9 @@ class DataFile {
   std::ofstream out_;
 };
 
-// Bins for the series over time: enough to see fill and drain, few enough that each holds several requests.
+// Bins for the series over time: enough to see fill and drain, few enough that each holds about 20 requests.
 std::size_t bin_count(std::size_t requests) {
-  return std::clamp<std::size_t>(requests / 4, 1, 80);
+  return std::clamp<std::size_t>(requests / 20, 1, 60);
 }
 
 const PredictedStage* predicted_stage(const std::optional<Predictions>& p, const Timeline& t, std::size_t s) {
@@ -89,7 +93,9 @@ const PredictedStage* predicted_stage(const std::optional<Predictions>& p, const
   return p->stages.size() == t.stages.size() ? &p->stages[s] : nullptr;
 }
 
-std::string line_style(std::size_t series) { return fmt::format("lc {}", series + 1); }
+std::string line_style(std::size_t series) {
+  return fmt::format("lc {}", series + 1);
+}
 
 // A value for a key entry: whole above 100, else three significant digits.
 std::string short_number(double value) {
@@ -97,8 +103,8 @@ std::string short_number(double value) {
 }
 
 // Dashed (simulator) and dotted (analytic) horizontal lines at predicted values; `what` starts their titles.
-std::string predicted_lines(const std::string& style, double simulated, double analytic, const std::string& what,
-                            const std::string& unit) {
+std::string predicted_lines(const std::string& style, double simulated, double analytic,
+                            const std::string& what, const std::string& unit) {
   std::string out;
   if (std::isfinite(simulated) && simulated > 0)
     out += fmt::format(", {:.9g} with lines {} dt 2 lw 1.5 title {}", simulated, style,
@@ -117,36 +123,37 @@ std::string utilisation_panel(const Timeline& t, const std::optional<Predictions
     DataFile data(dir / fmt::format("utilisation_{}.dat", s));
     const auto busy = busy_fractions(t, s, bins, span);
     for (std::size_t b = 0; b < bins; ++b) data.row((static_cast<double>(b) + 0.5) * width, 100 * busy[b]);
-    plot += fmt::format("{}{} using 1:2 with linespoints {} lw 2 pt 7 ps 0.5 title {}", plot.empty() ? "" : ", ",
-                        data.name(), line_style(s), gnuplot_string(t.stages[s].name));
+    plot +=
+        fmt::format("{}{} using 1:2 with linespoints {} lw 2 pt 7 ps 0.5 title {}", plot.empty() ? "" : ", ",
+                    data.name(), line_style(s), gnuplot_string(t.stages[s].name));
     if (const PredictedStage* ps = predicted_stage(p, t, s))
       plot += predicted_lines(line_style(s), 100 * ps->simulated_utilization, 100 * ps->analytic_utilization,
                               t.stages[s].name + " ", "%");
   }
   return "set title 'stage utilisation: share of worker time serving'\n"
-         "set ylabel 'busy %'\nset yrange [0:105]\nplot " + plot + "\n";
+         "set ylabel 'busy %'\nset yrange [0:105]\nplot " +
+         plot + "\n";
 }
 
-std::string queue_panel(const Timeline& t, const fs::path& dir, double span) {
-  auto write_steps = [&](const std::string& file, const std::vector<TimelinePoint>& series) {
+std::string queue_panel(const Timeline& t, const fs::path& dir, std::size_t bins, double span) {
+  const double width = span / static_cast<double>(bins);
+  auto write_means = [&](const std::string& file, const std::vector<TimelinePoint>& series) {
     DataFile data(dir / file);
-    data.row(0, 0);
-    int last = 0;
-    for (const auto& point : series) {
-      data.row(point.seconds, point.value);
-      last = point.value;
-    }
-    data.row(span, last);
+    const auto means = mean_over_bins(series, bins, span);
+    for (std::size_t b = 0; b < bins; ++b) data.row((static_cast<double>(b) + 0.5) * width, means[b]);
     return data.name();
   };
   std::string plot;
   for (std::size_t s = 0; s < t.stages.size(); ++s)
-    plot += fmt::format("{}{} using 1:2 with steps {} lw 2 title {}", plot.empty() ? "" : ", ",
-                        write_steps(fmt::format("queue_{}.dat", s), queue_depth_series(t, s)), line_style(s),
-                        gnuplot_string("queue " + t.stages[s].name));
-  plot += fmt::format(", {} using 1:2 with steps lc rgb '#404040' lw 1 title 'in flight'",
-                      write_steps("in_flight.dat", in_flight_series(t)));
-  return "set title 'queue depth (waiting for a worker) and requests in flight'\n"
+    plot +=
+        fmt::format("{}{} using 1:2 with linespoints {} lw 2 pt 7 ps 0.5 title {}", plot.empty() ? "" : ", ",
+                    write_means(fmt::format("queue_{}.dat", s), queue_depth_series(t, s)), line_style(s),
+                    gnuplot_string("queue " + t.stages[s].name));
+  plot += fmt::format(", {} using 1:2 with lines lc rgb '#404040' lw 1 title 'in flight'",
+                      write_means("in_flight.dat", in_flight_series(t)));
+  return fmt::format(
+             "set title 'queue depth (waiting for a worker) and requests in flight, mean per {} ms'\n",
+             short_number(width * 1e3)) +
          "set ylabel 'requests'\nset yrange [0:*]\nplot " + plot + "\n";
 }
 
@@ -158,7 +165,8 @@ std::string throughput_panel(const Timeline& t, const std::optional<Predictions>
   for (std::size_t b = 0; b < bins; ++b)
     data.row((static_cast<double>(b) + 0.5) * width, static_cast<double>(counts[b]) / width);
   std::string plot = data.name() + " using 1:2 with linespoints lc 1 lw 2 pt 7 ps 0.5 title 'measured'";
-  if (p) plot += predicted_lines("lc 2", p->simulated.throughput_rps, p->analytic.throughput_rps, "", " req/s");
+  if (p)
+    plot += predicted_lines("lc 2", p->simulated.throughput_rps, p->analytic.throughput_rps, "", " req/s");
   return "set title 'throughput: requests finished per second'\nset ylabel 'req/s'\nset yrange [0:*]\nplot " +
          plot + "\n";
 }
@@ -169,12 +177,15 @@ std::string latency_panel(const Timeline& t, const std::optional<Predictions>& p
       "set title 'latency distribution: submit to last stage, successful requests'\n"
       "set xlabel 'latency ms'\nset ylabel 'fraction of requests'\nset yrange [0:1.02]\nset xrange [0:*]\n";
   if (ms.empty())
-    return out + "set xrange [0:1]\nset label 1 'no request succeeded' at graph 0.5,0.5 center\nplot NaN notitle\n";
+    return out +
+           "set xrange [0:1]\nset label 1 'no request succeeded' at graph 0.5,0.5 center\nplot NaN notitle\n";
   DataFile data(dir / "latency.dat");
   data.row(0, 0);
-  for (std::size_t i = 0; i < ms.size(); ++i) data.row(ms[i], static_cast<double>(i + 1) / static_cast<double>(ms.size()));
+  for (std::size_t i = 0; i < ms.size(); ++i)
+    data.row(ms[i], static_cast<double>(i + 1) / static_cast<double>(ms.size()));
   std::string plot = data.name() + " using 1:2 with steps lc 1 lw 2 title 'measured'";
-  auto markers = [&](const std::string& file, const PredictedNumbers& n, const std::string& title, int point) {
+  auto markers = [&](const std::string& file, const PredictedNumbers& n, const std::string& title,
+                     int point) {
     DataFile marks(dir / file);
     bool any = false;
     for (const auto& [value, fraction] : {std::pair{n.p50_ms, 0.5}, std::pair{n.p99_ms, 0.99}})
@@ -182,8 +193,9 @@ std::string latency_panel(const Timeline& t, const std::optional<Predictions>& p
         marks.row(value, fraction);
         any = true;
       }
-    if (any) plot += fmt::format(", {} using 1:2 with points lc {} pt {} ps 1.6 title {}", marks.name(),
-                                 point == 7 ? 2 : 3, point, gnuplot_string(title));
+    if (any)
+      plot += fmt::format(", {} using 1:2 with points lc {} pt {} ps 1.6 title {}", marks.name(),
+                          point == 7 ? 2 : 3, point, gnuplot_string(title));
   };
   if (p) {
     markers("predicted_simulated.dat", p->simulated, "predicted p50, p99 (simulator)", 7);
@@ -197,17 +209,21 @@ std::string script(const Timeline& t, const std::optional<Predictions>& p, const
   const std::size_t bins = bin_count(t.requests.size());
   const double span = std::max(t.span_seconds(), 1e-3);
   std::string title = fmt::format("{}: {} requests over {:.3g} s", t.pipeline, t.requests.size(), span);
-  if (t.dropped > 0) title += fmt::format(" (the first {}; {} later ones not kept)", t.requests.size(), t.dropped);
+  if (t.dropped > 0)
+    title += fmt::format(" (the first {}; {} later ones not kept)", t.requests.size(), t.dropped);
   if (p) title += " - predicted for " + p->workload;
-  std::string s = format == PlotFormat::kSvg
-                      ? "set terminal svg size 1000,1400 dynamic noenhanced font 'sans,11' background '#ffffff'\n"
-                      : "set terminal pngcairo size 1000,1400 noenhanced font 'sans,10' background '#ffffff'\n";
+  std::string s =
+      format == PlotFormat::kSvg
+          ? "set terminal svg size 1000,1400 dynamic noenhanced font 'sans,11' background '#ffffff'\n"
+          : "set terminal pngcairo size 1000,1400 noenhanced font 'sans,10' background '#ffffff'\n";
   s += "set output " + gnuplot_string(fs::absolute(file).string()) + "\n";
   s += "set multiplot layout 4,1 title " + gnuplot_string(title) + "\n";
-  s += "set key outside right top\nset grid\n";
+  // Fixed margins, so the panels' time axes line up whatever their keys' widths.
+  s += "set key outside right top\nset grid\nset lmargin at screen 0.08\nset rmargin at screen 0.68\n";
+  s += "set offsets 0, 0, graph 0.05, 0\n";  // headroom above autoscaled values (the in-flight line)
   s += fmt::format("set xrange [0:{:.9g}]\nset xlabel 'seconds since the first request'\n", span);
   s += utilisation_panel(t, p, dir, bins, span);
-  s += queue_panel(t, dir, span);
+  s += queue_panel(t, dir, bins, span);
   s += throughput_panel(t, p, dir, bins, span);
   s += latency_panel(t, p, dir);
   return s + "unset multiplot\nset output\n";
@@ -222,11 +238,13 @@ void check_plot_file(const fs::path& file) {
   if (!fs::is_directory(folder, ec))
     throw std::invalid_argument("plot file '" + file.string() + "': no folder '" + folder.string() + "'");
   if (!find_gnuplot())
-    throw std::runtime_error("cannot plot '" + file.string() +
-                             "': gnuplot is not installed: install the Debian package gnuplot-nox (scripts/setup.sh)");
+    throw std::runtime_error(
+        "cannot plot '" + file.string() +
+        "': gnuplot is not installed: install the Debian package gnuplot-nox (scripts/setup.sh)");
 }
 
-void plot_timeline(const Timeline& timeline, const std::optional<Predictions>& predicted, const fs::path& file) {
+void plot_timeline(const Timeline& timeline, const std::optional<Predictions>& predicted,
+                   const fs::path& file) {
   check_plot_file(file);
   if (timeline.requests.empty())
     throw std::invalid_argument("nothing to plot into '" + file.string() + "': no request was recorded");

@@ -28,10 +28,11 @@ CLI::Option* add_trace_options(CLI::App& command, TimelineOutputs& outputs) {
 }
 
 CLI::Option* add_plot_option(CLI::App& command, TimelineOutputs& outputs) {
-  return command.add_option("--plot", outputs.plot,
-                            "Draw per-stage utilisation, queue depth, throughput over time and the latency "
-                            "distribution, with the predictions when there are some, into FILE.svg or FILE.png "
-                            "(needs gnuplot)");
+  return command.add_option(
+      "--plot", outputs.plot,
+      "Draw per-stage utilisation, queue depth, throughput over time and the latency "
+      "distribution, with the predictions when there are some, into FILE.svg or FILE.png "
+      "(needs gnuplot)");
 }
 
 void check_timeline_outputs(const TimelineOutputs& outputs) {
@@ -62,7 +63,8 @@ void write_timeline_outputs(const RunningPipeline& running, const TimelineOutput
   if (!outputs.trace.empty()) {
     write_chrome_trace(*timeline, outputs.trace);
     if (!quiet)
-      std::fprintf(stderr, "trace: %zu requests -> %s (open it in https://ui.perfetto.dev or chrome://tracing)\n",
+      std::fprintf(stderr,
+                   "trace: %zu requests -> %s (open it in https://ui.perfetto.dev or chrome://tracing)\n",
                    kept, outputs.trace.c_str());
   }
   if (!outputs.plot.empty()) {

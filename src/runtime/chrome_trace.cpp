@@ -60,14 +60,23 @@ class EventWriter {
 
 void write_lane_names(EventWriter& events, const Timeline& timeline, const std::vector<int>& counts,
                       const std::vector<int>& lanes) {
-  events.add({{"ph", "M"}, {"pid", kPid}, {"tid", 0}, {"name", "process_name"},
+  events.add({{"ph", "M"},
+              {"pid", kPid},
+              {"tid", 0},
+              {"name", "process_name"},
               {"args", {{"name", "pipeline " + timeline.pipeline}}}});
   for (std::size_t s = 0; s < timeline.stages.size(); ++s)
     for (int w = 0; w < counts[s]; ++w) {
       const int tid = lanes[s] + w;
-      events.add({{"ph", "M"}, {"pid", kPid}, {"tid", tid}, {"name", "thread_name"},
+      events.add({{"ph", "M"},
+                  {"pid", kPid},
+                  {"tid", tid},
+                  {"name", "thread_name"},
                   {"args", {{"name", timeline.stages[s].name + " #" + std::to_string(w)}}}});
-      events.add({{"ph", "M"}, {"pid", kPid}, {"tid", tid}, {"name", "thread_sort_index"},
+      events.add({{"ph", "M"},
+                  {"pid", kPid},
+                  {"tid", tid},
+                  {"name", "thread_sort_index"},
                   {"args", {{"sort_index", tid}}}});
     }
 }
@@ -88,15 +97,21 @@ void write_request(EventWriter& events, const Timeline& timeline, const std::vec
               {"worker", t.worker},
               {"queue_wait_ms", std::chrono::duration<double, std::milli>(t.started - t.enqueued).count()}};
     if (!r.source.empty()) args["input"] = r.source;
-    json slice{{"ph", "X"}, {"cat", "stage"}, {"name", timeline.stages[s].name}, {"pid", kPid}, {"tid", tid},
-               {"ts", ts}, {"dur", dur}, {"args", args}};
+    json slice{{"ph", "X"},   {"cat", "stage"}, {"name", timeline.stages[s].name},
+               {"pid", kPid}, {"tid", tid},     {"ts", ts},
+               {"dur", dur},  {"args", args}};
     if (!r.ok() && static_cast<int>(s) == last) {
       slice["args"]["error"] = r.error;
       slice["cname"] = "terrible";  // chrome://tracing's red
     }
     events.add(slice);
-    flow.push_back({{"cat", "request"}, {"name", "request"}, {"id", flow_id}, {"pid", kPid}, {"tid", tid},
-                    {"ts", ts + dur / 2}, {"bp", "e"}});
+    flow.push_back({{"cat", "request"},
+                    {"name", "request"},
+                    {"id", flow_id},
+                    {"pid", kPid},
+                    {"tid", tid},
+                    {"ts", ts + dur / 2},
+                    {"bp", "e"}});
   }
   if (flow.size() < 2) return;
   for (std::size_t i = 0; i < flow.size(); ++i) {
@@ -109,7 +124,11 @@ void write_counter(EventWriter& events, const std::string& name, const std::stri
                    const std::vector<TimelinePoint>& series) {
   if (series.empty()) return;
   auto add = [&](double seconds, int value) {
-    events.add({{"ph", "C"}, {"pid", kPid}, {"tid", 0}, {"name", name}, {"ts", std::round(seconds * 1e9) / 1e3},
+    events.add({{"ph", "C"},
+                {"pid", kPid},
+                {"tid", 0},
+                {"name", name},
+                {"ts", std::round(seconds * 1e9) / 1e3},
                 {"args", {{key, value}}}});
   };
   if (series.front().seconds > 0) add(0, 0);  // the track starts empty at the first submit
@@ -124,8 +143,8 @@ json other_data(const Timeline& timeline) {
             {"clock", "steady clock, microseconds from the first recorded submit"},
             {"in_flight", "requests between their submit and the end of their last stage"}};
   if (timeline.dropped > 0)
-    data["note"] = "only the first " + std::to_string(timeline.max_requests) + " results are in this trace; " +
-                   std::to_string(timeline.dropped) +
+    data["note"] = "only the first " + std::to_string(timeline.max_requests) +
+                   " results are in this trace; " + std::to_string(timeline.dropped) +
                    " later ones were dropped (their queue depths and in-flight counts are missing too)";
   return data;
 }
@@ -156,10 +175,12 @@ std::string chrome_trace_json(const Timeline& timeline) {
 
 void write_chrome_trace(const Timeline& timeline, const std::filesystem::path& file) {
   std::ofstream out(file, std::ios::binary);
-  if (!out) throw std::runtime_error("cannot write the trace '" + file.string() + "': " + std::strerror(errno));
+  if (!out)
+    throw std::runtime_error("cannot write the trace '" + file.string() + "': " + std::strerror(errno));
   write_trace(out, timeline);
   out.flush();
-  if (!out) throw std::runtime_error("writing the trace '" + file.string() + "' failed: " + std::strerror(errno));
+  if (!out)
+    throw std::runtime_error("writing the trace '" + file.string() + "' failed: " + std::strerror(errno));
 }
 
 }  // namespace conveyor

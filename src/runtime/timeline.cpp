@@ -59,7 +59,8 @@ double Timeline::span_seconds() const {
   const Clock::time_point first = origin();
   Clock::time_point last = first;
   for (const auto& r : requests)
-    if (const int s = r.last_served(); s >= 0) last = std::max(last, r.stages[static_cast<std::size_t>(s)].finished);
+    if (const int s = r.last_served(); s >= 0)
+      last = std::max(last, r.stages[static_cast<std::size_t>(s)].finished);
   return seconds_between(first, last);
 }
 
@@ -83,7 +84,8 @@ std::vector<TimelinePoint> in_flight_series(const Timeline& timeline) {
   return running_sum(timeline, std::move(steps));
 }
 
-std::vector<double> busy_fractions(const Timeline& timeline, std::size_t stage, std::size_t bins, double span_s) {
+std::vector<double> busy_fractions(const Timeline& timeline, std::size_t stage, std::size_t bins,
+                                   double span_s) {
   check_bins(bins);
   std::vector<double> busy(bins, 0.0);
   if (!(span_s > 0) || stage >= timeline.stages.size()) return busy;
@@ -103,6 +105,27 @@ std::vector<double> busy_fractions(const Timeline& timeline, std::size_t stage, 
   const double capacity = width * std::max(1, timeline.stages[stage].workers);
   for (double& b : busy) b = std::min(1.0, b / capacity);
   return busy;
+}
+
+std::vector<double> mean_over_bins(const std::vector<TimelinePoint>& series, std::size_t bins,
+                                   double span_s) {
+  check_bins(bins);
+  std::vector<double> mean(bins, 0.0);
+  if (!(span_s > 0)) return mean;
+  const double width = span_s / static_cast<double>(bins);
+  // Each step holds its value from its point to the next one (the last: to the end of the span).
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const double from = std::max(0.0, series[i].seconds);
+    const double to = i + 1 < series.size() ? std::min(span_s, series[i + 1].seconds) : span_s;
+    if (to <= from || series[i].value == 0) continue;
+    for (std::size_t b = bin_of(from, bins, span_s); b < bins; ++b) {
+      const double lo = static_cast<double>(b) * width, hi = lo + width;
+      if (lo >= to) break;
+      mean[b] += series[i].value * std::max(0.0, std::min(to, hi) - std::max(from, lo));
+    }
+  }
+  for (double& m : mean) m /= width;
+  return mean;
 }
 
 std::vector<uint64_t> finished_counts(const Timeline& timeline, std::size_t bins, double span_s) {
@@ -153,7 +176,8 @@ void TimelineRecorder::record(const Result& result) {
   r.source = result.sample.source;
   r.submitted = result.sample.submitted;
   r.stages = result.sample.stage_times;
-  r.stages.resize(timeline_.stages.size());  // a result that skipped the runtime (none there) reached no stage
+  r.stages.resize(
+      timeline_.stages.size());  // a result that skipped the runtime (none there) reached no stage
   if (result.error) {
     r.error = result.error->describe();
     if (r.error.empty()) r.error = "failed";  // an error without words is still a failure

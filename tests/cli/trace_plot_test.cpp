@@ -28,15 +28,15 @@ class TracePlot : public ::testing::Test {
 
   // stdout and stderr together; run and bench add to the profile history, kept out of the user's cache.
   Output conveyor(const std::string& args) {
-    return conveyor::testing::run_command("XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + CONVEYOR_BINARY +
-                                          " " + args + " 2>&1");
+    return conveyor::testing::run_command("XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " +
+                                          CONVEYOR_BINARY + " " + args + " 2>&1");
   }
   void write_jpeg(const fs::path& path, int width, int height) {
     cv::Mat image(height, width, CV_8UC3, cv::Scalar(40, 120, 200));
     std::vector<uchar> jpeg;
     cv::imencode(".jpg", image, jpeg);
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()),
-                                                static_cast<std::streamsize>(jpeg.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(jpeg.data()), static_cast<std::streamsize>(jpeg.size()));
   }
   static std::string read(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -44,7 +44,9 @@ class TracePlot : public ::testing::Test {
     text << in.rdbuf();
     return text.str();
   }
-  std::string example() const { return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string(); }
+  std::string example() const {
+    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string();
+  }
   std::string bench(const std::string& extra) {
     write_jpeg(dir_ / "inputs" / "one.jpg", 256, 256);
     return "bench " + example() + " --input " + (dir_ / "inputs").string() +
@@ -65,7 +67,8 @@ std::map<uint64_t, std::map<std::string, json>> slices_by_request(const json& tr
 std::set<std::string> lane_names(const json& trace) {
   std::set<std::string> names;
   for (const auto& e : trace.at("traceEvents"))
-    if (e.at("ph") == "M" && e.at("name") == "thread_name") names.insert(e.at("args").at("name").get<std::string>());
+    if (e.at("ph") == "M" && e.at("name") == "thread_name")
+      names.insert(e.at("args").at("name").get<std::string>());
   return names;
 }
 
@@ -113,7 +116,8 @@ TEST_F(TracePlot, BenchTraceAndSvgPlotCoverTheMeasuredRequests) {
   std::map<std::string, int> last;
   for (const auto& e : trace.at("traceEvents"))
     if (e.at("ph") == "C") last[e.at("name")] = e.at("args").begin()->get<int>();
-  EXPECT_EQ(last, (std::map<std::string, int>{{"queue decode", 0}, {"queue preprocess", 0}, {"in flight", 0}}));
+  EXPECT_EQ(last,
+            (std::map<std::string, int>{{"queue decode", 0}, {"queue preprocess", 0}, {"in flight", 0}}));
 
   const std::string text = read(svg);
   EXPECT_TRUE(text.rfind("<?xml", 0) == 0 || text.rfind("<svg", 0) == 0) << text.substr(0, 80);

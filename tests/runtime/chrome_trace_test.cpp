@@ -167,7 +167,8 @@ TEST(ChromeTrace, CountersRiseAndReturnToZero) {
   }
   // 12 submitted at once: all twelve were in flight together.
   int in_flight_peak = 0;
-  for (const auto& c : counters["in flight"]) in_flight_peak = std::max(in_flight_peak, c.at("args").at("requests").get<int>());
+  for (const auto& c : counters["in flight"])
+    in_flight_peak = std::max(in_flight_peak, c.at("args").at("requests").get<int>());
   EXPECT_GE(in_flight_peak, 2);
 }
 
@@ -200,7 +201,8 @@ TEST(ChromeTrace, WritesAFileAndNamesOneItCannotWrite) {
   const auto file = std::filesystem::path(::testing::TempDir()) / "conveyor_trace_test.json";
   write_chrome_trace(timeline, file);
   std::ifstream in(file);
-  EXPECT_EQ(json::parse(in).at("traceEvents").size(), json::parse(chrome_trace_json(timeline)).at("traceEvents").size());
+  EXPECT_EQ(json::parse(in).at("traceEvents").size(),
+            json::parse(chrome_trace_json(timeline)).at("traceEvents").size());
   std::filesystem::remove(file);
   try {
     write_chrome_trace(timeline, "/nonexistent-dir/trace.json");
@@ -237,6 +239,13 @@ TEST(TimelineSeries, BusyFractionsAndLatenciesComeFromTheSlices) {
   const auto done = finished_counts(timeline, 2, timeline.span_seconds());
   EXPECT_EQ(done, (std::vector<uint64_t>{0, 2}));  // finished at 1 s (second bin's start) and at 2 s
   EXPECT_THROW(busy_fractions(timeline, 0, 0, 1.0), std::invalid_argument);
+  // Depth 2 from 0.5 s to 1.5 s, then 0: bins of 1 s hold means 1 and 1.
+  const std::vector<TimelinePoint> depth{{0.5, 2}, {1.5, 0}};
+  const auto means = mean_over_bins(depth, 2, 2.0);
+  ASSERT_EQ(means.size(), 2u);
+  EXPECT_NEAR(means[0], 1.0, 1e-9);
+  EXPECT_NEAR(means[1], 1.0, 1e-9);
+  EXPECT_NEAR(mean_over_bins(depth, 4, 2.0)[1], 2.0, 1e-9);
 }
 
 }  // namespace

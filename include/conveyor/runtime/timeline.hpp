@@ -37,7 +37,7 @@ struct Timeline {
   uint64_t dropped = 0;                   // results that came after `max_requests` were kept
 
   Clock::time_point origin() const;  // the earliest submit kept (the clock's epoch when none)
-  double span_seconds() const;  // from origin() to the last finish kept
+  double span_seconds() const;       // from origin() to the last finish kept
 };
 
 // A step function: `value` from `seconds` (since the timeline's origin) until the next point.
@@ -53,7 +53,11 @@ std::vector<TimelinePoint> queue_depth_series(const Timeline& timeline, std::siz
 std::vector<TimelinePoint> in_flight_series(const Timeline& timeline);
 // The fraction of stage `stage`'s worker time spent serving, in each of `bins` equal intervals from the
 // origin to `span_s`.
-std::vector<double> busy_fractions(const Timeline& timeline, std::size_t stage, std::size_t bins, double span_s);
+std::vector<double> busy_fractions(const Timeline& timeline, std::size_t stage, std::size_t bins,
+                                   double span_s);
+// The time-weighted mean of a step function in each of `bins` equal intervals from 0 to `span_s` (the
+// value before its first point is 0).
+std::vector<double> mean_over_bins(const std::vector<TimelinePoint>& series, std::size_t bins, double span_s);
 // Requests that finished (with or without an error) in each of `bins` equal intervals up to `span_s`.
 std::vector<uint64_t> finished_counts(const Timeline& timeline, std::size_t bins, double span_s);
 // Each successful request's submit to its last stage's finish, in milliseconds, sorted.
