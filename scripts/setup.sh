@@ -17,6 +17,7 @@ packages=(
   python3-torch python3-torchvision python3-numpy python3-pil
   libboost-dev libgrpc++-dev protobuf-compiler-grpc
   curl python3-requests python3-grpcio python3-protobuf python3-prometheus-client wrk nghttp2-client
+  gnuplot-nox
 )
 
 missing=()

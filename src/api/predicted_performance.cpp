@@ -55,6 +55,9 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
     if (const std::size_t q = config.stages[runs[s][0]].queue_capacity) sim_stages[s].queue_capacity = q;
   const plan::SimResult r = plan::simulate(sim_stages, sim);
   p.simulated = {r.throughput_rps, r.latency.p50 * 1e3, r.latency.p99 * 1e3};
+  for (std::size_t s = 0; s < stages.size(); ++s)
+    p.stages.push_back({stages[s].name, s < a.stages.size() ? a.stages[s].utilization : 0.0,
+                        s < r.stages.size() ? r.stages[s].utilization : 0.0});
   return p;
 }
 

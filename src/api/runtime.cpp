@@ -50,6 +50,7 @@ struct RunningPipeline::State {
   OperatorSignature signature;         // what the stages read and write together
   std::optional<std::vector<TensorSignature>> stage_outputs;  // what each stage writes, in stage order
   RunHistory history;                  // before the pipeline: outlives its callbacks
+  std::unique_ptr<TimelineRecorder> timeline;  // likewise; null when none is kept
   std::unique_ptr<Pipeline> pipeline;  // destroyed (drained) first
 };
 
@@ -178,6 +179,8 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
   auto specs = merge_stage_runs(state->config, std::move(built));
   state->signature = chain_signature(specs);
   state->pipeline = std::make_unique<Pipeline>(state->config.options, std::move(specs), state_->topology);
+  if (options.timeline_requests > 0)
+    state->timeline = std::make_unique<TimelineRecorder>(*state->pipeline, options.timeline_requests);
   return std::make_unique<RunningPipeline>(std::move(state));
 }
 
@@ -276,11 +279,8 @@ const std::optional<std::vector<TensorSignature>>& RunningPipeline::stage_output
 }
 
 ResultCallback RunningPipeline::recording(ResultCallback on_done) {
-  return [history = &state_->history, on_done = std::move(on_done)](Result&& result) {
-    try {
-      history->add(result);
-    } catch (const std::exception&) {  // a result the history cannot take is still the client's
-    }
+  return [this, on_done = std::move(on_done)](Result&& result) {
+    record(result);
     on_done(std::move(result));
   };
 }
@@ -311,7 +311,16 @@ bool RunningPipeline::cancel(uint64_t sample_id) {
 }
 
 void RunningPipeline::record(const Result& result) {
-  state_->history.add(result);
+  try {
+    state_->history.add(result);
+    if (state_->timeline) state_->timeline->record(result);
+  } catch (const std::exception&) {  // a result the history cannot take is still the client's
+  }
+}
+
+std::optional<Timeline> RunningPipeline::timeline() const {
+  if (!state_->timeline) return std::nullopt;
+  return state_->timeline->timeline();
 }
 
 std::string RunningPipeline::save_history() {

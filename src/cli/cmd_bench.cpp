@@ -11,6 +11,7 @@
 #include "cli/option_checks.hpp"
 #include "cli/pipeline_file.hpp"
 #include "cli/remote_bench.hpp"
+#include "cli/timeline_outputs.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -23,9 +24,11 @@ struct BenchCommand {
   std::vector<std::string> inputs;
   std::string input_tensor = "bytes";
   BenchOptions bench;
+  TimelineOutputs timeline;
 };
 
 int run(const BenchCommand& o) {
+  check_timeline_outputs(o.timeline);
   const InputSet set = collect_inputs(o.inputs, o.input_tensor);
   if (set.tensors && o.input_tensor_given)
     throw CLI::ValidationError("--input-tensor", "names the tensor of raw files; --input NAME=FILES names its own");
@@ -33,6 +36,7 @@ int run(const BenchCommand& o) {
   for (const auto& request : set.requests) requests.push_back(read_request(set, request, 0).tensors);
   Runtime& runtime = cli_runtime();
   StartOptions start;
+  start.timeline_requests = o.timeline.timeline_requests();
   start.load.rate_rps = o.bench.rate_rps;
   if (o.bench.concurrency > 0) start.load.concurrency = o.bench.concurrency;
   for (const auto& tensors : requests) {
@@ -65,6 +69,7 @@ int run(const BenchCommand& o) {
   }
   const std::string saved = running->save_history();
   if (!o.bench.json) std::fprintf(stderr, "%s\n", saved.c_str());  // --json: nothing but the JSON object
+  write_timeline_outputs(*running, o.timeline, predicted, o.bench.json);
 
   if (o.bench.json) {
     nlohmann::json report = bench_report_json(context, result, predicted);
@@ -133,6 +138,8 @@ void add_bench_command(CLI::App& app) {
       ->check(positive_number())
       ->excludes(concurrency);
   cmd->add_flag("--json", o->bench.json, "Print one JSON object instead of the table");
+  add_trace_options(*cmd, o->timeline)->excludes(url);
+  add_plot_option(*cmd, o->timeline)->excludes(url);
   cmd->footer(
       "Examples:\n  conveyor bench examples/image_classify.yaml --input images/ --requests 1000 "
       "--concurrency 8\n"

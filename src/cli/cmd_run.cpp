@@ -21,6 +21,7 @@
 #include "cli/progress_bar.hpp"
 #include "cli/result_line.hpp"
 #include "cli/results_file.hpp"
+#include "cli/timeline_outputs.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -37,6 +38,7 @@ struct RunOptions {
   std::vector<std::string> outputs;  // --outputs: what each line holds
   std::string output_dir;            // tensors as .npy files there instead of JSON data
   bool resume = false;
+  TimelineOutputs timeline;
 };
 
 // plan: auto profiles missing stages on the first few inputs (all of them would be needlessly slow).
@@ -74,6 +76,7 @@ int run(const RunOptions& o) {
   if (set.tensors && o.input_tensor_given)
     throw CLI::ValidationError("--input-tensor", "names the tensor of raw files; --input NAME=FILES names its own");
   check_output_may_be_replaced(o.output, all_files(set));
+  check_timeline_outputs(o.timeline);
   if (!o.output_dir.empty()) check_distinct_stems(set);
   const std::set<std::string> already = o.resume ? finished_inputs(o.output) : std::set<std::string>{};
   std::vector<const InputRequest*> todo;
@@ -89,6 +92,7 @@ int run(const RunOptions& o) {
   PipelineConfig config = load_pipeline_file(runtime, o.pipeline, "run");
   StartOptions start;
   if (config.plan == PlanMode::kAuto) start.profiling_inputs = profiling_inputs(set, todo);
+  start.timeline_requests = o.timeline.timeline_requests();
   const std::unique_ptr<RunningPipeline> running = runtime.start(std::move(config), start);
   check_inputs(set, running->signature());
   ResultLineOptions line_options;
@@ -186,6 +190,7 @@ int run(const RunOptions& o) {
   progress.finish();
   running->pipeline().shutdown();
   std::fprintf(stderr, "%s\n", running->save_history().c_str());
+  write_timeline_outputs(*running, o.timeline, std::nullopt, false);
   out.flush();
   if (!out) throw std::runtime_error("writing '" + o.output + "' failed: " + std::strerror(errno));
   if (offered < todo.size() || cancelled > 0) {
@@ -225,6 +230,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--max-values", o->max_values, "Write tensor data only up to this many elements")
       ->capture_default_str()
       ->check(whole_number(0, int64_t{1} << 40));
+  add_trace_options(*cmd, o->timeline);
   cmd->footer(
       "Examples:\n  conveyor run examples/image_classify.yaml --input images/ --output results.jsonl\n"
       "  conveyor run model.yaml --input ids=ids/ --input mask=mask/ --outputs logits --output-dir out/\n"

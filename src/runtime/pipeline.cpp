@@ -143,7 +143,7 @@ struct Pipeline::State {
                    std::mutex& startup_mutex);
   // False when no token came within `wait` (nullopt: wait as long as it takes).
   bool admit(Sample sample, ResultCallback done, std::optional<std::chrono::nanoseconds> wait);
-  void process(std::size_t s, Operator& op, WorkerStats& stats, RequestPtr request);
+  void process(std::size_t s, std::size_t w, Operator& op, WorkerStats& stats, RequestPtr request);
   void unregister(Request& request);
   void finish(RequestPtr request);
   void deliver(RequestPtr request);
@@ -168,14 +168,16 @@ void Pipeline::State::worker_main(std::size_t s, std::size_t w, std::latch& star
   started.count_down();
   if (!ok) return;
   WorkerStats& stats = *stage.stats[w];
-  while (auto request = stage.queue.pop()) process(s, *op, stats, std::move(*request));
+  while (auto request = stage.queue.pop()) process(s, w, *op, stats, std::move(*request));
 }
 
-void Pipeline::State::process(std::size_t s, Operator& op, WorkerStats& stats, RequestPtr request) {
+void Pipeline::State::process(std::size_t s, std::size_t w, Operator& op, WorkerStats& stats,
+                              RequestPtr request) {
   Stage& stage = *stages[s];
   StageTimes& times = request->sample.stage_times[s];
   const Clock::time_point start = Clock::now();
   times.started = start;
+  times.worker = static_cast<int>(w);
   stats.queue_wait.record(nanos_between(times.enqueued, start));
 
   if (!request->error) {

@@ -10,6 +10,7 @@
 #include "conveyor/config/pipeline_config.hpp"
 #include "conveyor/plan/planner.hpp"
 #include "conveyor/runtime/pipeline.hpp"
+#include "conveyor/runtime/timeline.hpp"
 
 namespace conveyor {
 
@@ -40,8 +41,12 @@ class RunningPipeline {
   bool try_submit(Sample sample, ResultCallback on_done, std::chrono::milliseconds wait = {});
   std::optional<std::future<Result>> try_submit(Sample sample, std::chrono::milliseconds wait = {});
   bool cancel(uint64_t sample_id);  // Pipeline::cancel
-  // Records a result of a request submitted through pipeline() directly (a load generator's). Thread-safe.
+  // Records a result of a request submitted through pipeline() directly (a load generator's), for the
+  // history and the timeline. Thread-safe.
   void record(const Result& result);
+  // What the recorded requests did over time (StartOptions::timeline_requests of them at most); nothing
+  // when the pipeline was started without keeping one.
+  std::optional<Timeline> timeline() const;
 
   // Appends what was recorded (each stage's service times at the thread count it ran with, the requests'
   // arrival times) to the runtime's profile store, and forgets it: a later call adds only what came after.

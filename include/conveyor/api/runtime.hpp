@@ -81,6 +81,9 @@ struct StartOptions {
   // plan: auto measures stages without a stored profile on these (the first stage's inputs).
   std::vector<Sample> profiling_inputs;
   PlannedLoad load;  // plan: auto plans for it
+  // Keep the timeline of the first this many results (RunningPipeline::timeline, for a trace or a plot);
+  // 0: keep none.
+  std::size_t timeline_requests = 0;
 };
 
 class Runtime {

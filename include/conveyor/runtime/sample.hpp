@@ -12,11 +12,13 @@ namespace conveyor {
 
 using Clock = std::chrono::steady_clock;
 
-// When a sample entered a stage's queue, started and finished service there.
+// When a sample entered a stage's queue, started and finished service there, and which of the stage's
+// workers (0-based) served it; -1 while no worker has taken it (a stage it never reached).
 struct StageTimes {
   Clock::time_point enqueued{};
   Clock::time_point started{};
   Clock::time_point finished{};
+  int worker = -1;
 };
 
 // One request as it flows through a pipeline: named tensors plus request metadata.
