@@ -300,7 +300,7 @@ TEST_F(SplitStage, AutoRecordsWhichCountItChoseAndWhy) {
   ASSERT_GE(choice.bottleneck_ms.size(), static_cast<std::size_t>(choice.segments));
   const std::string chose = "m: split: auto chose " + std::to_string(choice.segments) + " segment";
   EXPECT_EQ(choice.summary.rfind(chose, 0), 0u) << choice.summary;
-  EXPECT_NE(choice.summary.find(fmt::format("bottleneck {:.1f} ms", choice.bottleneck_ms.front())),
+  EXPECT_NE(choice.summary.find(fmt::format("bottleneck {:.{}f} ms", choice.bottleneck_ms.front(), choice.bottleneck_ms.front() < 10 ? 2 : 1)),
             std::string::npos)
       << choice.summary;
 

@@ -45,7 +45,7 @@ class TracePlot : public ::testing::Test {
     return text.str();
   }
   std::string example() const {
-    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_classify.yaml").string();
+    return (fs::path(CONVEYOR_SOURCE_DIR) / "examples" / "image_preprocess.yaml").string();
   }
   std::string bench(const std::string& extra) {
     write_jpeg(dir_ / "inputs" / "one.jpg", 256, 256);

@@ -4,7 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -87,7 +88,7 @@ TEST(ExtractSegment, ConstantsShareTheWholeGraphsBuffers) {
   EXPECT_GT(shared, 0);
 }
 
-TEST(ExtractSegment, SegmentsCompiledOneAfterAnotherGiveBitwiseTheWholeModel) {
+TEST(ExtractSegment, SegmentsCompiledOneAfterAnotherGiveTheWholeModel) {
   zoo::ZooOptions options;
   options.image_size = 64;
   const std::string bytes = zoo::serialize("resnet18", options);
@@ -117,7 +118,15 @@ TEST(ExtractSegment, SegmentsCompiledOneAfterAnotherGiveBitwiseTheWholeModel) {
   }
   const Tensor& split = tensors.at(output);
   ASSERT_EQ(split.shape(), whole.shape());
-  EXPECT_EQ(std::memcmp(split.data<float>(), whole.data<float>(), whole.nbytes()), 0);
+  // Equal up to float rounding, not bitwise: a cut tensor is plain-layout, so at a cut oneDNN may choose
+  // other kernels than inside the whole model (it did on one CI machine).
+  float largest = 0, worst = 0;
+  for (int64_t i = 0; i < whole.numel(); ++i) {
+    largest = std::max(largest, std::abs(whole.data<float>()[i]));
+    worst = std::max(worst, std::abs(split.data<float>()[i] - whole.data<float>()[i]));
+  }
+  EXPECT_GT(largest, 0.0f);
+  EXPECT_LE(worst, 1e-5f * largest) << "largest " << largest;
 }
 
 }  // namespace
