@@ -6,17 +6,17 @@
 
 namespace conveyor {
 
-plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& inputs, const PlannedLoad& load,
-                           plan::ProfileStore& store, const Topology& machine,
-                           const std::function<void(const std::string&)>& note) {
+plan::Plan apply_auto_plan(PipelineConfig& config, const StartOptions& start, plan::ProfileStore& store,
+                           const Topology& machine, const std::function<void(const std::string&)>& note) {
   std::vector<int> threads;
   for (int t = 1; t <= machine.thread_count(); ++t) threads.push_back(t);
   plan::ProfileRunOptions run;
   run.requests = 50;
   run.warmup = 5;
-  if (!inputs.empty())  // without inputs, a stage with no profile is a MissingProfilesError below
+  if (!start.profiling_inputs
+           .empty())  // without inputs, a stage with no profile is a MissingProfilesError below
     profile_missing_stages(
-        config, inputs, threads, store, run,
+        config, start.profiling_inputs, threads, store, run,
         [&](const std::string& stage) {
           note(fmt::format(
               "plan: auto: stage '{}' has no stored profile on this CPU; profiling it at 1..{} thread(s), "
@@ -26,7 +26,8 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& in
         machine);
 
   PlanOptions options;  // the machine's cores, for throughput
-  options.load = load;
+  options.load = start.load;
+  options.front_end = start.front_end;
   options.sim_requests = 5000;
   plan::Plan chosen = plan_pipeline(config, store, machine, options);
   apply_plan(config, chosen);

@@ -10,11 +10,11 @@
 
 namespace conveyor {
 
-// `plan: auto`: profiles every stage of the expanded `config` without a stored profile on `inputs`
-// (telling `note` about each), plans over the machine's cores for throughput under `load`, writes the
-// chosen workers/threads/cores into `config` and tells `note` the plan, one line per stage.
-plan::Plan apply_auto_plan(PipelineConfig& config, const std::vector<Sample>& inputs, const PlannedLoad& load,
-                           plan::ProfileStore& store, const Topology& machine,
-                           const std::function<void(const std::string&)>& note);
+// `plan: auto`: profiles every stage of the expanded `config` without a stored profile on the start's
+// profiling inputs (telling `note` about each), plans over the machine's cores for throughput under its
+// load (with its front end as the first stage, if any), writes the chosen workers/threads/cores into
+// `config` and tells `note` the plan, one line per stage.
+plan::Plan apply_auto_plan(PipelineConfig& config, const StartOptions& start, plan::ProfileStore& store,
+                           const Topology& machine, const std::function<void(const std::string&)>& note);
 
 }  // namespace conveyor

@@ -47,11 +47,11 @@ struct RunningPipeline::State {
   plan::ProfileStore* store = nullptr;
   PipelineConfig config;
   std::optional<plan::Plan> plan;
-  OperatorSignature signature;         // what the stages read and write together
+  OperatorSignature signature;                                // what the stages read and write together
   std::optional<std::vector<TensorSignature>> stage_outputs;  // what each stage writes, in stage order
-  RunHistory history;                  // before the pipeline: outlives its callbacks
-  std::unique_ptr<TimelineRecorder> timeline;  // likewise; null when none is kept
-  std::unique_ptr<Pipeline> pipeline;  // destroyed (drained) first
+  RunHistory history;                                         // before the pipeline: outlives its callbacks
+  std::unique_ptr<TimelineRecorder> timeline;                 // likewise; null when none is kept
+  std::unique_ptr<Pipeline> pipeline;                         // destroyed (drained) first
 };
 
 Runtime::Runtime(RuntimeOptions options) : state_(std::make_shared<State>(std::move(options))) {}
@@ -172,8 +172,8 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
   state->config = expand(config);
   for (const auto& split : state->config.auto_splits) state_->note(split.summary);
   if (state->config.plan == PlanMode::kAuto)
-    state->plan = apply_auto_plan(state->config, options.profiling_inputs, options.load, state_->store,
-                                  state_->topology, [this](const std::string& text) { state_->note(text); });
+    state->plan = apply_auto_plan(state->config, options, state_->store, state_->topology,
+                                  [this](const std::string& text) { state_->note(text); });
   std::vector<StageSpec> built = build_checked_stage_specs(state->config, operators());
   state->stage_outputs = stage_outputs_of(built);
   auto specs = merge_stage_runs(state->config, std::move(built));

@@ -26,6 +26,7 @@ std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config
   for (const auto& stage : config.stages) {
     plan::StageProfile p;
     p.name = stage.name;
+    if (stage.op == "onnx") p.role = plan::StageProfile::Role::kModel;
     for (const auto& entry : store.lookup_all_threads(stage_identity(config, stage), cpu_model))
       p.by_threads[entry.threads] = entry.service_time();
     if (!p.by_threads.count(1)) {
@@ -37,7 +38,8 @@ std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config
   if (!missing.empty())
     throw MissingProfilesError(
         fmt::format("no profile on this CPU ({}) for stage{} {} of '{}' (profiles in {})", cpu_model,
-                    missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), config.name, store.dir().string()),
+                    missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), config.name,
+                    store.dir().string()),
         config.file.string(), missing_names);
   return profiles;
 }
@@ -81,9 +83,10 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 }
 
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
-                                    const std::string& cpu_model, const std::filesystem::path& segment_cache_dir,
-                                    const Topology& machine) {
-  if (std::none_of(config.stages.begin(), config.stages.end(), [](const StageConfig& s) { return s.split.has_value(); }))
+                                    const std::string& cpu_model,
+                                    const std::filesystem::path& segment_cache_dir, const Topology& machine) {
+  if (std::none_of(config.stages.begin(), config.stages.end(),
+                   [](const StageConfig& s) { return s.split.has_value(); }))
     return config;  // nothing to cut (or already expanded): no profile lookups
   SplitOptions options;
   options.cache_dir = segment_cache_dir;
@@ -104,10 +107,22 @@ PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::Pr
   return expand_splits(config, options);
 }
 
-plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store, const Topology& machine,
-                         const PlanOptions& options) {
+plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store,
+                         const Topology& machine, const PlanOptions& options) {
   plan::PlanRequest request;
   request.stages = load_stage_profiles(config, store, machine.cpu_model());
+  if (options.front_end) {
+    for (const auto& stage : config.stages)
+      if (stage.name == kFrontEndStage)
+        throw std::invalid_argument(
+            fmt::format("'{}' has a stage named '{}', the name the server's front end is "
+                        "planned under: rename it",
+                        config.name, kFrontEndStage));
+    plan::StageProfile front_end = *options.front_end;
+    front_end.name = kFrontEndStage;
+    front_end.role = plan::StageProfile::Role::kFrontEnd;
+    request.stages.insert(request.stages.begin(), std::move(front_end));
+  }
   request.cores = options.cores.empty() ? machine.cpus() : options.cores;
   request.topology = &machine;
   request.smt = config.stages.empty() || config.stages.front().cores.smt;
@@ -125,12 +140,15 @@ plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore&
 void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
   std::size_t next = 0;  // the file's stages, taken in order by the planned stages' members
   for (const plan::StagePlan& chosen : plan.stages) {
-    for (std::size_t m = 0; m < chosen.members.size(); ++m, ++next) {
-      if (next >= config.stages.size() || config.stages[next].name != chosen.members[m])
-        throw std::logic_error(fmt::format("the plan's stage '{}' does not match stage {} of '{}'",
-                                           chosen.members[m], next, config.name));
-      StageConfig& stage = config.stages[next];
-      stage.with_previous = m > 0;
+    bool first = true;  // of the file's stages in this planned stage (the front end is none of them)
+    for (const std::string& member : chosen.members) {
+      if (member == kFrontEndStage && next == 0) continue;
+      if (next >= config.stages.size() || config.stages[next].name != member)
+        throw std::logic_error(
+            fmt::format("the plan's stage '{}' does not match stage {} of '{}'", member, next, config.name));
+      StageConfig& stage = config.stages[next++];
+      stage.with_previous = !first;
+      first = false;
       stage.workers = chosen.workers;
       stage.threads = chosen.threads;
       stage.cores.kind = CoreSpec::Kind::kIds;
@@ -139,8 +157,8 @@ void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
     }
   }
   if (next != config.stages.size())
-    throw std::logic_error(fmt::format("the plan covers {} stages, '{}' has {}", next, config.name,
-                                       config.stages.size()));
+    throw std::logic_error(
+        fmt::format("the plan covers {} stages, '{}' has {}", next, config.name, config.stages.size()));
 }
 
 }  // namespace conveyor

@@ -36,15 +36,17 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
 // follow. Every client expands a file through this, so with the same stored profiles they all see the same
 // segment stages.
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
-                                    const std::string& cpu_model, const std::filesystem::path& segment_cache_dir,
-                                    const Topology& machine);
+                                    const std::string& cpu_model,
+                                    const std::filesystem::path& segment_cache_dir, const Topology& machine);
 
 // The planner's choice for an expanded config from the profiles `store` holds, on `machine` (or the cores
-// `options` names), in the config's smt mode and admission limits.
-plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store, const Topology& machine,
-                         const PlanOptions& options);
+// `options` names), in the config's smt mode and admission limits; with options.front_end, the front end
+// is its first stage.
+plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store,
+                         const Topology& machine, const PlanOptions& options);
 
-// Writes the plan's workers, threads and core ids into the stages of `config` (same order and names).
+// Writes the plan's workers, threads and core ids into the stages of `config` (same order and names; a
+// planned front end is skipped).
 void apply_plan(PipelineConfig& config, const plan::Plan& plan);
 
 }  // namespace conveyor

@@ -44,7 +44,8 @@ void serve(ServeCommand& o) {
   options.max_body_bytes = o.max_body_mib << 20;
   options.on_note = say;
   Server server(cli_runtime(), std::move(options));
-  if (server.http_port() >= 0) say("HTTP on http://" + o.options.host + ":" + std::to_string(server.http_port()));
+  if (server.http_port() >= 0)
+    say("HTTP on http://" + o.options.host + ":" + std::to_string(server.http_port()));
   if (server.grpc_port() >= 0) say("gRPC on " + o.options.host + ":" + std::to_string(server.grpc_port()));
   say("ready; Ctrl-C (SIGINT) or SIGTERM stops, SIGHUP reloads the models");
   while (true) {
@@ -66,23 +67,28 @@ void serve(ServeCommand& o) {
 void add_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeCommand>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve pipelines over KServe v2 HTTP and gRPC (with /metrics)");
-  cmd->add_option("models", o->models, "Pipeline files (one model each, named by its name:) and repository "
-                                       "directories (one pipeline file per model)")
+  cmd->add_option("models", o->models,
+                  "Pipeline files (one model each, named by its name:) and repository "
+                  "directories (one pipeline file per model)")
       ->required()
       ->check(CLI::ExistingPath);
-  cmd->add_option("--host", o->options.host, "Address to listen on (0.0.0.0: every interface)")->capture_default_str();
+  cmd->add_option("--host", o->options.host, "Address to listen on (0.0.0.0: every interface)")
+      ->capture_default_str();
   cmd->add_option("--http-port", o->options.http_port, "HTTP port (0: any free one, -1: no HTTP)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 65535));
   cmd->add_option("--grpc-port", o->options.grpc_port, "gRPC port (0: any free one, -1: no gRPC)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 65535));
-  cmd->add_option("--http-threads", o->options.http_threads, "HTTP front-end threads")
+  cmd->add_option(
+         "--http-threads", o->options.http_threads,
+         "HTTP front-end threads (0: as many as a plan: auto model's plan gives the front end, else 1)")
       ->capture_default_str()
-      ->check(whole_number(1, 256));
-  cmd->add_option("--grpc-threads", o->options.grpc_threads, "gRPC front-end threads")
+      ->check(whole_number(0, 256));
+  cmd->add_option("--grpc-threads", o->options.grpc_threads,
+                  "gRPC front-end threads (0: as for --http-threads)")
       ->capture_default_str()
-      ->check(whole_number(1, 256));
+      ->check(whole_number(0, 256));
   cmd->add_option("--max-connections", o->options.max_connections, "HTTP connections open at once")
       ->capture_default_str()
       ->check(whole_number(1, 1 << 20));
@@ -101,10 +107,12 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--body-timeout", o->body_timeout_s, "Seconds a client has to send its body")
       ->capture_default_str()
       ->check(whole_number(1, 3600));
-  cmd->add_option("--idle-timeout", o->idle_timeout_s, "Seconds a keep-alive connection may wait for a request")
+  cmd->add_option("--idle-timeout", o->idle_timeout_s,
+                  "Seconds a keep-alive connection may wait for a request")
       ->capture_default_str()
       ->check(whole_number(1, 86400));
-  cmd->add_option("--max-request-time", o->max_request_time_s, "Seconds: the longest timeout a request may ask")
+  cmd->add_option("--max-request-time", o->max_request_time_s,
+                  "Seconds: the longest timeout a request may ask")
       ->capture_default_str()
       ->check(whole_number(1, 86400));
   cmd->add_option("--grace", o->grace_s, "Seconds admitted requests get to finish on SIGINT / SIGTERM")
@@ -113,7 +121,8 @@ void add_serve_command(CLI::App& app) {
   cmd->footer(
       "Examples:\n  conveyor serve examples/image_classify.yaml\n"
       "  curl -s localhost:8000/v2/models/image-classify\n"
-      "  conveyor serve models/ --http-port 9000 --grpc-port -1   (a repository directory; SIGHUP reloads it)");
+      "  conveyor serve models/ --http-port 9000 --grpc-port -1   (a repository directory; SIGHUP reloads "
+      "it)");
   cmd->callback([o] { serve(*o); });
 }
 

@@ -107,6 +107,10 @@ StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t
   if (end - begin == 1) return stages[begin];
   StageProfile merged;
   merged.parallel = false;
+  for (std::size_t i = begin; i < end; ++i)
+    if (stages[i].role == StageProfile::Role::kFrontEnd ||
+        (stages[i].role == StageProfile::Role::kModel && merged.role == StageProfile::Role::kStage))
+      merged.role = stages[i].role;
   std::set<int> counts;
   for (std::size_t i = begin; i < end; ++i) {
     if (!stages[i].by_threads.count(1))
@@ -144,6 +148,7 @@ class Search {
     validate();
     const int budget = static_cast<int>(units_.size());
     for (const auto& runs : mergings()) {
+      if (budget >= 2 && front_end_beside_model(runs)) continue;
       Candidate base;
       std::size_t begin = 0;
       for (std::size_t length : runs) {
@@ -200,12 +205,29 @@ class Search {
     for (unsigned cuts = 0; cuts < every_cut; ++cuts) {  // bit i: a stage boundary after stage i
       std::vector<std::size_t> runs{1};
       for (std::size_t i = 0; i + 1 < k; ++i) {
-        if (cuts & (1u << i)) runs.push_back(1);
-        else ++runs.back();
+        if (cuts & (1u << i))
+          runs.push_back(1);
+        else
+          ++runs.back();
       }
       all.push_back(std::move(runs));
     }
     return all;
+  }
+
+  // Whether one run of `runs` (lengths of consecutive stages) holds both the front end and a model.
+  bool front_end_beside_model(const std::vector<std::size_t>& runs) const {
+    std::size_t begin = 0;
+    for (std::size_t length : runs) {
+      bool front_end = false, model = false;
+      for (std::size_t i = begin; i < begin + length; ++i) {
+        front_end = front_end || r_.stages[i].role == StageProfile::Role::kFrontEnd;
+        model = model || r_.stages[i].role == StageProfile::Role::kModel;
+      }
+      if (front_end && model) return true;
+      begin += length;
+    }
+    return false;
   }
 
   const StageProfile& merged(std::size_t begin, std::size_t end) {
@@ -351,11 +373,24 @@ class Search {
       if (k - i < budget - groups) return;  // not enough stages left to fill every core
       if (i == k) return consider(current);
       for (int g = 0; g <= std::min(groups, budget - 1); ++g) {
+        if (budget >= 2 && front_end_beside_model(current, i, g)) continue;
         current.group[static_cast<std::size_t>(i)] = g;
         assign(i + 1, std::max(groups, g + 1));
       }
     };
     assign(0, 0);
+  }
+
+  // Whether putting planned stage i onto core group g puts the front end and a model on one core.
+  static bool front_end_beside_model(const Candidate& c, int i, int g) {
+    using Role = StageProfile::Role;
+    const Role role = c.stages[static_cast<std::size_t>(i)]->role;
+    if (role == Role::kStage) return false;
+    const Role other = role == Role::kModel ? Role::kFrontEnd : Role::kModel;
+    for (int j = 0; j < i; ++j)
+      if (c.group[static_cast<std::size_t>(j)] == g && c.stages[static_cast<std::size_t>(j)]->role == other)
+        return true;
+    return false;
   }
 
   Candidate confirm() {
@@ -418,7 +453,8 @@ Plan Search::describe(const Candidate& c) const {
   for (std::size_t i = 0; i < c.options.size(); ++i) {
     StagePlan s;
     s.name = c.stages[i]->name;
-    const std::size_t end = i + 1 < c.first.size() ? static_cast<std::size_t>(c.first[i + 1]) : r_.stages.size();
+    const std::size_t end =
+        i + 1 < c.first.size() ? static_cast<std::size_t>(c.first[i + 1]) : r_.stages.size();
     for (auto m = static_cast<std::size_t>(c.first[i]); m < end; ++m) s.members.push_back(r_.stages[m].name);
     s.workers = c.options[i].workers;
     s.threads = c.options[i].threads;

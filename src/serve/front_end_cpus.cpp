@@ -3,20 +3,37 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <set>
+
+#include "conveyor/api/runtime.hpp"
 
 namespace conveyor::serve {
 
-std::vector<int> front_end_cpus(const std::vector<std::shared_ptr<ServedModel>>& models, const Topology& machine) {
-  std::set<int> owned;
-  for (const auto& model : models)
+FrontEndPlacement place_front_end(const std::vector<std::shared_ptr<ServedModel>>& models,
+                                  const Topology& machine) {
+  FrontEndPlacement placement;
+  std::set<int> planned, owned;
+  for (const auto& model : models) {
+    if (const auto& plan = model->running().plan())
+      for (const auto& stage : plan->stages)
+        if (std::find(stage.members.begin(), stage.members.end(), kFrontEndStage) != stage.members.end()) {
+          const std::vector<int> cores = stage.cores();
+          planned.insert(cores.begin(), cores.end());
+          placement.workers = std::max(placement.workers, stage.workers);
+        }
     for (const auto& stage : model->running().pipeline().placement())
       for (const auto& worker : stage)
-        if (!worker.cores.empty()) owned.insert(worker.hardware_threads.begin(), worker.hardware_threads.end());
-  std::vector<int> free;
+        if (!worker.cores.empty())
+          owned.insert(worker.hardware_threads.begin(), worker.hardware_threads.end());
+  }
+  if (!planned.empty()) {
+    placement.cpus.assign(planned.begin(), planned.end());
+    return placement;
+  }
   for (const int cpu : machine.cpus())
-    if (!owned.count(cpu)) free.push_back(cpu);
-  return free;
+    if (!owned.count(cpu)) placement.cpus.push_back(cpu);
+  return placement;
 }
 
 void pin_front_end_thread(const std::vector<int>& cpus) {

@@ -8,7 +8,7 @@
 
 #include "conveyor/version.hpp"
 #include "grpc_service.grpc.pb.h"
-#include "serve/front_end_cpus.hpp"
+#include "serve/front_end_meter.hpp"
 #include "serve/grpc_codec.hpp"
 
 namespace conveyor::serve {
@@ -18,17 +18,25 @@ using Service = inference::GRPCInferenceService::AsyncService;
 
 grpc::StatusCode grpc_code(Failure failure) {
   switch (failure) {
-    case Failure::kBadRequest: return grpc::StatusCode::INVALID_ARGUMENT;
-    case Failure::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case Failure::kOverloaded: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case Failure::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
-    case Failure::kTimeout: return grpc::StatusCode::DEADLINE_EXCEEDED;
-    case Failure::kInternal: return grpc::StatusCode::INTERNAL;
+    case Failure::kBadRequest:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case Failure::kNotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case Failure::kOverloaded:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case Failure::kUnavailable:
+      return grpc::StatusCode::UNAVAILABLE;
+    case Failure::kTimeout:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case Failure::kInternal:
+      return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;
 }
 
-grpc::Status status_of(const ServeError& error) { return {grpc_code(error.failure()), error.what()}; }
+grpc::Status status_of(const ServeError& error) {
+  return {grpc_code(error.failure()), error.what()};
+}
 
 // What every call of the front end shares. `closed` (under `mutex`) stops calls from requesting their
 // successors once shutdown began: a call requested on a shut-down completion queue is an error.
@@ -70,6 +78,7 @@ class UnaryCall final : public Call {
       return;
     }
     request(endpoint_, queue_, start_, handle_);
+    endpoint_.state.meter.count_request();
     try {
       handle_(endpoint_.state, *this);
     } catch (const ServeError& error) {
@@ -101,12 +110,13 @@ class UnaryCall final : public Call {
   bool finishing_ = false;
 };
 
-std::shared_ptr<ServedModel> find_model(ServerState& state, const std::string& name, const std::string& version) {
+std::shared_ptr<ServedModel> find_model(ServerState& state, const std::string& name,
+                                        const std::string& version) {
   auto model = state.repository.find(name);
   if (!model) throw ServeError(Failure::kNotFound, "no model '" + name + "' is served");
   if (!version.empty() && version != model->version())
-    throw ServeError(Failure::kNotFound, "model '" + name + "' has no version '" + version + "'; it serves version " +
-                                             model->version());
+    throw ServeError(Failure::kNotFound, "model '" + name + "' has no version '" + version +
+                                             "'; it serves version " + model->version());
   return model;
 }
 
@@ -134,7 +144,8 @@ void ready(ServerState& state, ReadyCall& call) {
 void model_ready(ServerState& state, ModelReadyCall& call) {
   refuse_when_draining(state);
   auto model = state.repository.find(call.request().name());
-  call.response.set_ready(model && (call.request().version().empty() || call.request().version() == model->version()));
+  call.response.set_ready(model &&
+                          (call.request().version().empty() || call.request().version() == model->version()));
   call.finish(grpc::Status::OK);
 }
 
@@ -147,7 +158,8 @@ void server_metadata(ServerState&, ServerMetadataCall& call) {
 
 void model_metadata(ServerState& state, ModelMetadataCall& call) {
   refuse_when_draining(state);
-  const ModelMetadata& metadata = find_model(state, call.request().name(), call.request().version())->metadata();
+  const ModelMetadata& metadata =
+      find_model(state, call.request().name(), call.request().version())->metadata();
   call.response.set_name(metadata.name);
   call.response.add_versions(metadata.version);
   call.response.set_platform(metadata.platform);
@@ -167,7 +179,8 @@ void model_infer(ServerState& state, InferCall& call) {
   InferRequest request = decode_infer_request(call.request(), state.limits);
   const auto deadline = call.context.deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::system_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::system_clock::now());
     const auto timeout = std::max(left, std::chrono::microseconds(1));
     request.timeout = request.timeout ? std::min(*request.timeout, timeout) : timeout;
   }
@@ -231,28 +244,35 @@ GrpcFrontEnd::GrpcFrontEnd(ServerState& state, const std::string& host, int port
                            const std::vector<int>& cpus)
     : impl_(std::make_unique<Impl>(state)) {
   grpc::ServerBuilder builder;
-  const std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  const std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl_->port);
   builder.RegisterService(&impl_->service);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<std::size_t>(state.options.max_body_bytes, INT32_MAX)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<std::size_t>(state.options.max_body_bytes, INT32_MAX)));
   builder.SetMaxSendMessageSize(INT32_MAX);
   for (int i = 0; i < std::max(threads, 1); ++i) impl_->queues.push_back(builder.AddCompletionQueue());
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || impl_->port <= 0) {
     impl_->shut_down();
     for (auto& queue : impl_->queues) Impl::drain(*queue);
-    throw std::runtime_error("gRPC: cannot listen on " + address + " (in use, or not an address of this machine)");
+    throw std::runtime_error("gRPC: cannot listen on " + address +
+                             " (in use, or not an address of this machine)");
   }
   for (auto& queue : impl_->queues)
-    impl_->threads.emplace_back([this, q = queue.get(), cpus] {
-      pin_front_end_thread(cpus);
+    impl_->threads.emplace_back([this, q = queue.get(), cpus, &state] {
+      const FrontEndThread counted(state.meter, cpus);
       impl_->serve(*q);
     });
 }
 
-GrpcFrontEnd::~GrpcFrontEnd() { stop(); }
+GrpcFrontEnd::~GrpcFrontEnd() {
+  stop();
+}
 
-int GrpcFrontEnd::port() const { return impl_->port; }
+int GrpcFrontEnd::port() const {
+  return impl_->port;
+}
 
 void GrpcFrontEnd::stop() {
   if (impl_->stopped) return;

@@ -1,14 +1,13 @@
 #include "serve/http_front_end.hpp"
 
 #include <atomic>
-#include <utility>  // before Boost 1.74: its asio headers use std::exchange without it
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
+#include <utility>  // before Boost 1.74: its asio headers use std::exchange without it
 
-#include "serve/front_end_cpus.hpp"
+#include "serve/front_end_meter.hpp"
 #include "serve/http_routes.hpp"
 
 namespace conveyor::serve {
@@ -21,7 +20,8 @@ using tcp = asio::ip::tcp;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerState& state, std::atomic<std::size_t>& open, std::atomic<int64_t>& writing)
+  Session(tcp::socket socket, ServerState& state, std::atomic<std::size_t>& open,
+          std::atomic<int64_t>& writing)
       : stream_(std::move(socket)), state_(state), open_(open), writing_(writing) {}
   ~Session() { open_.fetch_sub(1); }
 
@@ -36,8 +36,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options().max_body_bytes);
     // The first request gets the header timeout; a kept-alive connection the idle timeout before it.
     stream_.expires_after(requests_ == 0 ? options().header_timeout : options().idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -45,11 +46,13 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(options().body_timeout);
     const auto& head = parser_->get();
     if (beast::iequals(head[http::field::expect], "100-continue")) {
-      auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, head.version());
-      http::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code e, std::size_t) {
-        if (e) return self->close();
-        self->read_body();
-      });
+      auto interim =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, head.version());
+      http::async_write(stream_, *interim,
+                        [self = shared_from_this(), interim](beast::error_code e, std::size_t) {
+                          if (e) return self->close();
+                          self->read_body();
+                        });
       return;
     }
     read_body();
@@ -57,8 +60,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     if (parser_->is_done()) return on_request({});
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_request(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_request(ec); });
   }
 
   // A bad or slow request gets a status where the protocol still allows one, then the connection closes.
@@ -66,12 +70,14 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest head;
     head.version(11);
     if (ec == http::error::header_limit)
-      return write(http_error(head, 431, "request headers are over the server's max_header_bytes (" +
-                                             std::to_string(options().max_header_bytes) + ")"),
+      return write(http_error(head, 431,
+                              "request headers are over the server's max_header_bytes (" +
+                                  std::to_string(options().max_header_bytes) + ")"),
                    false);
     if (ec == http::error::body_limit)
-      return write(http_error(head, 413, "request body is over the server's max_body_bytes (" +
-                                             std::to_string(options().max_body_bytes) + ")"),
+      return write(http_error(head, 413,
+                              "request body is over the server's max_body_bytes (" +
+                                  std::to_string(options().max_body_bytes) + ")"),
                    false);
     if (ec == beast::error::timeout && parser_->got_some() && !parser_->is_header_done())
       return write(http_error(head, 408, "request headers did not arrive within the header timeout"), false);
@@ -87,6 +93,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return fail_read(ec);
     stream_.expires_never();
     ++requests_;
+    state_.meter.count_request();
     request_ = parser_->release();
     auto self = shared_from_this();
     RespondLater later = [self](std::function<HttpResponse()> make) {
@@ -104,11 +111,12 @@ class Session : public std::enable_shared_from_this<Session> {
     auto shared = std::make_shared<HttpResponse>(std::move(response));
     stream_.expires_after(options().body_timeout);  // a client that does not read its answer is dropped
     writing_.fetch_add(1);
-    http::async_write(stream_, *shared, [self = shared_from_this(), shared, keep_alive](beast::error_code ec, std::size_t) {
-      self->writing_.fetch_sub(1);
-      if (ec || !keep_alive) return self->close();
-      self->read_header();
-    });
+    http::async_write(stream_, *shared,
+                      [self = shared_from_this(), shared, keep_alive](beast::error_code ec, std::size_t) {
+                        self->writing_.fetch_sub(1);
+                        if (ec || !keep_alive) return self->close();
+                        self->read_header();
+                      });
   }
 
   void close() {
@@ -132,8 +140,8 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpFrontEnd::Impl {
   ServerState& state;
   // Before the contexts: sessions still queued in a context count themselves out when it is destroyed.
-  std::atomic<std::size_t> open{0};   // connections
-  std::atomic<int64_t> writing{0};    // responses being written
+  std::atomic<std::size_t> open{0};  // connections
+  std::atomic<int64_t> writing{0};   // responses being written
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
@@ -187,15 +195,19 @@ HttpFrontEnd::HttpFrontEnd(ServerState& state, const std::string& host, int port
   }
   impl_->accept();
   for (auto& context : impl_->contexts)
-    impl_->threads.emplace_back([c = context.get(), cpus] {
-      pin_front_end_thread(cpus);
+    impl_->threads.emplace_back([c = context.get(), cpus, &state] {
+      const FrontEndThread counted(state.meter, cpus);
       c->run();
     });
 }
 
-HttpFrontEnd::~HttpFrontEnd() { stop(); }
+HttpFrontEnd::~HttpFrontEnd() {
+  stop();
+}
 
-int HttpFrontEnd::port() const { return impl_->port; }
+int HttpFrontEnd::port() const {
+  return impl_->port;
+}
 
 void HttpFrontEnd::stop_accepting() {
   asio::post(*impl_->contexts.front(), [impl = impl_.get()] {

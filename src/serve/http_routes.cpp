@@ -15,7 +15,8 @@ namespace http = boost::beast::http;
 
 constexpr const char* kJson = "application/json";
 
-HttpResponse make_response(const HttpRequest& request, int status, std::string body, const char* content_type) {
+HttpResponse make_response(const HttpRequest& request, int status, std::string body,
+                           const char* content_type) {
   HttpResponse response{static_cast<http::status>(status), request.version()};
   response.set(http::field::server, kServerName);
   response.set(http::field::content_type, content_type);
@@ -69,7 +70,9 @@ std::shared_ptr<ServedModel> find_model(ServerState& state, const ModelPath& pat
   return model;
 }
 
-std::string_view view(boost::beast::string_view text) { return {text.data(), text.size()}; }
+std::string_view view(boost::beast::string_view text) {
+  return {text.data(), text.size()};
+}
 
 std::optional<std::size_t> header_size(const HttpRequest& request, const char* field) {
   const auto it = request.find(field);
@@ -78,7 +81,8 @@ std::optional<std::size_t> header_size(const HttpRequest& request, const char* f
   std::size_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size())
-    throw ServeError(Failure::kBadRequest, std::string(field) + " header '" + std::string(text) + "' is not a byte count");
+    throw ServeError(Failure::kBadRequest,
+                     std::string(field) + " header '" + std::string(text) + "' is not a byte count");
   return value;
 }
 
@@ -92,8 +96,10 @@ bool raw_body(const HttpRequest& request) {
 InferRequest raw_input_request(const ServedModel& model, std::string body) {
   const auto& inputs = model.metadata().inputs;
   if (inputs.size() != 1 || inputs.front().datatype != "BYTES")
-    throw ServeError(Failure::kBadRequest, "model '" + model.name() + "' does not take one BYTES input, so a raw "
-                                           "application/octet-stream body cannot be its input; send KServe JSON");
+    throw ServeError(Failure::kBadRequest,
+                     "model '" + model.name() +
+                         "' does not take one BYTES input, so a raw "
+                         "application/octet-stream body cannot be its input; send KServe JSON");
   InferRequest request;
   NamedTensor input;
   input.name = inputs.front().name;
@@ -108,11 +114,13 @@ std::optional<HttpResponse> infer(ServerState& state, HttpRequest& request, cons
                                   const RespondLater& later) {
   auto model = find_model(state, path);
   const auto json_length = header_size(request, "Inference-Header-Content-Length");
-  InferRequest decoded = !json_length && raw_body(request) ? raw_input_request(*model, std::move(request.body()))
-                                                           : decode_infer_request(request.body(), json_length, state.limits);
+  InferRequest decoded = !json_length && raw_body(request)
+                             ? raw_input_request(*model, std::move(request.body()))
+                             : decode_infer_request(request.body(), json_length, state.limits);
   if (const auto timeout = header_size(request, "Timeout")) {
     if (*timeout == 0) throw ServeError(Failure::kBadRequest, "Timeout header (microseconds) must be > 0");
-    const auto header = std::chrono::microseconds(static_cast<int64_t>(std::min<std::size_t>(*timeout, INT64_MAX / 2)));
+    const auto header =
+        std::chrono::microseconds(static_cast<int64_t>(std::min<std::size_t>(*timeout, INT64_MAX / 2)));
     decoded.timeout = decoded.timeout ? std::min(*decoded.timeout, header) : header;
   }
   decoded.model = path.name;
@@ -131,7 +139,8 @@ std::optional<HttpResponse> infer(ServerState& state, HttpRequest& request, cons
         EncodedBody body = encode_infer_response(std::get<InferResponse>(*shared));
         HttpResponse response = make_response(*head, 200, std::move(body.bytes),
                                               body.json_length ? "application/octet-stream" : kJson);
-        if (body.json_length) response.set("Inference-Header-Content-Length", std::to_string(*body.json_length));
+        if (body.json_length)
+          response.set("Inference-Header-Content-Length", std::to_string(*body.json_length));
         return response;
       });
     });
@@ -152,17 +161,20 @@ std::optional<HttpResponse> repository(ServerState& state, HttpRequest& request,
       if (!status.reason.empty()) entry["reason"] = status.reason;
       index.push_back(std::move(entry));
     }
-    return make_response(request, 200, index.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
+    return make_response(request, 200, index.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                         kJson);
   }
   constexpr std::string_view kModels = "/v2/repository/models/";
-  if (path.substr(0, kModels.size()) != kModels) return http_error(request, 404, "no route " + std::string(path));
+  if (path.substr(0, kModels.size()) != kModels)
+    return http_error(request, 404, "no route " + std::string(path));
   path.remove_prefix(kModels.size());
   const auto slash = path.find('/');
   const std::string name(path.substr(0, slash));
   const std::string action(slash == std::string_view::npos ? "" : path.substr(slash + 1));
   if (name.empty() || (action != "load" && action != "unload"))
     return http_error(request, 404, "repository routes are /v2/repository/models/{name}/load and .../unload");
-  if (request.method() != http::verb::post) return http_error(request, 405, "use POST to " + action + " a model");
+  if (request.method() != http::verb::post)
+    return http_error(request, 405, "use POST to " + action + " a model");
   auto head = std::make_shared<HttpRequest>();
   head->version(request.version());
   head->keep_alive(request.keep_alive());
@@ -205,9 +217,10 @@ std::optional<HttpResponse> route_http(ServerState& state, HttpRequest& request,
       return state.ready() ? make_response(request, 200, "", kJson)
                            : http_error(request, 503, "no model is ready");
     if (path == "/v2" && get)
-      return make_response(request, 200, server_metadata_json(kServerName, CONVEYOR_VERSION, kExtensions), kJson);
+      return make_response(request, 200, server_metadata_json(kServerName, CONVEYOR_VERSION, kExtensions),
+                           kJson);
     if (path == "/metrics" && get)
-      return make_response(request, 200, prometheus_text(state.repository.models()),
+      return make_response(request, 200, prometheus_text(state.repository.models(), state.meter),
                            "text/plain; version=0.0.4; charset=utf-8");
     if (path.substr(0, 14) == "/v2/repository") {
       if (!get && !post) return http_error(request, 405, "use GET or POST");
@@ -219,15 +232,18 @@ std::optional<HttpResponse> route_http(ServerState& state, HttpRequest& request,
         return infer(state, request, *model, later);
       }
       if (!get) return http_error(request, 405, "use GET for model metadata and readiness");
-      if (model->tail.empty()) return make_response(request, 200, model_metadata_json(find_model(state, *model)->metadata()), kJson);
+      if (model->tail.empty())
+        return make_response(request, 200, model_metadata_json(find_model(state, *model)->metadata()), kJson);
       if (model->tail == "/ready") {
         find_model(state, *model);
         return make_response(request, 200, "", kJson);
       }
     }
-    return http_error(request, 404, "no route " + std::string(path) + " (KServe v2: /v2, /v2/health/live, "
-                                    "/v2/health/ready, /v2/models/{name}[/ready|/infer], /v2/repository/index, "
-                                    "/metrics)");
+    return http_error(request, 404,
+                      "no route " + std::string(path) +
+                          " (KServe v2: /v2, /v2/health/live, "
+                          "/v2/health/ready, /v2/models/{name}[/ready|/infer], /v2/repository/index, "
+                          "/metrics)");
   } catch (const ServeError& error) {
     return failure_response(request, error);
   } catch (const std::exception& error) {

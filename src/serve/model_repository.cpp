@@ -41,8 +41,8 @@ std::vector<std::filesystem::path> pipeline_files(const std::vector<std::filesys
 }  // namespace
 
 ModelRepository::ModelRepository(Runtime& runtime, std::vector<std::filesystem::path> sources,
-                                 RequestLimits limits)
-    : runtime_(runtime), sources_(std::move(sources)), limits_(limits) {}
+                                 RequestLimits limits, StartOptions start)
+    : runtime_(runtime), sources_(std::move(sources)), limits_(limits), start_(std::move(start)) {}
 
 ModelRepository::~ModelRepository() = default;
 
@@ -55,8 +55,8 @@ std::map<std::string, ModelRepository::Found> ModelRepository::scan() const {
     model.config = runtime_.parse(model.text, file);
     const std::string& name = model.config.options.name;
     if (const auto other = found.find(name); other != found.end())
-      throw std::runtime_error("two pipeline files name the model '" + name + "': '" + other->second.file.string() +
-                               "' and '" + file.string() + "'");
+      throw std::runtime_error("two pipeline files name the model '" + name + "': '" +
+                               other->second.file.string() + "' and '" + file.string() + "'");
     found.emplace(name, std::move(model));
   }
   return found;
@@ -66,7 +66,8 @@ std::shared_ptr<ServedModel> ModelRepository::start(const Found& found, int vers
   PipelineConfig config = found.config;
   // Requests from many clients are independent: none waits behind another's slower one.
   config.options.ordering = Ordering::kCompletion;
-  return std::make_shared<ServedModel>(std::to_string(version), runtime_.start(std::move(config)), limits_);
+  return std::make_shared<ServedModel>(std::to_string(version), runtime_.start(std::move(config), start_),
+                                       limits_);
 }
 
 void ModelRepository::load_all() {
@@ -87,7 +88,8 @@ void ModelRepository::load(const std::string& name) {
     throw ServeError(Failure::kBadRequest, std::string("cannot read the model repository: ") + e.what());
   }
   const auto it = found.find(name);
-  if (it == found.end()) throw ServeError(Failure::kNotFound, "no pipeline file in the repository names model '" + name + "'");
+  if (it == found.end())
+    throw ServeError(Failure::kNotFound, "no pipeline file in the repository names model '" + name + "'");
   int version = 1;
   {
     std::lock_guard lock(entries_mutex_);
@@ -141,7 +143,8 @@ std::vector<std::string> ModelRepository::reload() {
     std::lock_guard lock(entries_mutex_);
     for (const auto& [name, model] : found) {
       const auto entry = entries_.find(name);
-      if (entry == entries_.end() || !entry->second.model || entry->second.text != model.text) changed.push_back(name);
+      if (entry == entries_.end() || !entry->second.model || entry->second.text != model.text)
+        changed.push_back(name);
     }
     for (const auto& [name, entry] : entries_)
       if (!found.count(name) && entry.model) gone.push_back(name);

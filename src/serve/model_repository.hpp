@@ -26,7 +26,9 @@ struct ModelStatus {
 // old one finish there. Loading and unloading block until done: call them off the front ends' threads.
 class ModelRepository {
  public:
-  ModelRepository(Runtime& runtime, std::vector<std::filesystem::path> sources, RequestLimits limits);
+  // `start` is how each pipeline starts (a plan: auto one plans the server's front end with its stages).
+  ModelRepository(Runtime& runtime, std::vector<std::filesystem::path> sources, RequestLimits limits,
+                  StartOptions start = {});
   ~ModelRepository();
 
   // Starts every model of every source. Throws ConfigError, ResourceError, ... for the first that fails.
@@ -63,7 +65,8 @@ class ModelRepository {
   Runtime& runtime_;
   std::vector<std::filesystem::path> sources_;
   RequestLimits limits_;
-  std::mutex control_;          // one load, unload or reload at a time
+  StartOptions start_;
+  std::mutex control_;  // one load, unload or reload at a time
   mutable std::mutex entries_mutex_;
   std::map<std::string, Entry> entries_;
 };

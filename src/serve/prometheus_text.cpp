@@ -23,11 +23,15 @@ std::string escaped(const std::string& value) {
 // One metric family: its header once, then a line per labelled series.
 class Family {
  public:
-  Family(std::string& out, const std::string& name, const char* type, const char* help) : out_(out), name_(name) {
+  Family(std::string& out, const std::string& name, const char* type, const char* help)
+      : out_(out), name_(name) {
     out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   }
   void value(const std::string& labels, double value) {
-    out_ += fmt::format("{}{{{}}} {}\n", name_, labels, value);
+    if (labels.empty())
+      out_ += fmt::format("{} {}\n", name_, value);
+    else
+      out_ += fmt::format("{}{{{}}} {}\n", name_, labels, value);
   }
   // A cumulative histogram in seconds from a summary in milliseconds.
   void histogram(const std::string& labels, const LatencySummary& summary) {
@@ -35,8 +39,8 @@ class Family {
       out_ += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name_, labels, kLatencyBoundsMs[i] / 1e3,
                           summary.at_most[i]);
     out_ += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name_, labels, summary.count);
-    out_ += fmt::format("{}_sum{{{}}} {}\n{}_count{{{}}} {}\n", name_, labels, summary.sum_ms / 1e3, name_, labels,
-                        summary.count);
+    out_ += fmt::format("{}_sum{{{}}} {}\n{}_count{{{}}} {}\n", name_, labels, summary.sum_ms / 1e3, name_,
+                        labels, summary.count);
   }
 
  private:
@@ -56,17 +60,21 @@ std::string stage_labels(const Snapshot& s, const StageMetrics& stage) {
 
 }  // namespace
 
-std::string prometheus_text(const std::vector<std::shared_ptr<ServedModel>>& models) {
+std::string prometheus_text(const std::vector<std::shared_ptr<ServedModel>>& models,
+                            const FrontEndMeter& front_end) {
   std::vector<Snapshot> snapshots;
   for (const auto& model : models)
-    snapshots.push_back({"model=\"" + escaped(model->name()) + "\"", model.get(), model->running().pipeline().metrics()});
+    snapshots.push_back(
+        {"model=\"" + escaped(model->name()) + "\"", model.get(), model->running().pipeline().metrics()});
   std::string out;
   auto per_model = [&](const char* name, const char* type, const char* help,
                        const std::function<double(const Snapshot&)>& value) {
     Family family(out, name, type, help);
     for (const auto& s : snapshots) family.value(s.labels, value(s));
   };
-  auto count = [](const std::atomic<uint64_t>& c) { return static_cast<double>(c.load(std::memory_order_relaxed)); };
+  auto count = [](const std::atomic<uint64_t>& c) {
+    return static_cast<double>(c.load(std::memory_order_relaxed));
+  };
   per_model("conveyor_requests_total", "counter", "Inference requests that reached the model.",
             [&](const Snapshot& s) { return count(s.model->counts().received); });
   per_model("conveyor_request_successes_total", "counter", "Requests answered with outputs.",
@@ -76,7 +84,8 @@ std::string prometheus_text(const std::vector<std::shared_ptr<ServedModel>>& mod
   per_model("conveyor_request_rejections_total", "counter",
             "Requests not admitted: invalid, over max_in_flight, or shutting down.",
             [&](const Snapshot& s) { return count(s.model->counts().rejected); });
-  per_model("conveyor_request_overloads_total", "counter", "Requests refused because max_in_flight was reached.",
+  per_model("conveyor_request_overloads_total", "counter",
+            "Requests refused because max_in_flight was reached.",
             [&](const Snapshot& s) { return count(s.model->counts().overloaded); });
   per_model("conveyor_in_flight", "gauge", "Requests admitted and not yet answered.",
             [](const Snapshot& s) { return static_cast<double>(s.pipeline.in_flight); });
@@ -111,15 +120,24 @@ std::string prometheus_text(const std::vector<std::shared_ptr<ServedModel>>& mod
   per_stage("conveyor_stage_threads_per_worker", "gauge", "Intra-op threads of each worker.",
             [](const StageMetrics& st) { return static_cast<double>(st.threads_per_worker); });
   {
-    Family family(out, "conveyor_stage_service_seconds", "histogram", "Time inside the stage's operator per request.");
+    Family family(out, "conveyor_stage_service_seconds", "histogram",
+                  "Time inside the stage's operator per request.");
     for (const auto& s : snapshots)
       for (const auto& stage : s.pipeline.stages) family.histogram(stage_labels(s, stage), stage.service);
   }
   {
-    Family family(out, "conveyor_stage_queue_seconds", "histogram", "Time in the stage's input queue per request.");
+    Family family(out, "conveyor_stage_queue_seconds", "histogram",
+                  "Time in the stage's input queue per request.");
     for (const auto& s : snapshots)
       for (const auto& stage : s.pipeline.stages) family.histogram(stage_labels(s, stage), stage.queue_wait);
   }
+  Family(out, "conveyor_front_end_cpu_seconds_total", "counter",
+         "CPU time of the front ends' threads (HTTP and gRPC: parsing, routing, encoding, event loops).")
+      .value("", front_end.cpu_seconds());
+  Family(out, "conveyor_front_end_requests_total", "counter",
+         "HTTP requests and gRPC calls the front ends handled.")
+      .value("", static_cast<double>(front_end.requests()));
+  Family(out, "conveyor_front_end_threads", "gauge", "Front-end threads.").value("", front_end.threads());
   return out;
 }
 

@@ -1,5 +1,8 @@
 #include "conveyor/serve/server.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -33,27 +36,44 @@ struct Server::State {
   bool stopped = false;
 };
 
-Server::Server(Runtime& runtime, ServerOptions options) : state_(std::make_unique<State>(runtime, std::move(options))) {
+Server::Server(Runtime& runtime, ServerOptions options)
+    : state_(std::make_unique<State>(runtime, std::move(options))) {
   serve::ServerState& shared = state_->shared;
   shared.repository.load_all();
   for (const auto& model : shared.repository.models())
-    shared.note("model '" + model->name() + "' ready (" + std::to_string(model->running().pipeline().metrics().stages.size()) +
-                " stages)");
+    shared.note("model '" + model->name() + "' ready (" +
+                std::to_string(model->running().pipeline().metrics().stages.size()) + " stages)");
   const ServerOptions& o = shared.options;
-  const std::vector<int> cpus = serve::front_end_cpus(shared.repository.models(), runtime.topology());
-  if (o.http_port >= 0)
-    state_->http = std::make_unique<serve::HttpFrontEnd>(shared, o.host, o.http_port, o.http_threads, cpus);
-  if (o.grpc_port >= 0)
-    state_->grpc = std::make_unique<serve::GrpcFrontEnd>(shared, o.host, o.grpc_port, o.grpc_threads, cpus);
-  shared.note("front ends (" + std::to_string(o.http_port >= 0 ? o.http_threads : 0) + " HTTP, " +
-              std::to_string(o.grpc_port >= 0 ? o.grpc_threads : 0) + " gRPC threads) on cpus " +
-              (cpus.empty() ? "unpinned (the stages own every core)" : format_cpu_list(cpus) + " (no pinned stage owns them)"));
+  const serve::FrontEndPlacement placement =
+      serve::place_front_end(shared.repository.models(), runtime.topology());
+  const int planned_threads = std::max(placement.workers, 1);
+  const int http_threads = o.http_port < 0 ? 0 : o.http_threads > 0 ? o.http_threads : planned_threads;
+  const int grpc_threads = o.grpc_port < 0 ? 0 : o.grpc_threads > 0 ? o.grpc_threads : planned_threads;
+  if (http_threads > 0)
+    state_->http =
+        std::make_unique<serve::HttpFrontEnd>(shared, o.host, o.http_port, http_threads, placement.cpus);
+  if (grpc_threads > 0)
+    state_->grpc =
+        std::make_unique<serve::GrpcFrontEnd>(shared, o.host, o.grpc_port, grpc_threads, placement.cpus);
+  const std::string where = placement.cpus.empty() ? "unpinned (the stages own every core)"
+                            : placement.workers > 0
+                                ? format_cpu_list(placement.cpus) + " (as planned)"
+                                : format_cpu_list(placement.cpus) + " (no pinned stage owns them)";
+  shared.note(
+      fmt::format("front ends ({} HTTP, {} gRPC threads) on cpus {}", http_threads, grpc_threads, where));
+  if (placement.workers > 0) shared.note(shared.front_end.summary);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
-int Server::http_port() const { return state_->http ? state_->http->port() : -1; }
-int Server::grpc_port() const { return state_->grpc ? state_->grpc->port() : -1; }
+int Server::http_port() const {
+  return state_->http ? state_->http->port() : -1;
+}
+int Server::grpc_port() const {
+  return state_->grpc ? state_->grpc->port() : -1;
+}
 
 void Server::reload() {
   serve::ServerState& shared = state_->shared;
@@ -79,11 +99,24 @@ void Server::stop() {
   if (!wait_answered(shared, shared.options.grace)) {
     shared.note("stopping: the grace period passed; " + std::to_string(shared.unanswered.load()) +
                 " requests still in flight are answered 503");
-    for (const auto& model : shared.repository.models()) model->running().pipeline().shutdown(ShutdownMode::kCancel);
+    for (const auto& model : shared.repository.models())
+      model->running().pipeline().shutdown(ShutdownMode::kCancel);
     wait_answered(shared, std::chrono::seconds(5));
   }
+  shared.meter.stop();
   if (state_->http) state_->http->stop();
   if (state_->grpc) state_->grpc->stop();
+  const std::vector<double> samples = shared.meter.samples();
+  if (!samples.empty()) {
+    try {
+      serve::record_front_end(shared.runtime, samples);
+      shared.note(fmt::format("front end: {:.1f} µs CPU per request over {} requests ({} samples stored)",
+                              shared.meter.cpu_seconds() / static_cast<double>(shared.meter.requests()) * 1e6,
+                              shared.meter.requests(), samples.size()));
+    } catch (const std::exception& e) {
+      shared.note(std::string("front end: its profile was not stored: ") + e.what());
+    }
+  }
   shared.note("stopped");
 }
 

@@ -4,6 +4,8 @@
 #include <map>
 #include <optional>
 
+#include "conveyor/api/runtime.hpp"
+
 namespace conveyor::serve {
 namespace {
 
@@ -55,6 +57,7 @@ std::optional<Sample> parse_line(std::string_view line) {
 
 std::vector<StageCounters> scrape_stages(std::string_view text, const std::string& model) {
   std::vector<StageCounters> stages;
+  StageCounters front_end{.name = kFrontEndStage};
   std::map<std::string, std::size_t, std::less<>> index;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -62,7 +65,18 @@ std::vector<StageCounters> scrape_stages(std::string_view text, const std::strin
     if (end == std::string_view::npos) end = text.size();
     const auto sample = parse_line(text.substr(start, end - start));
     start = end + 1;
-    if (!sample || !sample->name.starts_with("conveyor_stage_")) continue;
+    if (!sample) continue;
+    if (sample->name.starts_with("conveyor_front_end_")) {
+      const std::string_view name = sample->name.substr(19);
+      if (name == "cpu_seconds_total")
+        front_end.busy_seconds = front_end.service_seconds = sample->value;
+      else if (name == "requests_total")
+        front_end.items = front_end.service_count = sample->value;
+      else if (name == "threads")
+        front_end.workers = static_cast<int>(sample->value);
+      continue;
+    }
+    if (!sample->name.starts_with("conveyor_stage_")) continue;
     const auto m = sample->labels.find("model");
     const auto s = sample->labels.find("stage");
     if (m == sample->labels.end() || m->second != model || s == sample->labels.end()) continue;
@@ -90,6 +104,7 @@ std::vector<StageCounters> scrape_stages(std::string_view text, const std::strin
     else if (name == "queue_seconds_count")
       stage.queue_count = v;
   }
+  if (!stages.empty() && front_end.workers > 0) stages.insert(stages.begin(), std::move(front_end));
   return stages;
 }
 

@@ -18,7 +18,9 @@ struct StageCounters {
   double queue_seconds = 0, queue_count = 0;
 };
 
-// The stages of `model`, in the order the text lists them; empty when it lists none.
+// The stages of `model`, in the order the text lists them, after the server's front end (a stage named
+// kFrontEndStage: its requests as items, its threads' CPU time as busy and service time) when the text
+// has its counters; empty when it lists no stage.
 std::vector<StageCounters> scrape_stages(std::string_view prometheus_text, const std::string& model);
 
 // The stages' items, errors, utilisation and mean service and queue times between two scrapes `seconds`

@@ -86,6 +86,30 @@ TEST_F(RuntimeFacade, PlanAutoProfilesWhatIsMissingPlansAndRuns) {
   EXPECT_NO_THROW(runtime_->plan(scores_pipeline("manual")));
 }
 
+TEST_F(RuntimeFacade, PlanAutoPlansAServersFrontEndAsTheFirstStage) {
+  StartOptions start;
+  for (uint64_t i = 0; i < 4; ++i) start.profiling_inputs.push_back(scores_sample(i));
+  plan::StageProfile front_end;
+  front_end.by_threads[1] = plan::ServiceTime::deterministic(50e-6);
+  start.front_end = front_end;
+  const std::unique_ptr<RunningPipeline> running = runtime_->start(scores_pipeline("auto"), start);
+  ASSERT_TRUE(running->plan().has_value());
+  const plan::StagePlan& first = running->plan()->stages.front();
+  EXPECT_EQ(first.members.front(), kFrontEndStage);
+  EXPECT_FALSE(first.cores().empty());
+  // The pipeline runs its own stages only, laid out as planned.
+  ASSERT_EQ(running->config().stages.size(), 2u);
+  EXPECT_EQ(running->config().stages[0].name, "softmax");
+  EXPECT_FALSE(running->config().stages[0].with_previous);
+  EXPECT_TRUE(running->submit(scores_sample(1)).get().ok());
+
+  // A stage may not take the front end's name.
+  PipelineConfig clash = runtime_->parse(
+      "name: clash\nplan: auto\nstages:\n  - name: front end\n    op: post.softmax\n    cores: none\n",
+      dir_ / "clash.yaml");
+  EXPECT_THROW(runtime_->start(clash, start), std::invalid_argument);
+}
+
 TEST_F(RuntimeFacade, HistoryOfARunLandsInTheRuntimesStore) {
   const std::unique_ptr<RunningPipeline> running = runtime_->start(scores_pipeline("manual"));
   for (uint64_t i = 0; i < 8; ++i) ASSERT_TRUE(running->submit(scores_sample(i)).get().ok());
@@ -210,7 +234,8 @@ TEST_F(RuntimeFacade, PlanAutoWithoutInputsNamesTheStagesWithoutProfiles) {
 }
 
 TEST_F(RuntimeFacade, UnpipelinedHistoryStoresEachStagesOwnTime) {
-  const std::unique_ptr<RunningPipeline> baseline = runtime_->start_unpipelined(scores_pipeline("manual"), "all");
+  const std::unique_ptr<RunningPipeline> baseline =
+      runtime_->start_unpipelined(scores_pipeline("manual"), "all");
   for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(baseline->submit(scores_sample(i)).get().ok());
   baseline->pipeline().shutdown();
   EXPECT_NE(baseline->save_history().find("of 2 stage(s)"), std::string::npos);

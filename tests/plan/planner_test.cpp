@@ -153,7 +153,8 @@ double brute_force_capacity(const std::vector<StageProfile>& stages, int cores, 
     std::vector<std::map<int, double>> planned(1);
     for (int i = 0; i < k; ++i) {
       if (i > 0 && (cuts & (1u << (i - 1)))) planned.emplace_back();
-      for (const auto& [t, time] : stages[static_cast<std::size_t>(i)].by_threads) planned.back()[t] += time.mean;
+      for (const auto& [t, time] : stages[static_cast<std::size_t>(i)].by_threads)
+        planned.back()[t] += time.mean;
     }
     std::function<void(std::size_t, int, double)> all = [&](std::size_t i, int left, double capacity) {
       if (i == planned.size()) return void(best = std::max(best, capacity));
@@ -212,9 +213,44 @@ TEST(Planner, MergesThePipelineWhenReplicasOfTheWholeBeatStagesSharingCores) {
   EXPECT_EQ(plan.stages[0].threads, 1);
   EXPECT_NEAR(plan.capacity_rps, 400, 1e-6);
   const bool explained = std::any_of(plan.notes.begin(), plan.notes.end(), [](const std::string& n) {
-    return n.find("merged decode + model + post") != std::string::npos && n.find("333.3 req/s") != std::string::npos;
+    return n.find("merged decode + model + post") != std::string::npos &&
+           n.find("333.3 req/s") != std::string::npos;
   });
   EXPECT_TRUE(explained);
+}
+
+// Where whole-pipeline replicas would win (the test above), a front end stays off the model's cores: it
+// merges with the light stages, or gets a core of its own, and every planned stage that holds the model
+// holds no front end.
+TEST(Planner, TheFrontEndNeverSharesACoreWithAModel) {
+  StageProfile front_end = fixed("front end", 0.05);
+  front_end.role = StageProfile::Role::kFrontEnd;
+  StageProfile model = fixed("model", 3);
+  model.role = StageProfile::Role::kModel;
+  for (int cores : {2, 3, 4}) {
+    PlanRequest r;
+    r.stages = {front_end, fixed("decode", 1), model, fixed("post", 1)};
+    r.cores = iota_cores(cores);
+    const Plan plan = make_plan(r);
+    std::set<int> front_end_cores, model_cores;
+    for (const auto& s : plan.stages) {
+      const auto& m = s.members;
+      const bool has_front_end = std::find(m.begin(), m.end(), "front end") != m.end();
+      const bool has_model = std::find(m.begin(), m.end(), "model") != m.end();
+      EXPECT_FALSE(has_front_end && has_model) << s.name << " on " << cores << " cores";
+      const std::vector<int> used = s.cores();
+      if (has_front_end) front_end_cores.insert(used.begin(), used.end());
+      if (has_model) model_cores.insert(used.begin(), used.end());
+    }
+    EXPECT_EQ(front_end_cores.size(), 1u) << cores << " cores";
+    for (int core : front_end_cores)
+      EXPECT_EQ(model_cores.count(core), 0u) << "core " << core << " of " << cores;
+  }
+  // One core: nothing to keep apart, so the two share it.
+  PlanRequest one;
+  one.stages = {front_end, model};
+  one.cores = {0};
+  EXPECT_EQ(make_plan(one).cores_used, 1);
 }
 
 TEST(Planner, SameRequestSamePlan) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "conveyor/api/runtime.hpp"
 #include "conveyor/tensor/npy.hpp"
 #include "serve/exact_latency.hpp"
 #include "serve/grpc_codec.hpp"
@@ -170,6 +171,26 @@ TEST(KserveStageScrape, DifferenceBetweenTwoScrapes) {
   after[1].items -= 5;  // a counter went back: the model was reloaded
   EXPECT_TRUE(stage_metrics_between(before, after, 2.0).empty());
   EXPECT_TRUE(stage_metrics_between(before, {}, 2.0).empty());
+}
+
+TEST(KserveStageScrape, TheFrontEndComesFirstWithItsRequestsAndCpuTime) {
+  const std::string text = std::string(kMetrics) +
+                           "conveyor_front_end_cpu_seconds_total 0.02\n"
+                           "conveyor_front_end_requests_total 40\n"
+                           "conveyor_front_end_threads 2\n";
+  const auto stages = scrape_stages(text, "m");
+  ASSERT_EQ(stages.size(), 3u);
+  EXPECT_EQ(stages[0].name, conveyor::kFrontEndStage);
+  EXPECT_EQ(stages[0].items, 40);
+  EXPECT_EQ(stages[0].workers, 2);
+  std::vector<StageCounters> after = stages;
+  after[0].items = after[0].service_count = 140;
+  after[0].busy_seconds = after[0].service_seconds = 0.07;
+  const auto between = stage_metrics_between(stages, after, 1.0);
+  ASSERT_EQ(between.size(), 3u);
+  EXPECT_NEAR(between[0].service.mean_ms, 0.5, 1e-9);  // 50 ms of CPU over 100 requests
+  EXPECT_NEAR(between[0].utilization, 0.025, 1e-9);    // over 1 s and 2 threads
+  EXPECT_EQ(scrape_stages(text, "none").size(), 0u);   // no stages of that model: no front end alone
 }
 
 TEST(KserveExactLatency, NearestRankPercentiles) {

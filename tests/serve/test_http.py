@@ -222,6 +222,9 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(counts, sorted(counts))  # cumulative
         self.assertEqual(buckets[-1].labels["le"], "+Inf")
         self.assertGreaterEqual(buckets[-1].value, 1)
+        self.assertGreaterEqual(families["conveyor_front_end_requests"].samples[0].value, 2)  # infer, /metrics
+        self.assertGreater(families["conveyor_front_end_cpu_seconds"].samples[0].value, 0)
+        self.assertEqual(families["conveyor_front_end_threads"].type, "gauge")
 
     def test_repository_index(self):
         index = self.post("/v2/repository/index").json()

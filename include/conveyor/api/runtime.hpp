@@ -40,13 +40,20 @@ struct PlannedLoad {
   std::optional<int> concurrency;  // closed loop: requests kept in flight
 };
 
+// The name of the stage a server's front end is planned as (PlanOptions::front_end); no pipeline stage may
+// have it then.
+inline constexpr const char* kFrontEndStage = "front end";
+
 struct PlanOptions {
   std::vector<int> cores;  // the core budget (ids); empty: the runtime's topology
   PlannedLoad load;
+  // A server's front end as the pipeline's first stage (its name is kFrontEndStage, its role kFrontEnd):
+  // the plan gives it cores of its own, or shares them with light stages, never with a model.
+  std::optional<plan::StageProfile> front_end;
   std::optional<double> slo_p99_s;
   plan::Objective objective = plan::Objective::kThroughput;
   uint64_t sim_requests = 20000;  // 0: analytic predictions only
-  bool merge = true;               // may run consecutive stages on the same workers
+  bool merge = true;              // may run consecutive stages on the same workers
 };
 
 struct DeploymentPlanOptions {
@@ -81,6 +88,8 @@ struct StartOptions {
   // plan: auto measures stages without a stored profile on these (the first stage's inputs).
   std::vector<Sample> profiling_inputs;
   PlannedLoad load;  // plan: auto plans for it
+  std::optional<plan::StageProfile>
+      front_end;  // plan: auto plans it with the stages (PlanOptions::front_end)
   // Keep the timeline of the first this many results (RunningPipeline::timeline, for a trace or a plot);
   // 0: keep none.
   std::size_t timeline_requests = 0;

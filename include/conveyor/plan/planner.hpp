@@ -21,6 +21,10 @@ struct StageProfile {
   std::string name;
   std::map<int, ServiceTime> by_threads;  // must hold t = 1; a count that cuts T by < 5% is not used
   bool parallel = true;                   // false: T(t) = T(1), so it only ever gets one thread
+  // A server's front end (its protocol threads, planned as the pipeline's first stage) never shares a core
+  // with a stage that runs a model, on a budget of two cores or more: a model's cores stay its own.
+  enum class Role { kStage, kModel, kFrontEnd };
+  Role role = Role::kStage;
 };
 
 struct PlanRequest {
@@ -35,7 +39,7 @@ struct PlanRequest {
   std::optional<int> concurrency;   // closed-loop load; default 2 x workers (throughput) or 1 (latency)
   std::optional<double> slo_p99_s;  // p99 latency at that load must not exceed this
   Objective objective = Objective::kThroughput;
-  bool merge = true;                 // may run consecutive stages merged on the same workers
+  bool merge = true;                // may run consecutive stages merged on the same workers
   std::size_t max_in_flight = 64;   // the pipeline's admission tokens
   std::size_t queue_capacity = 16;  // each stage's input queue
   int finalists = 5;                // best analytic candidates confirmed by simulation
@@ -53,8 +57,8 @@ struct StagePlan {
   // Per worker: the hardware threads of its physical cores (contiguous in the budget's order), all of
   // them or one per core with smt off; a worker of t threads gets the fewest whole cores holding t.
   std::vector<std::vector<int>> worker_cores;
-  bool share_cores = false;                    // time-shares its core with other stages (budget < stages)
-  ServiceTime service;                         // T(threads)
+  bool share_cores = false;  // time-shares its core with other stages (budget < stages)
+  ServiceTime service;       // T(threads)
 
   std::vector<int> cores() const;  // every core of the stage
 };
@@ -83,7 +87,8 @@ struct Plan {
 
 // Stages [begin, end) run one after the other by the same worker, as one profile named "a+b+c": times add
 // at each thread count (a stage profiled at fewer threads, or not parallel, takes its time at the most
-// threads it has a profile for).
+// threads it has a profile for). Its role is the front end's if a member is the front end, else a model's
+// if a member runs one.
 StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t begin, std::size_t end);
 
 // Searches every configuration (workers r_i >= 1, threads t_i >= 1 from the profiled counts,
@@ -93,7 +98,7 @@ StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t
 // add): every way of merging is tried for up to 10 stages (beyond that: none, or all into one), so
 // "whole-pipeline replicas" and "one worker on every core" are candidates too; with no gain, stages stay
 // separate. With fewer cores than planned stages, they are grouped onto cores (every grouping is tried) and
-// share them.
+// share them. With two cores or more, the front end is never merged or grouped with a model.
 Plan make_plan(const PlanRequest& request);
 
 }  // namespace conveyor::plan

@@ -21,18 +21,20 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int http_port = 8000;  // 0: any free port (Server::http_port() says which); -1: no HTTP
   int grpc_port = 8001;  // the same for gRPC
-  int http_threads = 1;  // front-end threads, each with its own event loop
-  int grpc_threads = 1;
+  // Front-end threads, each with its own event loop; 0: as many as the plan of a `plan: auto` model gives the
+  // front end (it is planned as the pipeline's first stage), else 1.
+  int http_threads = 0;
+  int grpc_threads = 0;
 
-  std::size_t max_connections = 1024;           // HTTP connections open at once; more are refused
-  std::size_t max_header_bytes = 16 << 10;      // HTTP request line and headers
-  std::size_t max_body_bytes = 256 << 20;       // an HTTP body or a gRPC message
-  int64_t max_tensor_elements = int64_t{64} << 20;  // per request tensor
-  std::chrono::milliseconds header_timeout{10000};  // a client must send its headers within this
-  std::chrono::milliseconds body_timeout{60000};    // ... and its body within this
-  std::chrono::milliseconds idle_timeout{60000};    // a keep-alive connection with no request is closed
+  std::size_t max_connections = 1024;                  // HTTP connections open at once; more are refused
+  std::size_t max_header_bytes = 16 << 10;             // HTTP request line and headers
+  std::size_t max_body_bytes = 256 << 20;              // an HTTP body or a gRPC message
+  int64_t max_tensor_elements = int64_t{64} << 20;     // per request tensor
+  std::chrono::milliseconds header_timeout{10000};     // a client must send its headers within this
+  std::chrono::milliseconds body_timeout{60000};       // ... and its body within this
+  std::chrono::milliseconds idle_timeout{60000};       // a keep-alive connection with no request is closed
   std::chrono::milliseconds max_request_time{300000};  // a request's own timeout is clamped to this
-  std::chrono::milliseconds grace{30000};  // shutdown: how long admitted requests get to finish
+  std::chrono::milliseconds grace{30000};              // shutdown: how long admitted requests get to finish
 
   // Lines the server says on its own (loads, reloads, shutdown). Default: nothing is said.
   std::function<void(const std::string&)> on_note;
