@@ -1,11 +1,12 @@
 #include "serve/http_front_end.hpp"
 
 #include <atomic>
+#include <utility>  // before Boost 1.74: its asio headers use std::exchange without it
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
-#include <utility>  // before Boost 1.74: its asio headers use std::exchange without it
 
 #include "serve/front_end_meter.hpp"
 #include "serve/http_routes.hpp"
