@@ -9,12 +9,14 @@ namespace conveyor {
 
 RunHistory::RunHistory()
     : steady_origin_(Clock::now()),
-      unix_origin_s_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+      unix_origin_s_(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
 
 void RunHistory::add(const Result& result) {
   if (!result.ok()) return;
   const auto& times = result.sample.stage_times;
-  const double arrival = unix_origin_s_ + std::chrono::duration<double>(result.sample.submitted - steady_origin_).count();
+  const double arrival =
+      unix_origin_s_ + std::chrono::duration<double>(result.sample.submitted - steady_origin_).count();
   std::lock_guard lock(mutex_);
   arrivals_unix_s_.push_back(arrival);
   if (service_s_.size() < times.size()) service_s_.resize(times.size());  // one per stage as it runs
@@ -29,7 +31,8 @@ void RunHistory::add(const Result& result) {
 }
 
 std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics& metrics,
-                             plan::ProfileStore& store, const std::string& cpu_model) {
+                             plan::ProfileStore& store, const std::string& cpu_model,
+                             bool arrivals_are_demand) {
   std::lock_guard lock(mutex_);
   std::size_t recorded = 0, samples = 0;
   // A stage whose profile cannot be updated (a corrupt file, say) is skipped with a warning; the other
@@ -64,7 +67,7 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
   }
   std::size_t arrivals = 0;
   try {
-    store.record_arrivals(config.name, arrivals_unix_s_);
+    if (arrivals_are_demand) store.record_arrivals(config.name, arrivals_unix_s_);
     arrivals = arrivals_unix_s_.size();
   } catch (const std::exception& error) {
     warn("the arrival times were", error);
@@ -72,6 +75,11 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
   service_s_.clear();  // saved (or refused): a later save adds only what came after
   member_s_.clear();
   arrivals_unix_s_.clear();
+  if (!arrivals_are_demand)
+    return warnings + fmt::format(
+                          "history: {} service times of {} stage(s) added to {} ({} generated arrivals: "
+                          "not demand, not kept)",
+                          samples, recorded, store.dir().string(), arrivals);
   return warnings + fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}",
                                 samples, recorded, arrivals, store.dir().string());
 }

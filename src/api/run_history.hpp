@@ -18,15 +18,15 @@ class RunHistory {
 
   void add(const Result& result);  // thread-safe; failed requests are skipped
 
-  // Appends each stage's service times at the thread count it ran with (from `metrics`) and the arrival
-  // times to `store`. Returns a summary for stderr: a warning line for each stage (or the arrivals) the
-  // store could not take, then one line of what was added.
+  // Appends each stage's service times at the thread count it ran with (from `metrics`) and, when they are
+  // demand, the arrival times to `store`. Returns a summary for stderr: a warning line for each stage (or
+  // the arrivals) the store could not take, then one line of what was added.
   std::string save(const PipelineConfig& config, const PipelineMetrics& metrics, plan::ProfileStore& store,
-                   const std::string& cpu_model);
+                   const std::string& cpu_model, bool arrivals_are_demand);
 
  private:
   std::mutex mutex_;
-  std::vector<std::vector<double>> service_s_;  // per stage
+  std::vector<std::vector<double>> service_s_;                        // per stage
   std::map<std::string, std::vector<std::vector<double>>> member_s_;  // per merged stage: per member
   std::vector<double> arrivals_unix_s_;
   Clock::time_point steady_origin_;

@@ -50,6 +50,7 @@ struct RunningPipeline::State {
   OperatorSignature signature;                                // what the stages read and write together
   std::optional<std::vector<TensorSignature>> stage_outputs;  // what each stage writes, in stage order
   RunHistory history;                                         // before the pipeline: outlives its callbacks
+  bool arrivals_are_demand = true;                            // !StartOptions::generated_load
   std::unique_ptr<TimelineRecorder> timeline;                 // likewise; null when none is kept
   std::unique_ptr<Pipeline> pipeline;                         // destroyed (drained) first
 };
@@ -170,6 +171,7 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
   state->topology = &state_->topology;
   state->store = &state_->store;
   state->config = expand(config);
+  state->arrivals_are_demand = !options.generated_load;
   for (const auto& split : state->config.auto_splits) state_->note(split.summary);
   if (state->config.plan == PlanMode::kAuto)
     state->plan = apply_auto_plan(state->config, options, state_->store, state_->topology,
@@ -325,7 +327,7 @@ std::optional<Timeline> RunningPipeline::timeline() const {
 
 std::string RunningPipeline::save_history() {
   return state_->history.save(state_->config, state_->pipeline->metrics(), *state_->store,
-                              state_->topology->cpu_model());
+                              state_->topology->cpu_model(), state_->arrivals_are_demand);
 }
 
 }  // namespace conveyor

@@ -38,6 +38,7 @@ int run(const BenchCommand& o) {
   StartOptions start;
   start.timeline_requests = o.timeline.timeline_requests();
   start.load.rate_rps = o.bench.rate_rps;
+  start.generated_load = true;
   if (o.bench.concurrency > 0) start.load.concurrency = o.bench.concurrency;
   for (const auto& tensors : requests) {
     Sample sample;

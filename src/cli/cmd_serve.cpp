@@ -18,6 +18,7 @@ struct ServeCommand {
   std::vector<std::string> models;
   ServerOptions options;
   int64_t grace_s = 30;
+  int64_t history_interval_s = 60;
   int64_t header_timeout_s = 10, body_timeout_s = 60, idle_timeout_s = 60, max_request_time_s = 300;
   std::size_t max_body_mib = 256;
 };
@@ -37,6 +38,7 @@ void serve(ServeCommand& o) {
   ServerOptions options = o.options;
   options.models.assign(o.models.begin(), o.models.end());
   options.grace = std::chrono::seconds(o.grace_s);
+  options.history_interval = std::chrono::seconds(o.history_interval_s);
   options.header_timeout = std::chrono::seconds(o.header_timeout_s);
   options.body_timeout = std::chrono::seconds(o.body_timeout_s);
   options.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
@@ -118,6 +120,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--grace", o->grace_s, "Seconds admitted requests get to finish on SIGINT / SIGTERM")
       ->capture_default_str()
       ->check(whole_number(0, 3600));
+  cmd->add_option("--history-interval", o->history_interval_s,
+                  "Seconds between saves of what the models served (service times, arrivals) to the profile "
+                  "history; 0: only when the server stops")
+      ->capture_default_str()
+      ->check(whole_number(0, 86400));
   cmd->footer(
       "Examples:\n  conveyor serve examples/image_classify.yaml\n"
       "  curl -s localhost:8000/v2/models/image-classify\n"

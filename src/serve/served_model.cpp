@@ -91,6 +91,12 @@ ServedModel::ServedModel(std::string version, std::unique_ptr<RunningPipeline> r
 
 ServedModel::~ServedModel() {
   running_->pipeline().shutdown(ShutdownMode::kDrain);  // its replies still count, and may read members
+  // What it served since the last save (a replaced or unloaded model's last requests) goes to the profile
+  // history; a store that cannot take it is no reason to fail stopping.
+  try {
+    running_->save_history();
+  } catch (const std::exception&) {
+  }
 }
 
 Sample ServedModel::to_sample(InferRequest& request) const {

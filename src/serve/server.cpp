@@ -9,11 +9,21 @@
 
 #include "serve/front_end_cpus.hpp"
 #include "serve/grpc_front_end.hpp"
+#include "serve/periodic_task.hpp"
 #include "serve/http_front_end.hpp"
 #include "serve/server_state.hpp"
 
 namespace conveyor {
 namespace {
+
+// Adds what each model served since the last save to the profile history; tells `note` what was added when
+// `say` is set, and what could not be, always.
+void save_histories(const serve::ServerState& state, bool say) {
+  for (const auto& model : state.repository.models()) {
+    const std::string summary = model->running().save_history();
+    if (say || summary.rfind("warning", 0) == 0) state.note("model '" + model->name() + "': " + summary);
+  }
+}
 
 // Waits until every admitted request was answered, or `limit` passed; true when all were.
 bool wait_answered(const serve::ServerState& state, std::chrono::milliseconds limit) {
@@ -32,6 +42,7 @@ struct Server::State {
   serve::ServerState shared;
   std::unique_ptr<serve::HttpFrontEnd> http;  // after `shared`: destroyed first
   std::unique_ptr<serve::GrpcFrontEnd> grpc;
+  std::unique_ptr<serve::PeriodicTask> history_saver;  // last: stopped first
   std::mutex stop_mutex;
   bool stopped = false;
 };
@@ -62,6 +73,10 @@ Server::Server(Runtime& runtime, ServerOptions options)
   shared.note(
       fmt::format("front ends ({} HTTP, {} gRPC threads) on cpus {}", http_threads, grpc_threads, where));
   if (placement.workers > 0) shared.note(shared.front_end.summary);
+  if (o.history_interval.count() > 0)
+    state_->history_saver = std::make_unique<serve::PeriodicTask>(o.history_interval, [&shared] {
+      shared.control.post([&shared] { save_histories(shared, false); });
+    });
 }
 
 Server::~Server() {
@@ -92,6 +107,7 @@ void Server::stop() {
   state_->stopped = true;
   serve::ServerState& shared = state_->shared;
   shared.draining = true;
+  if (state_->history_saver) state_->history_saver->stop();
   if (state_->http) state_->http->stop_accepting();
   shared.control.finish();  // a load in progress completes; later ones are refused
   const int64_t admitted = shared.unanswered.load();
@@ -106,6 +122,7 @@ void Server::stop() {
   shared.meter.stop();
   if (state_->http) state_->http->stop();
   if (state_->grpc) state_->grpc->stop();
+  save_histories(shared, true);
   const std::vector<double> samples = shared.meter.samples();
   if (!samples.empty()) {
     try {

@@ -88,8 +88,11 @@ struct StartOptions {
   // plan: auto measures stages without a stored profile on these (the first stage's inputs).
   std::vector<Sample> profiling_inputs;
   PlannedLoad load;  // plan: auto plans for it
-  std::optional<plan::StageProfile>
-      front_end;  // plan: auto plans it with the stages (PlanOptions::front_end)
+  // A server's front end: plan: auto plans it with the stages (PlanOptions::front_end).
+  std::optional<plan::StageProfile> front_end;
+  // The requests come from a load generator (bench): their arrival times are not demand, so the history
+  // keeps none of them (service times are kept).
+  bool generated_load = false;
   // Keep the timeline of the first this many results (RunningPipeline::timeline, for a trace or a plot);
   // 0: keep none.
   std::size_t timeline_requests = 0;

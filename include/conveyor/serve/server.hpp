@@ -35,6 +35,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};       // a keep-alive connection with no request is closed
   std::chrono::milliseconds max_request_time{300000};  // a request's own timeout is clamped to this
   std::chrono::milliseconds grace{30000};              // shutdown: how long admitted requests get to finish
+  // How often each model's history (its stages' service times, the requests' arrival times: real demand)
+  // goes to the profile store, as it does when the server stops; 0: only then.
+  std::chrono::milliseconds history_interval{60000};
 
   // Lines the server says on its own (loads, reloads, shutdown). Default: nothing is said.
   std::function<void(const std::string&)> on_note;
