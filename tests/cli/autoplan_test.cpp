@@ -169,15 +169,23 @@ TEST_F(AutoPlan, ManualBenchAddsItsMeasurementsToTheStoreAndPredictsOnceTheyExis
   ASSERT_EQ(stored.size(), 2u) << first.err;
   for (const char* stage : {"decode", "preprocess"}) EXPECT_EQ(stored.at(stage).at(1), 25) << stage;
 
-  const std::vector<double> arrivals = conveyor::plan::ProfileStore(store_dir()).arrivals("image-preprocess");
-  ASSERT_EQ(arrivals.size(), 25u);
-  EXPECT_GE(arrivals.front(), static_cast<double>(before) - 1);
-  EXPECT_LE(arrivals.back(), static_cast<double>(std::time(nullptr)) + 1);
+  // bench's arrivals are its own load generator's: not demand, so none are kept, and it says so.
+  EXPECT_TRUE(conveyor::plan::ProfileStore(store_dir()).arrivals("image-preprocess").empty());
+  EXPECT_NE(first.err.find("(25 generated arrivals: not demand, not kept)"), std::string::npos) << first.err;
 
   const Output second = conveyor("bench " + example() + " --input " + images() + " --requests 10 --warmup 1");
   ASSERT_EQ(second.status, 0) << second.err;
   EXPECT_NE(second.out.find("predicted (stored profiles"), std::string::npos) << second.out;
   for (const char* stage : {"decode", "preprocess"}) EXPECT_EQ(stored_profiles().at(stage).at(1), 35) << stage;
+
+  // A run's arrivals are kept.
+  const Output run = conveyor("run " + example() + " --input " + images() + " --output " +
+                              (dir_ / "r.jsonl").string());
+  ASSERT_EQ(run.status, 0) << run.err;
+  const std::vector<double> arrivals = conveyor::plan::ProfileStore(store_dir()).arrivals("image-preprocess");
+  ASSERT_FALSE(arrivals.empty());
+  EXPECT_GE(arrivals.front(), static_cast<double>(before) - 1);
+  EXPECT_LE(arrivals.back(), static_cast<double>(std::time(nullptr)) + 1);
 }
 
 TEST_F(AutoPlan, RunWithAutoPlanPrintsThePlanAndRecordsHistory) {
