@@ -13,8 +13,8 @@ plan::Plan apply_auto_plan(PipelineConfig& config, const StartOptions& start, pl
   plan::ProfileRunOptions run;
   run.requests = 50;
   run.warmup = 5;
-  if (!start.profiling_inputs
-           .empty())  // without inputs, a stage with no profile is a MissingProfilesError below
+  // Without inputs, a stage with no profile is a MissingProfilesError below.
+  if (!start.profiling_inputs.empty())
     profile_missing_stages(
         config, start.profiling_inputs, threads, store, run,
         [&](const std::string& stage) {

@@ -4,12 +4,11 @@
 
 #include <algorithm>
 
+#include "conveyor/plan/profile_store.hpp"
 #include "serve/front_end_cpus.hpp"
 
 namespace conveyor::serve {
 namespace {
-
-constexpr std::size_t kMaxSamples = 4096;  // as many as a stored profile keeps
 
 double clock_seconds(clockid_t clock) {
   timespec now{};
@@ -20,7 +19,7 @@ double clock_seconds(clockid_t clock) {
 }  // namespace
 
 FrontEndMeter::FrontEndMeter(std::chrono::milliseconds window, uint64_t min_requests)
-    : window_(window), min_requests_(min_requests), sampler_([this] { sample_until_stopped(); }) {}
+    : min_requests_(min_requests), sampler_(std::make_unique<PeriodicTask>(window, [this] { sample(); })) {}
 
 FrontEndMeter::~FrontEndMeter() {
   stop();
@@ -64,28 +63,20 @@ std::vector<double> FrontEndMeter::samples() const {
 }
 
 void FrontEndMeter::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-  }
-  stopping_.notify_all();
-  sampler_.join();
+  sampler_->stop();
 }
 
-void FrontEndMeter::sample_until_stopped() {
-  std::unique_lock lock(mutex_);
-  double cpu = cpu_seconds_locked();
-  uint64_t requests = requests_.load(std::memory_order_relaxed);
-  while (!stopping_.wait_for(lock, window_, [this] { return stopped_; })) {
-    const double cpu_now = cpu_seconds_locked();
-    const uint64_t requests_now = requests_.load(std::memory_order_relaxed);
-    if (requests_now - requests < min_requests_) continue;  // the window goes on
-    if (cpu_now > cpu && samples_.size() < kMaxSamples)
-      samples_.push_back((cpu_now - cpu) / static_cast<double>(requests_now - requests));
-    cpu = cpu_now;
-    requests = requests_now;
+void FrontEndMeter::sample() {
+  std::lock_guard lock(mutex_);
+  const double cpu = cpu_seconds_locked();
+  const uint64_t requests = requests_.load(std::memory_order_relaxed);
+  if (requests - stretch_requests_ < min_requests_) return;  // the stretch goes on
+  if (cpu > stretch_cpu_) {
+    if (samples_.size() == plan::ProfileStore::kMaxSamplesPerEntry) samples_.erase(samples_.begin());
+    samples_.push_back((cpu - stretch_cpu_) / static_cast<double>(requests - stretch_requests_));
   }
+  stretch_cpu_ = cpu;
+  stretch_requests_ = requests;
 }
 
 FrontEndThread::FrontEndThread(FrontEndMeter& meter, const std::vector<int>& cpus) : meter_(meter) {

@@ -4,18 +4,21 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
+
+#include "serve/periodic_task.hpp"
 
 namespace conveyor::serve {
 
 class FrontEndMeter {
  public:
   // One sample per stretch of at least `window` holding at least `min_requests` requests: its CPU seconds
-  // per request. Sampling starts at once and ends with stop() or the destructor.
+  // per request (the newest ProfileStore::kMaxSamplesPerEntry are kept). Sampling starts at once and ends
+  // with stop() or the destructor.
   explicit FrontEndMeter(std::chrono::milliseconds window = std::chrono::milliseconds(250),
                          uint64_t min_requests = 10);
   ~FrontEndMeter();
@@ -30,7 +33,7 @@ class FrontEndMeter {
   double cpu_seconds() const;  // of every front-end thread, since it joined
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
   int threads() const;
-  std::vector<double> samples() const;  // CPU seconds per request, one per full window, oldest first
+  std::vector<double> samples() const;  // CPU seconds per request, one per stretch, oldest first
   void stop();                          // ends sampling (samples() keeps what was taken)
 
  private:
@@ -40,18 +43,17 @@ class FrontEndMeter {
     double joined_at;  // its CPU seconds when it joined
   };
   double cpu_seconds_locked() const;
-  void sample_until_stopped();
+  void sample();
 
-  const std::chrono::milliseconds window_;
   const uint64_t min_requests_;
   std::atomic<uint64_t> requests_{0};
   mutable std::mutex mutex_;
-  std::condition_variable stopping_;
-  bool stopped_ = false;
   std::vector<Member> members_;
   double left_seconds_ = 0;  // CPU seconds of threads that left
+  double stretch_cpu_ = 0;   // where the stretch being sampled began
+  uint64_t stretch_requests_ = 0;
   std::vector<double> samples_;
-  std::thread sampler_;
+  std::unique_ptr<PeriodicTask> sampler_;  // last: started once the rest is ready
 };
 
 // Joins the calling front-end thread to `meter` and pins it to `cpus` (see pin_front_end_thread) for as long
