@@ -20,8 +20,9 @@ void RunHistory::add(const Result& result) {
   std::lock_guard lock(mutex_);
   arrivals_unix_s_.push_back(arrival);
   if (service_s_.size() < times.size()) service_s_.resize(times.size());  // one per stage as it runs
+  // A request that ran in a batch of several took the batch's time: not a service time of one request.
   for (std::size_t s = 0; s < times.size(); ++s)
-    if (times[s].finished > times[s].started)
+    if (times[s].finished > times[s].started && times[s].batch == 1)
       service_s_[s].push_back(std::chrono::duration<double>(times[s].finished - times[s].started).count());
   for (const auto& [stage, seconds] : result.sample.member_seconds) {
     auto& members = member_s_[stage];

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "api/auto_plan.hpp"
 #include "api/deployment_request.hpp"
 #include "api/predicted_performance.hpp"
@@ -177,6 +179,14 @@ std::unique_ptr<RunningPipeline> Runtime::start(PipelineConfig config, const Sta
     state->plan = apply_auto_plan(state->config, options, state_->store, state_->topology,
                                   [this](const std::string& text) { state_->note(text); });
   std::vector<StageSpec> built = build_checked_stage_specs(state->config, operators());
+  for (std::size_t s = 0; s < built.size(); ++s)  // one spec per stage of the config, in its order
+    if (StageSpec& spec = built[s]; spec.batch.batches() && !spec.signature.batches) {
+      state_->note(fmt::format("stage '{}': not batched: {}", spec.name,
+                               spec.signature.not_batched.empty()
+                                   ? "op " + state->config.stages[s].op + " runs one request at a time"
+                                   : spec.signature.not_batched));
+      spec.batch = BatchSpec{};
+    }
   state->stage_outputs = stage_outputs_of(built);
   auto specs = merge_stage_runs(state->config, std::move(built));
   state->signature = chain_signature(specs);

@@ -58,6 +58,40 @@ std::string format_remote_stages(const PipelineMetrics& metrics) {
   return out + bottleneck_line(metrics);
 }
 
+// Batches a batching stage ran, by size: "4×80 8×25" (sizes never run left out).
+std::string batch_sizes_text(const StageMetrics& stage) {
+  std::string text;
+  for (std::size_t size = 1; size < stage.batches_by_size.size(); ++size)
+    if (stage.batches_by_size[size] > 0)
+      text += fmt::format("{}{}×{}", text.empty() ? "" : " ", size, stage.batches_by_size[size]);
+  return text.empty() ? "none" : text;
+}
+
+// A batching stage's line under its row: how its requests were batched and what waiting for that cost.
+std::string batch_line(const StageMetrics& stage, std::size_t name_width) {
+  uint64_t runs = 0;
+  for (const uint64_t count : stage.batches_by_size) runs += count;
+  std::string line = fmt::format("{:<{}} batches: {} runs, {:.2f} requests per run ({}); waited {:.3f} ms mean, {:.3f} ms p99\n",
+                                 "", name_width, runs, runs ? static_cast<double>(stage.items) / static_cast<double>(runs) : 0.0,
+                                 batch_sizes_text(stage), stage.batch_wait.mean_ms, stage.batch_wait.p99_ms);
+  if (stage.batches_retried)
+    line += fmt::format("{:<{}} {} batch(es) failed whole and ran one request at a time; last: {}\n", "", name_width,
+                        stage.batches_retried, stage.last_batch_failure);
+  return line;
+}
+
+nlohmann::json batch_json(const StageMetrics& stage, const nlohmann::json& wait) {
+  nlohmann::json by_size = nlohmann::json::object();
+  for (std::size_t size = 1; size < stage.batches_by_size.size(); ++size)
+    if (stage.batches_by_size[size] > 0) by_size[std::to_string(size)] = stage.batches_by_size[size];
+  nlohmann::json j{{"max_size", stage.batches_by_size.size() - 1},
+                   {"runs_by_size", std::move(by_size)},
+                   {"wait_ms", wait},
+                   {"retried", stage.batches_retried}};
+  if (!stage.last_batch_failure.empty()) j["last_failure"] = stage.last_batch_failure;
+  return j;
+}
+
 }  // namespace
 
 std::string format_prediction_comparison(const Predictions& p, const LoadResult& r) {
@@ -118,6 +152,7 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
                        s.cores.empty() ? std::string("-") : format_cpu_list(s.cores), s.threads_per_worker,
                        100 * s.utilization, s.service.mean_ms, s.service.p99_ms, s.queue_wait.mean_ms,
                        s.items, s.errors, smt ? "  " + threads : "");
+    if (!s.batches_by_size.empty()) out += batch_line(s, name_width);
     // A merged stage's members under it: where its service time goes.
     for (const auto& member : s.members)
       out += fmt::format("{:<{}} {:>7} {:>8} {:>7} {:>6} {:>12.3f} {:>10.3f}   {:.0f}% of {}\n",
@@ -162,6 +197,7 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                       {"service_ms", summary(s.service)},
                       {"queue_ms", summary(s.queue_wait)},
                       {"queue_capacity", s.queue_capacity}});
+    if (!s.batches_by_size.empty()) stages.back()["batch"] = batch_json(s, summary(s.batch_wait));
     if (!s.members.empty()) {
       nlohmann::json members = nlohmann::json::array();
       for (const auto& member : s.members)

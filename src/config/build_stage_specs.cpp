@@ -56,7 +56,8 @@ std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const Ope
     const int args_line = line_or(stage.key_lines, "args", stage.line);
     StageSpec spec;
     try {
-      BuiltOperator built = registry.build(stage.op, stage.args, OpBuildContext{config.base_dir});
+      BuiltOperator built =
+          registry.build(stage.op, stage.args, OpBuildContext{config.base_dir, stage.batch.run_sizes()});
       spec.factory = std::move(built.factory);
       spec.signature = std::move(built.signature);
     } catch (const OpArgError& error) {
@@ -80,6 +81,7 @@ std::vector<StageSpec> build_stage_specs(const PipelineConfig& config, const Ope
     spec.cores = stage.cores;
     spec.threads = stage.threads;
     spec.queue_capacity = stage.queue_capacity;
+    spec.batch = stage.batch;
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -134,6 +134,15 @@ double MappingReader::number_above(const std::string& key, double minimum) const
   return parsed.get<double>();
 }
 
+double MappingReader::number_from(const std::string& key, double minimum, double maximum) const {
+  const nlohmann::json parsed = scalar(key);
+  if (!parsed.is_number() || !(parsed.get<double>() >= minimum) || !(parsed.get<double>() <= maximum)) {
+    fail(key, "must be a number from " + describe_number(minimum) + " to " + describe_number(maximum) + ", got " +
+                  describe_node(value(key)));
+  }
+  return parsed.get<double>();
+}
+
 bool MappingReader::boolean(const std::string& key) const {
   const nlohmann::json parsed = scalar(key);
   if (!parsed.is_boolean()) fail(key, "must be true or false, got " + describe_node(value(key)));

@@ -32,6 +32,7 @@ class MappingReader {
   std::int64_t integer_at_least(const std::string& key, std::int64_t minimum,
                                 std::int64_t maximum = std::numeric_limits<std::int64_t>::max()) const;
   double number_above(const std::string& key, double minimum) const;  // a finite number > minimum
+  double number_from(const std::string& key, double minimum, double maximum) const;  // in [minimum, maximum]
   bool boolean(const std::string& key) const;
   std::string text(const std::string& key) const;  // a non-empty string
   std::string choice(const std::string& key, const std::vector<std::string>& allowed) const;

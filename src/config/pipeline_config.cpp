@@ -30,9 +30,14 @@
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
 //                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
 //                            #   (expanded by the api layer: src/api/split_stages.hpp)
+//       batch:               # optional: dynamic batching — a worker that takes a request waits up to
+//         max_size: 8        #   max_delay_ms for more, up to max_size (2..4096), and runs them as one
+//         max_delay_ms: 2    #   batch (0..60000, default 0: only what is already queued); sizes:
+//         sizes: [1, 4, 8]   #   optional, the batch sizes it may run (ascending, 1 first, max_size last;
+//                            #   default 1, 2, 4, ... max_size); requests with different shapes never mix
 //       with_previous: true  # optional: merged with the stage before it — run by that stage's workers
 //                            #   right after it, with no queue between them (then workers, cores,
-//                            #   share_cores, threads, queue_capacity and split are the run's first
+//                            #   share_cores, threads, queue_capacity, split and batch are the run's first
 //                            #   stage's, and setting them here is an error)
 //
 // The format is strict: an unknown or duplicate key anywhere outside `args` is an error, as is a value of
@@ -63,7 +68,7 @@ const std::vector<std::string> kPipelineKeys = {"name",    "max_in_flight", "que
                                                 "smt"};
 const std::vector<std::string> kStageKeys = {"name",        "op",   "workers", "cores",
                                              "threads",     "share_cores", "queue_capacity",
-                                             "args",        "split", "with_previous"};
+                                             "args",        "split", "with_previous", "batch"};
 
 // Upper bounds, far above what a machine runs and low enough that what they make is small: max_in_flight
 // and queue capacities are slots allocated up front; every worker is an OS thread; 4096 is the most cores
@@ -153,6 +158,38 @@ int read_split(const MappingReader& stage, const StageConfig& config) {
   return int_in_range(stage, "split", 1, INT_MAX);
 }
 
+BatchSpec read_batch(const MappingReader& stage) {
+  const YAML::Node& node = stage.value("batch");
+  if (!node.IsMap())
+    stage.fail("batch", "must be a mapping such as {max_size: 8, max_delay_ms: 2}, got " + describe_node(node));
+  MappingReader batch(node, stage.file(), stage.path("batch"), stage.line("batch"),
+                      {"max_size", "max_delay_ms", "sizes"});
+  batch.require("max_size");
+  BatchSpec spec;
+  spec.max_size = static_cast<int>(batch.integer_at_least("max_size", 2, 4096));
+  if (batch.has("max_delay_ms")) {
+    const double delay_ms = batch.number_from("max_delay_ms", 0, 60000);
+    spec.max_delay = std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000.0 + 0.5));
+  }
+  if (batch.has("sizes")) {
+    const YAML::Node& sizes = batch.value("sizes");
+    if (!sizes.IsSequence() || sizes.size() == 0)
+      batch.fail("sizes", "must be a list of batch sizes such as [1, 4, 8], got " + describe_node(sizes));
+    for (const auto& size : sizes) {
+      int value = 0;
+      if (!size.IsScalar() || !YAML::convert<int>::decode(size, value) || value < 1)
+        batch.fail("sizes", "holds " + describe_node(size) + ", not a batch size >= 1");
+      spec.sizes.push_back(value);
+    }
+  }
+  try {
+    spec.run_sizes();
+  } catch (const std::invalid_argument& e) {
+    batch.fail(batch.has("sizes") ? "sizes" : "max_size", e.what());
+  }
+  return spec;
+}
+
 StageConfig read_stage(const YAML::Node& node, const std::string& file, std::size_t index) {
   const std::string path = "stages[" + std::to_string(index) + "]";
   const int stage_line = line_of(node);
@@ -176,12 +213,13 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
                             " workers (the count must be a multiple of workers)");
   }
   if (stage.has("split")) config.split = read_split(stage, config);
+  if (stage.has("batch")) config.batch = read_batch(stage);
   if (stage.has("with_previous")) {
     config.with_previous = stage.boolean("with_previous");
     if (config.with_previous && index == 0)
       stage.fail("with_previous", "the first stage has no previous stage to run with");
     if (config.with_previous)
-      for (const char* key : {"workers", "cores", "share_cores", "threads", "queue_capacity", "split"})
+      for (const char* key : {"workers", "cores", "share_cores", "threads", "queue_capacity", "split", "batch"})
         if (stage.has(key))
           stage.fail(key, std::string("a stage merged with the previous one (with_previous: true) runs on that "
                                       "stage's workers; set ") + key + " there");

@@ -187,7 +187,9 @@ class Importer {
         if (d.has_dim_value() && d.dim_value() < -1)  // -1: "unknown", as some converters write it
           throw GraphError(origin_ + ": " + what + " has a negative dimension " +
                            std::to_string(d.dim_value()));
-        if (d.has_dim_value() && d.dim_value() >= 0)
+        const bool fixed = d.has_dim_value() && d.dim_value() >= 0;
+        v.dim_names.push_back(fixed ? "" : d.dim_param());
+        if (fixed)
           size = d.dim_value();
         else if (d.has_dim_param()) {
           dim_params_.insert(d.dim_param());

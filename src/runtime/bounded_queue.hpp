@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
@@ -86,15 +87,28 @@ class BoundedQueue {
       not_empty_.wait(lock, [&] { return count_ > 0 || closed_; });
       --pop_waiters_;
     }
-    if (count_ == 0) return std::nullopt;
-    T item = take();
-    head_ = (head_ + 1) % slots_.size();
-    --count_;
-    size_.store(count_, std::memory_order_relaxed);
-    const bool wake = push_waiters_ > 0;
-    lock.unlock();
-    if (wake) not_full_.notify_one();
-    return item;
+    return pop_locked(lock);
+  }
+
+  // As pop(), but gives up at `until` (at once when it has passed, or after stop_waiting()): nullopt when
+  // nothing came by then.
+  std::optional<T> pop_until(std::chrono::steady_clock::time_point until) {
+    std::unique_lock lock(mutex_);
+    if (count_ == 0 && !closed_ && !stop_waiting_) {
+      ++pop_waiters_;
+      not_empty_.wait_until(lock, until, [&] { return count_ > 0 || closed_ || stop_waiting_; });
+      --pop_waiters_;
+    }
+    return pop_locked(lock);
+  }
+
+  // From now on pop_until() does not wait (pop() still does): for a shutdown, where no more is coming.
+  void stop_waiting() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_waiting_ = true;
+    }
+    not_empty_.notify_all();
   }
 
   void close() {
@@ -125,6 +139,18 @@ class BoundedQueue {
   };
   struct NoKey {};
   using Key = std::conditional_t<kPrioritised, PriorityKey, NoKey>;
+
+  std::optional<T> pop_locked(std::unique_lock<std::mutex>& lock) {
+    if (count_ == 0) return std::nullopt;
+    T item = take();
+    head_ = (head_ + 1) % slots_.size();
+    --count_;
+    size_.store(count_, std::memory_order_relaxed);
+    const bool wake = push_waiters_ > 0;
+    lock.unlock();
+    if (wake) not_full_.notify_one();
+    return item;
+  }
 
   std::size_t at(std::size_t i) const {
     return (head_ + i) % slots_.size();
@@ -184,6 +210,7 @@ class BoundedQueue {
   std::size_t head_ = 0, count_ = 0;
   int push_waiters_ = 0, pop_waiters_ = 0;
   bool closed_ = false;
+  bool stop_waiting_ = false;
   std::atomic<std::size_t> size_{0};  // for metrics readers, without the lock
 };
 

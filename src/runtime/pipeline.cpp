@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <latch>
 #include <mutex>
 #include <system_error>
@@ -29,8 +30,9 @@ struct Request {
 using RequestPtr = std::unique_ptr<Request>;
 
 uint64_t nanos_between(Clock::time_point from, Clock::time_point to) {
-  return to > from ? static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count())
-                   : 0;
+  return to > from
+             ? static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count())
+             : 0;
 }
 
 // A merged stage's member, as one worker ran it.
@@ -44,8 +46,15 @@ struct alignas(64) WorkerStats {
   std::atomic<uint64_t> items{0}, errors{0}, busy_ns{0};
   LatencyHistogram service, queue_wait;
   std::vector<std::unique_ptr<MemberStats>> members;  // one per member of a merged stage
+  // A batching stage's worker: runs per batch size (index = size), time from taken to batch start.
+  std::vector<std::atomic<uint64_t>> batches_by_size;
+  LatencyHistogram batch_wait;
+  std::atomic<uint64_t> batches_retried{0};
+  mutable std::mutex failure_mutex;
+  std::string last_batch_failure;  // guarded by failure_mutex
 
-  explicit WorkerStats(std::size_t member_count) {
+  WorkerStats(std::size_t member_count, const BatchSpec& batch)
+      : batches_by_size(batch.batches() ? static_cast<std::size_t>(batch.max_size) + 1 : 0) {
     for (std::size_t m = 0; m < member_count; ++m) members.push_back(std::make_unique<MemberStats>());
   }
 
@@ -59,6 +68,15 @@ struct alignas(64) WorkerStats {
       member->busy_ns = 0;
       member->service.reset();
     }
+    for (auto& count : batches_by_size) count = 0;
+    batch_wait.reset();
+    batches_retried = 0;
+    std::lock_guard lock(failure_mutex);
+    last_batch_failure.clear();
+  }
+
+  void record_batch(std::size_t size) {
+    if (size < batches_by_size.size()) batches_by_size[size].fetch_add(1, std::memory_order_relaxed);
   }
 
   // The member times a merged stage's operator left in the sample under the stage's name.
@@ -86,17 +104,54 @@ struct RequestPriority {
 
 struct Stage {
   StageSpec spec;
+  std::vector<int> batch_sizes;  // spec.batch.run_sizes(): {1} when the stage does not batch
   std::vector<WorkerPlacement> placement;
   BoundedQueue<RequestPtr, RequestPriority> queue;
   std::vector<std::unique_ptr<WorkerStats>> stats;  // one per worker
 
-  Stage(StageSpec s, std::vector<WorkerPlacement> p, std::size_t index, std::size_t capacity,
-        std::chrono::nanoseconds aging)
-      : spec(std::move(s)), placement(std::move(p)), queue(capacity, PriorityOrder(aging), {index}) {
+  Stage(StageSpec s, std::vector<int> sizes, std::vector<WorkerPlacement> p, std::size_t index,
+        std::size_t capacity, std::chrono::nanoseconds aging)
+      : spec(std::move(s)),
+        batch_sizes(std::move(sizes)),
+        placement(std::move(p)),
+        queue(capacity, PriorityOrder(aging), {index}) {
     for (std::size_t w = 0; w < placement.size(); ++w)
-      stats.push_back(std::make_unique<WorkerStats>(spec.members.size()));
+      stats.push_back(std::make_unique<WorkerStats>(spec.members.size(), spec.batch));
   }
 };
+
+// What a batch must agree on: the dtype and shape of each tensor the stage's operator reads.
+using BatchKey = std::vector<std::pair<DType, Shape>>;
+
+BatchKey batch_key(const Sample& sample, const OperatorSignature& signature) {
+  BatchKey key;
+  for (const auto& input : signature.inputs) {
+    if (input.text) continue;
+    const auto found = sample.tensors.find(input.name);
+    if (found == sample.tensors.end())
+      key.emplace_back(DType::kUInt8, Shape{-1});  // absent: batched only with others that lack it
+    else
+      key.emplace_back(found->second.dtype(), found->second.shape());
+  }
+  return key;
+}
+
+// The requests a worker holds, split into runs of equal BatchKey (in the order they were taken).
+std::vector<std::vector<Request*>> batch_groups(const std::vector<Request*>& held,
+                                                const OperatorSignature& signature) {
+  std::vector<std::pair<BatchKey, std::vector<Request*>>> groups;
+  for (Request* request : held) {
+    BatchKey key = batch_key(request->sample, signature);
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (group == groups.end())
+      groups.emplace_back(std::move(key), std::vector<Request*>{request});
+    else
+      group->second.push_back(request);
+  }
+  std::vector<std::vector<Request*>> runs;
+  for (auto& group : groups) runs.push_back(std::move(group.second));
+  return runs;
+}
 
 }  // namespace
 
@@ -139,11 +194,18 @@ struct Pipeline::State {
   std::atomic<uint64_t> completed{0}, failed{0};
   std::atomic<Clock::rep> metrics_start{Clock::now().time_since_epoch().count()};
 
-  void worker_main(std::size_t s, std::size_t w, std::latch& started, std::vector<std::string>& startup_errors,
-                   std::mutex& startup_mutex);
+  void worker_main(std::size_t s, std::size_t w, std::latch& started,
+                   std::vector<std::string>& startup_errors, std::mutex& startup_mutex);
   // False when no token came within `wait` (nullopt: wait as long as it takes).
   bool admit(Sample sample, ResultCallback done, std::optional<std::chrono::nanoseconds> wait);
   void process(std::size_t s, std::size_t w, Operator& op, WorkerStats& stats, RequestPtr request);
+  // A batching worker: takes a request, waits for more (BatchSpec), runs them in batches.
+  void serve_batches(std::size_t s, std::size_t w, Operator& op, WorkerStats& stats);
+  void process_batch(std::size_t s, Operator& op, WorkerStats& stats, std::span<Request* const> batch);
+  // Sets request.error when it must not run in stage s (shutdown, cancelled, deadline passed at `now`).
+  void check_runnable(const Stage& stage, Request& request, Clock::time_point now);
+  void run_operator(const Stage& stage, Operator& op, WorkerStats& stats, Request& request);
+  void pass_on(std::size_t s, RequestPtr request);  // to the next stage's queue, or finished
   void unregister(Request& request);
   void finish(RequestPtr request);
   void deliver(RequestPtr request);
@@ -157,8 +219,8 @@ void Pipeline::State::worker_main(std::size_t s, std::size_t w, std::latch& star
   std::unique_ptr<Operator> op;
   try {
     pin_current_thread(where.hardware_threads, where.threads);
-    op = stage.spec.factory(
-        WorkerContext{stage.spec.name, static_cast<int>(w), where.hardware_threads, where.threads});
+    op = stage.spec.factory(WorkerContext{stage.spec.name, static_cast<int>(w), where.hardware_threads,
+                                          where.threads, stage.batch_sizes});
     if (!op) throw std::runtime_error("operator factory returned nothing");
   } catch (const std::exception& e) {
     std::lock_guard lock(startup_mutex);
@@ -168,6 +230,7 @@ void Pipeline::State::worker_main(std::size_t s, std::size_t w, std::latch& star
   started.count_down();
   if (!ok) return;
   WorkerStats& stats = *stage.stats[w];
+  if (stage.spec.batch.batches()) return serve_batches(s, w, *op, stats);
   while (auto request = stage.queue.pop()) process(s, w, *op, stats, std::move(*request));
 }
 
@@ -176,45 +239,167 @@ void Pipeline::State::process(std::size_t s, std::size_t w, Operator& op, Worker
   Stage& stage = *stages[s];
   StageTimes& times = request->sample.stage_times[s];
   const Clock::time_point start = Clock::now();
+  times.taken = start;
   times.started = start;
   times.worker = static_cast<int>(w);
   stats.queue_wait.record(nanos_between(times.enqueued, start));
-
   if (!request->error) {
-    const auto& deadline = request->sample.deadline;
-    if (cancelling.load(std::memory_order_relaxed)) {
-      request->error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "cancelled by shutdown"};
-    } else if (request->cancelled.load(std::memory_order_relaxed)) {
-      request->error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "request cancelled"};
-    } else if (deadline && start > *deadline) {
-      const double late_ms = static_cast<double>(nanos_between(*deadline, start)) * 1e-6;
-      request->error = RequestError{RequestError::Kind::kDeadline, stage.spec.name,
-                                    "deadline passed " + std::to_string(late_ms) + " ms before the stage could start"};
-    } else {
-      try {
-        op.process(request->sample);
-      } catch (const std::invalid_argument& e) {
-        request->error = RequestError{RequestError::Kind::kOperator, stage.spec.name, e.what(), true};
-      } catch (const std::exception& e) {
-        request->error = RequestError{RequestError::Kind::kOperator, stage.spec.name, e.what()};
-      } catch (...) {
-        request->error = RequestError{RequestError::Kind::kOperator, stage.spec.name, "unknown exception"};
-      }
-      const uint64_t service = nanos_between(start, Clock::now());
-      stats.service.record(service);
-      stats.busy_ns.fetch_add(service, std::memory_order_relaxed);
-      stats.items.fetch_add(1, std::memory_order_relaxed);
-      if (!request->error) stats.record_members(request->sample, stage.spec.name);
-    }
+    check_runnable(stage, *request, start);
+    if (!request->error) run_operator(stage, op, stats, *request);
     if (request->error) stats.errors.fetch_add(1, std::memory_order_relaxed);
   }
   times.finished = Clock::now();
+  pass_on(s, std::move(request));
+}
 
+void Pipeline::State::check_runnable(const Stage& stage, Request& request, Clock::time_point now) {
+  const auto& deadline = request.sample.deadline;
+  if (cancelling.load(std::memory_order_relaxed)) {
+    request.error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "cancelled by shutdown"};
+  } else if (request.cancelled.load(std::memory_order_relaxed)) {
+    request.error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "request cancelled"};
+  } else if (deadline && now > *deadline) {
+    const double late_ms = static_cast<double>(nanos_between(*deadline, now)) * 1e-6;
+    request.error =
+        RequestError{RequestError::Kind::kDeadline, stage.spec.name,
+                     "deadline passed " + std::to_string(late_ms) + " ms before the stage could start"};
+  }
+}
+
+void Pipeline::State::run_operator(const Stage& stage, Operator& op, WorkerStats& stats, Request& request) {
+  const Clock::time_point start = Clock::now();
+  try {
+    op.process(request.sample);
+  } catch (const std::invalid_argument& e) {
+    request.error = RequestError{RequestError::Kind::kOperator, stage.spec.name, e.what(), true};
+  } catch (const std::exception& e) {
+    request.error = RequestError{RequestError::Kind::kOperator, stage.spec.name, e.what()};
+  } catch (...) {
+    request.error = RequestError{RequestError::Kind::kOperator, stage.spec.name, "unknown exception"};
+  }
+  const uint64_t service = nanos_between(start, Clock::now());
+  stats.service.record(service);
+  stats.busy_ns.fetch_add(service, std::memory_order_relaxed);
+  stats.items.fetch_add(1, std::memory_order_relaxed);
+  if (!request.error) stats.record_members(request.sample, stage.spec.name);
+}
+
+void Pipeline::State::pass_on(std::size_t s, RequestPtr request) {
   if (request->error || s + 1 == stages.size()) return finish(std::move(request));
-  request->sample.stage_times[s + 1].enqueued = times.finished;
+  request->sample.stage_times[s + 1].enqueued = request->sample.stage_times[s].finished;
   if (!stages[s + 1]->queue.push(request)) {
-    request->error = RequestError{RequestError::Kind::kCancelled, stage.spec.name, "pipeline closed"};
+    request->error = RequestError{RequestError::Kind::kCancelled, stages[s]->spec.name, "pipeline closed"};
     finish(std::move(request));
+  }
+}
+
+void Pipeline::State::serve_batches(std::size_t s, std::size_t w, Operator& op, WorkerStats& stats) {
+  Stage& stage = *stages[s];
+  const auto max_size = static_cast<std::size_t>(stage.spec.batch.max_size);
+  std::vector<RequestPtr> held;
+  std::vector<Request*> runnable;
+  Clock::duration last_run{};  // how long the last batch took, start to finish
+  while (auto first = stage.queue.pop()) {
+    held.push_back(std::move(*first));
+    const Clock::time_point taken = Clock::now();
+    // Waiting for more never outlasts max_delay, nor leaves the request with the earliest deadline less
+    // time than this worker's last batch took to run (or a tenth of what it had left when taken).
+    Clock::time_point wait_until = taken + stage.spec.batch.max_delay;
+    const auto note_taken = [&](Request& request, Clock::time_point when) {
+      StageTimes& times = request.sample.stage_times[s];
+      times.taken = when;
+      times.worker = static_cast<int>(w);
+      stats.queue_wait.record(nanos_between(times.enqueued, when));
+      if (const auto& deadline = request.sample.deadline)
+        wait_until = std::min(wait_until, *deadline - std::max(last_run, (*deadline - when) / 10));
+    };
+    note_taken(*held.back(), taken);
+    while (held.size() < max_size) {
+      auto more = stage.queue.pop_until(wait_until);
+      if (!more) break;
+      held.push_back(std::move(*more));
+      note_taken(*held.back(), Clock::now());
+    }
+
+    const Clock::time_point now = Clock::now();
+    for (auto& request : held) {
+      if (!request->error) check_runnable(stage, *request, now);
+      if (request->error) {
+        StageTimes& times = request->sample.stage_times[s];
+        times.started = times.finished = now;
+        stats.errors.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        runnable.push_back(request.get());
+      }
+    }
+    const Clock::time_point run_start = Clock::now();
+    for (const auto& group : batch_groups(runnable, stage.spec.signature))
+      for (std::size_t begin = 0; begin < group.size();) {
+        const std::size_t left = group.size() - begin;
+        const auto size = static_cast<std::size_t>(*std::prev(
+            std::upper_bound(stage.batch_sizes.begin(), stage.batch_sizes.end(), static_cast<int>(left))));
+        process_batch(s, op, stats, std::span<Request* const>(group).subspan(begin, size));
+        begin += size;
+      }
+    if (!runnable.empty()) last_run = Clock::now() - run_start;
+    for (auto& request : held) pass_on(s, std::move(request));
+    held.clear();
+    runnable.clear();
+  }
+}
+
+void Pipeline::State::process_batch(std::size_t s, Operator& op, WorkerStats& stats,
+                                    std::span<Request* const> batch) {
+  Stage& stage = *stages[s];
+  const Clock::time_point start = Clock::now();
+  for (Request* request : batch)
+    stats.batch_wait.record(nanos_between(request->sample.stage_times[s].taken, start));
+  const auto run_alone = [&] {
+    for (Request* request : batch) {
+      StageTimes& times = request->sample.stage_times[s];
+      times.started = Clock::now();
+      run_operator(stage, op, stats, *request);
+      times.finished = Clock::now();
+      if (request->error) stats.errors.fetch_add(1, std::memory_order_relaxed);
+      stats.record_batch(1);
+    }
+  };
+  if (batch.size() == 1) return run_alone();
+
+  std::vector<Sample*> samples;
+  for (Request* request : batch) samples.push_back(&request->sample);
+  bool ran = false;
+  std::string failure;
+  try {
+    ran = op.process_batch(samples);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    std::string ids;
+    for (Request* request : batch) ids += (ids.empty() ? "" : ", ") + std::to_string(request->sample_id);
+    stats.batches_retried.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(stats.failure_mutex);
+    stats.last_batch_failure = "batch of " + std::to_string(batch.size()) + " (requests " + ids +
+                               ") failed: " + failure + "; each run alone";
+  }
+  if (!ran || !failure.empty()) return run_alone();
+
+  const Clock::time_point end = Clock::now();
+  const uint64_t nanos = nanos_between(start, end);
+  stats.busy_ns.fetch_add(nanos, std::memory_order_relaxed);
+  stats.items.fetch_add(batch.size(), std::memory_order_relaxed);
+  stats.record_batch(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    StageTimes& times = batch[i]->sample.stage_times[s];
+    times.started = start;
+    times.finished = end;
+    times.batch = static_cast<int>(batch.size());
+    times.batch_position = static_cast<int>(i);
+    stats.service.record(nanos / batch.size());
+    stats.record_members(batch[i]->sample, stage.spec.name);
   }
 }
 
@@ -306,7 +491,14 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
     // Every request in the first queue holds a token, so it never holds more than max_in_flight: sized for
     // that, admission waits only for tokens and a request with a token never waits for room.
     if (s == 0) capacity = std::max(capacity, st.options.max_in_flight);
-    st.stages.push_back(std::make_unique<Stage>(std::move(stages[s]), placement[s], s, capacity, aging));
+    std::vector<int> batch_sizes;
+    try {
+      batch_sizes = stages[s].batch.run_sizes();
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("stage '" + stages[s].name + "': " + e.what());
+    }
+    st.stages.push_back(std::make_unique<Stage>(std::move(stages[s]), std::move(batch_sizes), placement[s], s,
+                                                capacity, aging));
   }
 
   std::size_t workers = 0;
@@ -324,8 +516,8 @@ Pipeline::Pipeline(PipelineOptions options, std::vector<StageSpec> stages, const
             st.worker_main(s, w, started, startup_errors, startup_mutex);
           });
         } catch (const std::system_error& e) {
-          return "stage '" + st.stages[s]->spec.name + "': cannot start worker " + std::to_string(w) + " of " +
-                 std::to_string(st.stages[s]->placement.size()) + ": " + e.what();
+          return "stage '" + st.stages[s]->spec.name + "': cannot start worker " + std::to_string(w) +
+                 " of " + std::to_string(st.stages[s]->placement.size()) + ": " + e.what();
         }
       }
     return "";
@@ -449,6 +641,7 @@ void Pipeline::shutdown(ShutdownMode mode) {
   }
   st.tokens->close();
   if (mode == ShutdownMode::kCancel) st.cancelling = true;
+  for (auto& stage : st.stages) stage->queue.stop_waiting();  // batches forming run with what they hold
   wait_idle();
   st.stop_workers();
   st.shut_down = true;
@@ -462,7 +655,8 @@ PipelineMetrics Pipeline::metrics() const {
   m.completed = st.completed.load(std::memory_order_relaxed);
   m.failed = st.failed.load(std::memory_order_relaxed);
   m.in_flight = st.in_flight.load(std::memory_order_relaxed);
-  m.throughput_rps = m.elapsed_seconds > 0 ? static_cast<double>(m.completed + m.failed) / m.elapsed_seconds : 0;
+  m.throughput_rps =
+      m.elapsed_seconds > 0 ? static_cast<double>(m.completed + m.failed) / m.elapsed_seconds : 0;
   m.latency = st.latency.summary();
   for (const auto& stage : st.stages) {
     StageMetrics sm;
@@ -496,6 +690,19 @@ PipelineMetrics Pipeline::metrics() const {
       member.service = member_service.summary();
       sm.members.push_back(std::move(member));
     }
+    if (stage->spec.batch.batches()) {
+      sm.batches_by_size.assign(static_cast<std::size_t>(stage->spec.batch.max_size) + 1, 0);
+      LatencyHistogram batch_wait;
+      for (const auto& stats : stage->stats) {
+        for (std::size_t size = 0; size < sm.batches_by_size.size(); ++size)
+          sm.batches_by_size[size] += stats->batches_by_size[size].load(std::memory_order_relaxed);
+        stats->batch_wait.merge_into(batch_wait);
+        sm.batches_retried += stats->batches_retried.load(std::memory_order_relaxed);
+        std::lock_guard lock(stats->failure_mutex);
+        if (!stats->last_batch_failure.empty()) sm.last_batch_failure = stats->last_batch_failure;
+      }
+      sm.batch_wait = batch_wait.summary();
+    }
     sm.busy_seconds = static_cast<double>(busy_ns) * 1e-9;
     sm.utilization = m.elapsed_seconds > 0 ? sm.busy_seconds / (m.elapsed_seconds * sm.workers) : 0;
     sm.service = service.summary();
@@ -517,8 +724,14 @@ void Pipeline::reset_metrics() {
   st.metrics_start = Clock::now().time_since_epoch().count();
 }
 
-const PipelineOptions& Pipeline::options() const { return state_->options; }
-const std::vector<std::vector<WorkerPlacement>>& Pipeline::placement() const { return state_->placement; }
-std::size_t Pipeline::stage_count() const { return state_->stages.size(); }
+const PipelineOptions& Pipeline::options() const {
+  return state_->options;
+}
+const std::vector<std::vector<WorkerPlacement>>& Pipeline::placement() const {
+  return state_->placement;
+}
+std::size_t Pipeline::stage_count() const {
+  return state_->stages.size();
+}
 
 }  // namespace conveyor

@@ -131,6 +131,22 @@ std::string prometheus_text(const std::vector<std::shared_ptr<ServedModel>>& mod
     for (const auto& s : snapshots)
       for (const auto& stage : s.pipeline.stages) family.histogram(stage_labels(s, stage), stage.queue_wait);
   }
+  {
+    Family family(out, "conveyor_stage_batches_total", "counter",
+                  "Batches a batching stage ran, by batch size (requests in the batch).");
+    for (const auto& s : snapshots)
+      for (const auto& stage : s.pipeline.stages)
+        for (std::size_t size = 1; size < stage.batches_by_size.size(); ++size)
+          family.value(stage_labels(s, stage) + ",size=\"" + std::to_string(size) + "\"",
+                       static_cast<double>(stage.batches_by_size[size]));
+  }
+  {
+    Family family(out, "conveyor_stage_batch_wait_seconds", "histogram",
+                  "Time a request of a batching stage waited, once taken, for its batch to start.");
+    for (const auto& s : snapshots)
+      for (const auto& stage : s.pipeline.stages)
+        if (!stage.batches_by_size.empty()) family.histogram(stage_labels(s, stage), stage.batch_wait);
+  }
   Family(out, "conveyor_front_end_cpu_seconds_total", "counter",
          "CPU time of the front ends' threads (HTTP and gRPC: parsing, routing, encoding, event loops).")
       .value("", front_end.cpu_seconds());

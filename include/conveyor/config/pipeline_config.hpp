@@ -50,6 +50,7 @@ struct StageConfig {
   // choose); empty = run the model whole. The api layer expands it (src/api/split_stages.hpp).
   std::optional<int> split;
   static constexpr int kSplitAuto = 0;
+  BatchSpec batch;  // `batch:`; max_size 1 when the stage does not batch
   // Merged with the stage before it: run by that stage's workers right after it (no queue between them).
   bool with_previous = false;
   int line = 0;                          // where the stage starts in the file

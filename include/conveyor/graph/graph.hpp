@@ -62,6 +62,10 @@ struct Value {
   bool typed = false;   // dtype and shape are known (true for every value after import)
   Tensor constant;      // initializers and folded values; empty for runtime values
   int producer = -1;    // index of the producing node, -1 for graph inputs and constants
+  // A graph input's dimensions as the model declares them: the symbolic name (dim_param, "batch") of each
+  // dimension the import fixed from ImportOptions::dims or default_dim, "" for a fixed one. Empty for every
+  // other value (and for inputs whose shape ImportOptions::input_shapes gave).
+  std::vector<std::string> dim_names{};
 
   bool is_constant() const { return !constant.empty(); }
 };

@@ -12,6 +12,9 @@ namespace conveyor::zoo {
 struct ZooOptions {
   uint64_t seed = 0;     // same seed -> byte-identical model
   int batch = 1;         // static batch dimension of every input and output
+  // The first dimension of every input and output symbolic (dim_param "batch"), so that the model runs at
+  // any batch size (`batch` is then ignored); Reshape targets keep it with -1.
+  bool dynamic_batch = false;
   int opset = 13;        // 13..17; at 17 bert uses the fused LayerNormalization op
   int image_size = 224;  // CNNs: input height = width (>= 32)
   // bert, bert_encoder

@@ -29,6 +29,8 @@ class OpArgError : public std::runtime_error {
 
 struct OpBuildContext {
   std::filesystem::path base_dir;  // relative paths in args (vocab, labels, models) resolve against it
+  // The batch sizes the stage will hand to Operator::process_batch (BatchSpec::run_sizes); {1}: none.
+  std::vector<int> batch_sizes{1};
 };
 
 // An operator built from its args: the per-worker factory and what it reads and writes (empty when the

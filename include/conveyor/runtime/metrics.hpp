@@ -24,11 +24,18 @@ struct StageMetrics {
   uint64_t errors = 0;            // samples that failed in this stage (op error, deadline, cancel)
   double busy_seconds = 0;        // total time inside the operator, all workers
   double utilization = 0;         // busy / (elapsed x workers)
-  LatencySummary service;         // time inside the operator per item
+  LatencySummary service;         // time inside the operator per item (a batch's time shared by its items)
   LatencySummary queue_wait;      // time in the input queue per item
   std::size_t queue_depth = 0;
   std::size_t queue_capacity = 0;
   std::vector<MemberMetrics> members;  // a merged stage's members, in order; empty otherwise
+  // A batching stage (BatchSpec): runs of each size (index = batch size; index 0 unused), how long each
+  // request waited between being taken from the queue and its batch starting, and batches that failed as
+  // a whole and were run again one request at a time. Empty / zero when the stage does not batch.
+  std::vector<uint64_t> batches_by_size;
+  LatencySummary batch_wait;
+  uint64_t batches_retried = 0;
+  std::string last_batch_failure;  // "batch of 4 (requests 12, 13, 14, 15) failed: ...; each run alone"
 };
 
 struct PipelineMetrics {

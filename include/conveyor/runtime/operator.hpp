@@ -1,6 +1,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct TensorSignature {
 
 struct OperatorSignature {
   std::vector<TensorSignature> inputs, outputs;
+  // Built for a batching stage (OpBuildContext::batch_sizes): whether process_batch runs batches, and if
+  // not, why, when the operator says ("the model's input 'x' has a fixed batch of 1").
+  bool batches = false;
+  std::string not_batched{};
 };
 
 // What a worker knows about itself when it creates its operator.
@@ -35,6 +40,8 @@ struct WorkerContext {
   int replica = 0;
   std::vector<int> cores;  // hardware threads this worker is pinned to; empty when unpinned
   int threads = 1;         // intra-op budget (OpenMP threads already set to this)
+  // The batch sizes process_batch may be given (BatchSpec::run_sizes); {1}: the stage does not batch.
+  std::vector<int> batch_sizes{1};
 };
 
 // A stage's work on one sample: reads and writes tensors by name; throws to fail that sample.
@@ -42,6 +49,14 @@ class Operator {
  public:
   virtual ~Operator() = default;
   virtual void process(Sample& sample) = 0;
+  // Runs several samples at once (2 or more, a size from WorkerContext::batch_sizes; their input tensors
+  // have equal dtypes and shapes), or returns false, touching nothing, to have each run through process().
+  // Throwing fails the batch: the runtime then runs every sample of it alone through process(), so one bad
+  // input fails only its own request; a throwing process_batch must leave the samples' inputs unchanged.
+  virtual bool process_batch(std::span<Sample* const> samples) {
+    (void)samples;
+    return false;
+  }
 };
 
 // Creates one operator per worker, called inside the worker thread after it is pinned, so that anything

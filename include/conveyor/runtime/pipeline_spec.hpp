@@ -22,6 +22,22 @@ struct CoreSpec {
   bool smt = true;        // a worker runs on every hardware thread of its cores; false: on one per core
 };
 
+// How a stage's workers group queued requests into batches (dynamic batching). A worker that takes a request
+// waits up to `max_delay` for more (never past the earliest deadline it holds), up to `max_size`, then runs
+// what it holds in batches of the sizes it may form, largest first (7 with sizes 1, 2, 4, 8: 4 + 2 + 1).
+// Requests whose input tensors (the signature's inputs) differ in dtype or shape are never batched together.
+struct BatchSpec {
+  int max_size = 1;  // 1: one request at a time
+  std::chrono::microseconds max_delay{0};
+  // The batch sizes the stage may run, ascending, starting at 1 and ending at max_size; empty: 1, 2, 4, ...
+  // up to max_size (and max_size itself). The operator compiles for each.
+  std::vector<int> sizes{};
+
+  bool batches() const { return max_size > 1; }
+  // `sizes`, or the default, as the stage runs them; throws std::invalid_argument naming the problem.
+  std::vector<int> run_sizes() const;
+};
+
 struct StageSpec {
   std::string name;
   OperatorFactory factory;
@@ -33,6 +49,7 @@ struct StageSpec {
   // A merged stage (merge_stages): its members' names, in the order its operator runs them and records
   // their times (Sample::member_seconds); empty for a stage of one operator.
   std::vector<std::string> members{};
+  BatchSpec batch{};
 };
 
 struct PipelineOptions {

@@ -13,12 +13,16 @@ namespace conveyor {
 using Clock = std::chrono::steady_clock;
 
 // When a sample entered a stage's queue, started and finished service there, and which of the stage's
-// workers (0-based) served it; -1 while no worker has taken it (a stage it never reached).
+// workers (0-based) served it; -1 while no worker has taken it (a stage it never reached). A sample run in a
+// batch shares the batch's start and finish, and says the batch's size and its place in it.
 struct StageTimes {
   Clock::time_point enqueued{};
   Clock::time_point started{};
   Clock::time_point finished{};
   int worker = -1;
+  Clock::time_point taken{};  // a worker took it from the queue (a batching worker may then wait for more)
+  int batch = 1;
+  int batch_position = 0;
 };
 
 // One request as it flows through a pipeline: named tensors plus request metadata.

@@ -5,8 +5,12 @@
 #include <onnx/onnx_pb.h>
 
 #include "conveyor/graph/zoo.hpp"
+#include "graph/zoo/graph_builder.hpp"
 
 namespace conveyor::zoo::detail {
+
+// The first dimension of the model's inputs and outputs: the batch, or symbolic with dynamic_batch.
+inline int64_t io_batch(const ZooOptions& options) { return options.dynamic_batch ? kBatchDim : options.batch; }
 
 void build_resnet(onnx::GraphProto& graph, const ZooOptions& options, int depth);  // depth 18 or 50
 void build_mobilenet_v2(onnx::GraphProto& graph, const ZooOptions& options);

@@ -46,7 +46,7 @@ class BertWriter {
  public:
   BertWriter(GraphBuilder& builder, const ZooOptions& options)
       : b_(builder),
-        batch_(options.batch),
+        batch_(io_batch(options)),
         seq_(options.seq_len),
         hidden_(options.hidden),
         heads_(options.heads),
@@ -140,7 +140,7 @@ class BertWriter {
     const std::string normalized = b_.add_node("Div", {centered, stddev});
     if (affine_on_tokens_) {  // weight and bias on the [batch * seq, hidden] view (see the file comment)
       std::string tokens =
-          b_.add_node("Reshape", {normalized, b_.add_constant_int64s({2}, {batch_ * seq_, hidden_})});
+          b_.add_node("Reshape", {normalized, b_.add_constant_int64s({2}, {batch_ == kBatchDim ? -1 : batch_ * seq_, hidden_})});
       tokens = b_.add_node("Mul", {tokens, gamma});
       tokens = b_.add_node("Add", {tokens, beta});
       return b_.add_node("Reshape", {tokens, b_.add_constant_int64s({3}, {batch_, seq_, hidden_})}, {},

@@ -51,7 +51,12 @@ void set_tensor_type(onnx::ValueInfoProto& value, onnx::TensorProto::DataType ty
   onnx::TypeProto_Tensor* tensor_type = value.mutable_type()->mutable_tensor_type();
   tensor_type->set_elem_type(type);
   onnx::TensorShapeProto* shape = tensor_type->mutable_shape();
-  for (int64_t dim : dims) shape->add_dim()->set_dim_value(dim);
+  for (int64_t dim : dims) {
+    if (dim == kBatchDim)
+      shape->add_dim()->set_dim_param("batch");
+    else
+      shape->add_dim()->set_dim_value(dim);
+  }
 }
 
 }  // namespace

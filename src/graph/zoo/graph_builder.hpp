@@ -14,6 +14,9 @@ namespace conveyor::zoo::detail {
 
 using Dims = std::vector<int64_t>;
 
+// An input's or output's dimension written as the symbolic "batch" (ZooOptions::dynamic_batch).
+inline constexpr int64_t kBatchDim = -1;
+
 onnx::AttributeProto attr_int(const std::string& name, int64_t value);
 onnx::AttributeProto attr_float(const std::string& name, float value);
 onnx::AttributeProto attr_ints(const std::string& name, const std::vector<int64_t>& values);

@@ -58,7 +58,7 @@ void build_mobilenet_v2(onnx::GraphProto& graph, const ZooOptions& options) {
   graph.set_name("mobilenet_v2");
   GraphBuilder builder(graph, options.seed);
   builder.add_input("input", onnx::TensorProto::FLOAT,
-                    {options.batch, 3, options.image_size, options.image_size});
+                    {io_batch(options), 3, options.image_size, options.image_size});
   const ClipBounds clip{builder.add_scalar("relu6_min", 0.0f), builder.add_scalar("relu6_max", 6.0f)};
 
   constexpr std::array<StageSpec, 7> stages{{{1, 16, 1, 1},
@@ -83,7 +83,7 @@ void build_mobilenet_v2(onnx::GraphProto& graph, const ZooOptions& options) {
   constexpr int64_t kLastChannels = 1280;
   x = conv_bn_relu6(builder, x, "features." + std::to_string(feature), {channels, kLastChannels, 1}, clip);
   classifier_head(builder, x, "classifier.1", kLastChannels, 1000, "logits");
-  builder.add_output("logits", onnx::TensorProto::FLOAT, {options.batch, 1000});
+  builder.add_output("logits", onnx::TensorProto::FLOAT, {io_batch(options), 1000});
 }
 
 }  // namespace conveyor::zoo::detail

@@ -74,7 +74,7 @@ void build_resnet(onnx::GraphProto& graph, const ZooOptions& options, int depth)
   graph.set_name("resnet" + std::to_string(depth));
   GraphBuilder builder(graph, options.seed);
   builder.add_input("input", onnx::TensorProto::FLOAT,
-                    {options.batch, 3, options.image_size, options.image_size});
+                    {io_batch(options), 3, options.image_size, options.image_size});
 
   std::string x = conv(builder, "input", "conv1", {3, 64, 7, 2});
   x = relu(builder, batch_norm(builder, x, "bn1", 64), "relu");
@@ -94,7 +94,7 @@ void build_resnet(onnx::GraphProto& graph, const ZooOptions& options, int depth)
     }
   }
   classifier_head(builder, x, "fc", channels, 1000, "logits");
-  builder.add_output("logits", onnx::TensorProto::FLOAT, {options.batch, 1000});
+  builder.add_output("logits", onnx::TensorProto::FLOAT, {io_batch(options), 1000});
 }
 
 }  // namespace conveyor::zoo::detail

@@ -24,11 +24,11 @@ std::string linear(GraphBuilder& builder, const std::string& x, const std::strin
 void build_mlp(onnx::GraphProto& graph, const ZooOptions& options) {
   graph.set_name("mlp");
   GraphBuilder builder(graph, options.seed);
-  builder.add_input("input", onnx::TensorProto::FLOAT, {options.batch, 64});
+  builder.add_input("input", onnx::TensorProto::FLOAT, {io_batch(options), 64});
   std::string x = linear(builder, "input", "fc1", 64, 128);
   x = relu(builder, x, "relu");
   linear(builder, x, "fc2", 128, 10, "logits");
-  builder.add_output("logits", onnx::TensorProto::FLOAT, {options.batch, 10});
+  builder.add_output("logits", onnx::TensorProto::FLOAT, {io_batch(options), 10});
 }
 
 // input [batch, 3, S, S] -> Conv3x3 16 -> BN -> Relu -> MaxPool 2 -> Conv3x3/2 32 -> BN -> Relu
@@ -37,7 +37,7 @@ void build_tinycnn(onnx::GraphProto& graph, const ZooOptions& options) {
   graph.set_name("tinycnn");
   GraphBuilder builder(graph, options.seed);
   builder.add_input("input", onnx::TensorProto::FLOAT,
-                    {options.batch, 3, options.image_size, options.image_size});
+                    {io_batch(options), 3, options.image_size, options.image_size});
   std::string x = conv(builder, "input", "conv1", {3, 16, 3});
   x = relu(builder, batch_norm(builder, x, "bn1", 16), "relu1");
   builder.set_scope("/pool");
@@ -47,7 +47,7 @@ void build_tinycnn(onnx::GraphProto& graph, const ZooOptions& options) {
   x = conv(builder, x, "conv2", {16, 32, 3, 2});
   x = relu(builder, batch_norm(builder, x, "bn2", 32), "relu2");
   classifier_head(builder, x, "fc", 32, 10, "logits");
-  builder.add_output("logits", onnx::TensorProto::FLOAT, {options.batch, 10});
+  builder.add_output("logits", onnx::TensorProto::FLOAT, {io_batch(options), 10});
 }
 
 }  // namespace conveyor::zoo::detail
