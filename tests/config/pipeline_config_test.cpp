@@ -211,6 +211,20 @@ TEST(PipelineConfig, UnknownStageKey) {
   EXPECT_THAT(error.what(), HasSubstr("workers"));  // lists what is allowed
 }
 
+TEST(PipelineConfig, BatchTakesMaxSizeDelayAndSizes) {
+  const PipelineConfig config = parse_pipeline_config(
+      "stages:\n  - name: m\n    op: onnx\n    batch: {max_size: 8, max_delay_ms: 2.5, sizes: [1, 4, 8]}\n"
+      "  - {name: n, op: o, batch: {max_size: 3}}\n  - {name: plain, op: o}\n",
+      "p.yaml");
+  const BatchSpec& batch = config.stages[0].batch;
+  EXPECT_EQ(batch.max_size, 8);
+  EXPECT_EQ(batch.max_delay, std::chrono::microseconds(2500));
+  EXPECT_EQ(batch.sizes, (std::vector<int>{1, 4, 8}));
+  EXPECT_EQ(config.stages[1].batch.run_sizes(), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(config.stages[1].batch.max_delay, std::chrono::microseconds(0));
+  EXPECT_FALSE(config.stages[2].batch.batches());
+}
+
 TEST(PipelineConfig, PlanKeyIsManualOrAuto) {
   EXPECT_EQ(parse_pipeline_config("stages:\n  - {name: a, op: o}\n", "p.yaml").plan, PlanMode::kManual);
   EXPECT_EQ(parse_pipeline_config("plan: auto\nstages:\n  - {name: a, op: o}\n", "p.yaml").plan, PlanMode::kAuto);
@@ -246,6 +260,18 @@ INSTANTIATE_TEST_SUITE_P(
     PipelineConfig, BadStageValue,
     ::testing::Values(
         BadValueCase{"ZeroWorkers", "    workers: 0\n", "workers: 0", "stages[0].workers", ">= 1, got '0'"},
+        BadValueCase{"BatchNotAMapping", "    batch: 8\n", "batch", "stages[0].batch", "must be a mapping"},
+        BadValueCase{"BatchWithoutMaxSize", "    batch: {max_delay_ms: 2}\n", "batch", "stages[0].batch.max_size",
+                     "missing"},
+        BadValueCase{"BatchOfOne", "    batch: {max_size: 1}\n", "batch", "stages[0].batch.max_size", ">= 2"},
+        BadValueCase{"NegativeBatchDelay", "    batch:\n      max_size: 4\n      max_delay_ms: -1\n",
+                     "max_delay_ms", "stages[0].batch.max_delay_ms", "from 0 to 60000"},
+        BadValueCase{"BatchSizesWithoutOne", "    batch:\n      max_size: 4\n      sizes: [2, 4]\n", "sizes",
+                     "stages[0].batch.sizes", "must start at 1"},
+        BadValueCase{"BatchSizesPastMaxSize", "    batch:\n      max_size: 4\n      sizes: [1, 8]\n", "sizes",
+                     "stages[0].batch.sizes", "must end at max_size 4"},
+        BadValueCase{"UnknownBatchKey", "    batch:\n      max_size: 4\n      delay: 2\n", "delay",
+                     "stages[0].batch.delay", "unknown"},
         BadValueCase{"NegativeWorkers", "    workers: -2\n", "workers", "stages[0].workers", "got '-2'"},
         BadValueCase{"QuotedNumber", "    workers: \"2\"\n", "workers", "stages[0].workers",
                      "quoted string '2'"},
