@@ -71,6 +71,11 @@ class Simulation {
     std::map<int, std::size_t> group_processor;
     for (std::size_t s = 0; s < stages.size(); ++s) {
       samplers_.emplace_back(stages[s].service, o.sampling, o.seed * 1000003 + s + 1);
+      std::map<int, ServiceSampler> batch_samplers;
+      for (const auto& [size, time] : stages[s].batch.by_size)
+        batch_samplers.emplace(size,
+                               ServiceSampler(time, o.sampling, o.seed * 1000003 + s + 1 + 7919 * size));
+      batch_samplers_.push_back(std::move(batch_samplers));
       queues_.emplace_back();
       blocked_.emplace_back();
       std::vector<Worker> workers(static_cast<std::size_t>(stages[s].workers));
@@ -105,6 +110,9 @@ class Simulation {
       if (e.kind == Event::kArrival) {
         arrive(now_);
         if (arrived_ < total_) schedule_arrival(now_ + next_gap());
+      } else if (e.kind == Event::kBatchFormed) {
+        Worker& worker = workers_[e.stage][e.worker];
+        if (worker.state == Worker::kForming && worker.version == e.version) start_service(e.stage, e.worker);
       } else {
         complete_on(e.processor, e.version);
       }
@@ -124,8 +132,11 @@ class Simulation {
   };
   struct Worker {
     std::size_t processor = 0;
-    int64_t request = -1;  // -1: idle
-    bool blocked = false;  // finished, waiting for room in the next queue
+    // kForming: holds requests and waits for more (a batching stage); kBlocked: finished, waiting for room
+    // in the next queue for what it still holds.
+    enum State { kIdle, kForming, kServing, kBlocked } state = kIdle;
+    std::deque<uint64_t> held;
+    uint64_t version = 0;  // a kBatchFormed event for an earlier batch is stale
     double remaining = 0;  // work left (seconds at full speed)
     double busy_since = 0;
     double busy_total = 0;
@@ -136,11 +147,12 @@ class Simulation {
     uint64_t version = 0;
   };
   struct Event {
-    enum Kind { kArrival, kCompletion } kind;
+    enum Kind { kArrival, kCompletion, kBatchFormed } kind;
     double time;
     uint64_t seq;
     std::size_t processor;
     uint64_t version;
+    std::size_t stage = 0, worker = 0;  // kBatchFormed
     bool operator>(const Event& other) const {
       return time != other.time ? time > other.time : seq > other.seq;
     }
@@ -178,14 +190,51 @@ class Simulation {
     events_.push({Event::kCompletion, finish, seq_++, index, p.version});
   }
 
-  void start_service(std::size_t s, std::size_t w, uint64_t request) {
+  // An idle worker takes what is queued (one request, or up to a batch); a batching one may wait for more.
+  void take(std::size_t s, std::size_t w) {
+    Worker& worker = workers_[s][w];
+    const SimBatch& batch = stages_[s].batch;
+    const auto most = static_cast<std::size_t>(std::max(1, batch.max_size));
+    while (!queues_[s].empty() && worker.held.size() < most) {
+      worker.held.push_back(queues_[s].front());
+      queues_[s].pop_front();
+    }
+    if (worker.state == Worker::kIdle && worker.held.size() < most && batch.max_delay_s > 0) {
+      worker.state = Worker::kForming;
+      ++worker.version;
+      Event formed{Event::kBatchFormed, now_ + batch.max_delay_s, seq_++, 0, worker.version};
+      formed.stage = s;
+      formed.worker = w;
+      events_.push(formed);
+      return;
+    }
+    if (worker.held.size() >= most || worker.state == Worker::kIdle) start_service(s, w);
+  }
+
+  // What the worker holds runs as batches of the largest allowed sizes, one after another.
+  double service_draw(std::size_t s, std::size_t count) {
+    const SimBatch& batch = stages_[s].batch;
+    if (batch.sizes.empty()) return samplers_[s].draw() * static_cast<double>(count);
+    double total = 0;
+    while (count > 0) {
+      const int size =
+          *std::prev(std::upper_bound(batch.sizes.begin(), batch.sizes.end(), static_cast<int>(count)));
+      const auto sampler = batch_samplers_[s].find(size);
+      total += size == 1 || sampler == batch_samplers_[s].end() ? samplers_[s].draw() * size
+                                                                : sampler->second.draw();
+      count -= static_cast<std::size_t>(size);
+    }
+    return total;
+  }
+
+  void start_service(std::size_t s, std::size_t w) {
     Worker& worker = workers_[s][w];
     Processor& p = processors_[worker.processor];
     advance(p);
-    worker.request = static_cast<int64_t>(request);
-    worker.remaining = samplers_[s].draw();
+    worker.state = Worker::kServing;
+    worker.remaining = service_draw(s, worker.held.size());
     worker.busy_since = now_;
-    requests_[request].started[s] = now_;
+    for (const uint64_t request : worker.held) requests_[request].started[s] = now_;
     p.active.emplace_back(s, w);
     dirty_.insert(worker.processor);
   }
@@ -208,17 +257,22 @@ class Simulation {
   void finish_service(std::size_t s, std::size_t w) {
     Worker& worker = workers_[s][w];
     worker.busy_total += now_ - worker.busy_since;
-    const auto request = static_cast<uint64_t>(worker.request);
-    requests_[request].finished[s] = now_;
+    for (const uint64_t request : worker.held) requests_[request].finished[s] = now_;
     if (s + 1 == stages_.size()) {
-      worker.request = -1;
-      return finish_request(request);
+      std::deque<uint64_t> finished;
+      finished.swap(worker.held);
+      worker.state = Worker::kIdle;  // before delivery, which may take a busy snapshot
+      for (const uint64_t request : finished) finish_request(request);
+      return;
     }
-    if (has_room(s + 1)) {
-      queues_[s + 1].push_back(request);
-      worker.request = -1;
+    while (!worker.held.empty() && has_room(s + 1)) {
+      queues_[s + 1].push_back(worker.held.front());
+      worker.held.pop_front();
+    }
+    if (worker.held.empty()) {
+      worker.state = Worker::kIdle;
     } else {
-      worker.blocked = true;
+      worker.state = Worker::kBlocked;
       blocked_[s].push_back(w);
     }
   }
@@ -251,19 +305,20 @@ class Simulation {
       moved = false;
       for (std::size_t s = stages_.size(); s-- > 0;) {
         for (std::size_t w = 0; w < workers_[s].size() && !queues_[s].empty(); ++w) {
-          if (workers_[s][w].request >= 0) continue;
-          const uint64_t request = queues_[s].front();
-          queues_[s].pop_front();
-          start_service(s, w, request);
+          const auto state = workers_[s][w].state;
+          if (state != Worker::kIdle && state != Worker::kForming) continue;
+          take(s, w);
           moved = true;
         }
         if (s > 0)
           while (!blocked_[s - 1].empty() && has_room(s)) {
             Worker& worker = workers_[s - 1][blocked_[s - 1].front()];
-            blocked_[s - 1].pop_front();
-            queues_[s].push_back(static_cast<uint64_t>(worker.request));
-            worker.request = -1;
-            worker.blocked = false;
+            queues_[s].push_back(worker.held.front());
+            worker.held.pop_front();
+            if (worker.held.empty()) {
+              blocked_[s - 1].pop_front();
+              worker.state = Worker::kIdle;
+            }
             moved = true;
           }
       }
@@ -281,7 +336,7 @@ class Simulation {
     for (const auto& stage : workers_) {
       double sum = 0;
       for (const auto& w : stage)
-        sum += w.busy_total + (w.request >= 0 && !w.blocked ? now_ - w.busy_since : 0);
+        sum += w.busy_total + (w.state == Worker::kServing ? now_ - w.busy_since : 0);
       busy.push_back(sum);
     }
     return busy;
@@ -320,6 +375,7 @@ class Simulation {
   std::size_t max_in_flight_ = kUnlimited;
   std::mt19937_64 arrival_rng_;
   std::vector<ServiceSampler> samplers_;
+  std::vector<std::map<int, ServiceSampler>> batch_samplers_;  // per stage: per batch size above 1
   std::vector<std::deque<uint64_t>> queues_;
   std::vector<std::deque<std::size_t>>
       blocked_;  // per stage: its workers holding a finished item, oldest first
@@ -347,6 +403,10 @@ SimResult simulate(const std::vector<SimStage>& stages, const SimOptions& option
     throw std::invalid_argument("simulator: concurrency must be >= 1");
   for (const auto& s : stages) {
     if (s.workers < 1) throw std::invalid_argument("simulator: stage '" + s.name + "' needs >= 1 worker");
+    if (s.batch.max_size > 1 && (s.batch.sizes.empty() || s.batch.sizes.front() != 1 ||
+                                 s.batch.sizes.back() != s.batch.max_size || !(s.batch.max_delay_s >= 0)))
+      throw std::invalid_argument("simulator: stage '" + s.name +
+                                  "' batches with sizes that do not run from 1 to max_size");
     if (!(s.service.mean > 0))
       throw std::invalid_argument("simulator: stage '" + s.name + "' has no service time");
     if (s.shared_group >= 0 && s.workers != 1)

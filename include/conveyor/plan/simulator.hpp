@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,12 +10,23 @@
 
 namespace conveyor::plan {
 
+// A batching stage, as the runtime's BatchSpec runs it: a worker that takes a request takes what else is
+// queued, up to max_size, waits up to max_delay_s for more, then runs what it holds in batches of the
+// largest `sizes` that fit, one after another, and hands every request on when all have run.
+struct SimBatch {
+  int max_size = 1;  // 1: no batching
+  double max_delay_s = 0;
+  std::vector<int> sizes;              // ascending, 1 first, max_size last
+  std::map<int, ServiceTime> by_size;  // time of one batch run of each size above 1
+};
+
 struct SimStage {
   std::string name;
   int workers = 1;
   ServiceTime service;
   std::size_t queue_capacity = 16;  // input queue; 0 = unbounded
   int shared_group = -1;            // same group >= 0: one worker each, time-sharing one core
+  SimBatch batch{};
 };
 
 // Where service times come from: the measured samples (resampled) when a stage has them, else a gamma
