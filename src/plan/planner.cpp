@@ -1,5 +1,7 @@
 #include "conveyor/plan/planner.hpp"
 
+#include "plan/choose_batching.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -602,7 +604,9 @@ std::vector<ModelStage> Plan::model_stages() const {
 }
 
 Plan make_plan(const PlanRequest& request) {
-  return Search(request).run();
+  Plan plan = Search(request).run();
+  choose_batching(plan, request);
+  return plan;
 }
 
 }  // namespace conveyor::plan

@@ -8,6 +8,7 @@
 #include "conveyor/plan/performance_model.hpp"
 #include "conveyor/plan/service_time.hpp"
 #include "conveyor/plan/simulator.hpp"
+#include "conveyor/runtime/pipeline_spec.hpp"
 #include "conveyor/runtime/topology.hpp"
 
 namespace conveyor::plan {
@@ -25,6 +26,12 @@ struct StageProfile {
   // with a stage that runs a model, on a budget of two cores or more: a model's cores stay its own.
   enum class Role { kStage, kModel, kFrontEnd };
   Role role = Role::kStage;
+  // Dynamic batching. `batch`: how the stage batches as written (max_size 1: it does not); with
+  // `choose_batch` the planner chooses max_size (up to batch.max_size) and max_delay itself. `by_batch`: per
+  // batch size above 1 and thread count, the time one run of a batch of that size takes (measured).
+  BatchSpec batch{};
+  bool choose_batch = false;
+  std::map<int, std::map<int, ServiceTime>> by_batch{};
 };
 
 struct PlanRequest {
@@ -59,6 +66,7 @@ struct StagePlan {
   std::vector<std::vector<int>> worker_cores;
   bool share_cores = false;  // time-shares its core with other stages (budget < stages)
   ServiceTime service;       // T(threads)
+  BatchSpec batch{};         // how it batches (max_size 1: one request at a time)
 
   std::vector<int> cores() const;  // every core of the stage
 };
@@ -99,6 +107,9 @@ StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t
 // "whole-pipeline replicas" and "one worker on every core" are candidates too; with no gain, stages stay
 // separate. With fewer cores than planned stages, they are grouped onto cores (every grouping is tried) and
 // share them. With two cores or more, the front end is never merged or grouped with a model.
+// Then batching (choose_batching.cpp): a stage that batches as written is simulated so; one whose batch the
+// planner chooses gets the max_size and max_delay that simulate best at the load (none where it does not
+// pay).
 Plan make_plan(const PlanRequest& request);
 
 }  // namespace conveyor::plan
