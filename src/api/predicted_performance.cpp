@@ -1,5 +1,6 @@
 #include "api/predicted_performance.hpp"
 
+#include <chrono>
 #include <iterator>
 
 #include "api/stage_profiles.hpp"
@@ -10,20 +11,22 @@
 namespace conveyor {
 
 std::optional<Predictions> predict_configuration(const PipelineConfig& config, const PipelineMetrics& metrics,
-                                                 const plan::ProfileStore& store, const std::string& cpu_model,
-                                                 const plan::Workload& workload,
+                                                 const plan::ProfileStore& store,
+                                                 const std::string& cpu_model, const plan::Workload& workload,
                                                  const std::optional<plan::Plan>& chosen) {
   const auto runs = stage_runs(config);
   if (metrics.stages.size() != runs.size()) return std::nullopt;
   std::vector<plan::ModelStage> stages;
-  const std::vector<plan::ModelStage> planned = chosen ? chosen->model_stages() : std::vector<plan::ModelStage>{};
+  const std::vector<plan::ModelStage> planned =
+      chosen ? chosen->model_stages() : std::vector<plan::ModelStage>{};
   for (std::size_t s = 0; s < runs.size(); ++s) {
     plan::ModelStage m;
     m.name = metrics.stages[s].name;
     m.workers = std::max(1, metrics.stages[s].workers);
     m.threads = std::max(1, metrics.stages[s].threads_per_worker);
     if (runs[s].size() == 1) {
-      const auto entry = store.lookup(stage_identity(config, config.stages[runs[s][0]]), m.threads, cpu_model);
+      const auto entry =
+          store.lookup(stage_identity(config, config.stages[runs[s][0]]), m.threads, cpu_model);
       if (!entry || entry->count() == 0) return std::nullopt;
       m.service = entry->service_time();
     } else {  // a merged run: its members' times add, as the planner adds them
@@ -31,7 +34,8 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
       for (std::size_t i : runs[s]) {
         plan::StageProfile member;
         member.name = config.stages[i].name;
-        for (const auto& entry : store.lookup_all_threads(stage_identity(config, config.stages[i]), cpu_model))
+        for (const auto& entry :
+             store.lookup_all_threads(stage_identity(config, config.stages[i]), cpu_model))
           if (entry.count() > 0) member.by_threads[entry.threads] = entry.service_time();
         if (!member.by_threads.count(1)) return std::nullopt;
         members.push_back(std::move(member));
@@ -51,8 +55,26 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
   sim.workload = workload;
   sim.in_order = config.options.ordering == Ordering::kInOrder;
   std::vector<plan::SimStage> sim_stages = plan::sim_stages(stages, config.options.queue_capacity);
-  for (std::size_t s = 0; s < sim_stages.size(); ++s)
-    if (const std::size_t q = config.stages[runs[s][0]].queue_capacity) sim_stages[s].queue_capacity = q;
+  for (std::size_t s = 0; s < sim_stages.size(); ++s) {
+    const StageConfig& stage = config.stages[runs[s][0]];
+    if (const std::size_t q = stage.queue_capacity) sim_stages[s].queue_capacity = q;
+    // A stage that batched (its metrics count batches: its operator does batch) is simulated so, each
+    // batch size with its stored time; one never stored is taken as that many single requests.
+    if (runs[s].size() == 1 && stage.batch.batches() && !metrics.stages[s].batches_by_size.empty()) {
+      plan::SimBatch& batch = sim_stages[s].batch;
+      batch.max_size = stage.batch.max_size;
+      batch.max_delay_s = std::chrono::duration<double>(stage.batch.max_delay).count();
+      batch.sizes = stage.batch.run_sizes();
+      for (const int size : profiled_batch_sizes(stage)) {
+        const auto entry = store.lookup(plan::batch_identity(stage_identity(config, stage), size),
+                                        stages[s].threads, cpu_model);
+        batch.by_size[size] =
+            entry && entry->count() > 0
+                ? entry->service_time()
+                : plan::ServiceTime::with_cv2(stages[s].service.mean * size, stages[s].service.cv2);
+      }
+    }
+  }
   const plan::SimResult r = plan::simulate(sim_stages, sim);
   p.simulated = {r.throughput_rps, r.latency.p50 * 1e3, r.latency.p99 * 1e3};
   for (std::size_t s = 0; s < stages.size(); ++s)

@@ -20,10 +20,16 @@ void RunHistory::add(const Result& result) {
   std::lock_guard lock(mutex_);
   arrivals_unix_s_.push_back(arrival);
   if (service_s_.size() < times.size()) service_s_.resize(times.size());  // one per stage as it runs
-  // A request that ran in a batch of several took the batch's time: not a service time of one request.
-  for (std::size_t s = 0; s < times.size(); ++s)
-    if (times[s].finished > times[s].started && times[s].batch == 1)
-      service_s_[s].push_back(std::chrono::duration<double>(times[s].finished - times[s].started).count());
+  // A request that ran in a batch of several took the batch's time: kept once per batch, by its size.
+  if (batch_s_.size() < times.size()) batch_s_.resize(times.size());
+  for (std::size_t s = 0; s < times.size(); ++s) {
+    if (!(times[s].finished > times[s].started)) continue;
+    const double seconds = std::chrono::duration<double>(times[s].finished - times[s].started).count();
+    if (times[s].batch == 1)
+      service_s_[s].push_back(seconds);
+    else if (times[s].batch_position == 0)
+      batch_s_[s][times[s].batch].push_back(seconds);
+  }
   for (const auto& [stage, seconds] : result.sample.member_seconds) {
     auto& members = member_s_[stage];
     if (members.size() < seconds.size()) members.resize(seconds.size());
@@ -66,6 +72,19 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
       }
     }
   }
+  std::size_t batch_runs = 0;
+  for (std::size_t s = 0; s < batch_s_.size() && s < runs.size(); ++s) {
+    if (runs[s].size() != 1) continue;  // a merged run does not batch
+    const StageConfig& stage = config.stages[runs[s][0]];
+    const int threads = s < metrics.stages.size() ? std::max(1, metrics.stages[s].threads_per_worker) : 1;
+    for (const auto& [size, seconds] : batch_s_[s]) try {
+        store.record(plan::batch_identity(stage_identity(config, stage), size), stage.name, threads, seconds,
+                     cpu_model);
+        batch_runs += seconds.size();
+      } catch (const std::exception& error) {
+        warn(fmt::format("stage '{}' (batches of {}):", stage.name, size), error);
+      }
+  }
   std::size_t arrivals = 0;
   try {
     if (arrivals_are_demand) store.record_arrivals(config.name, arrivals_unix_s_);
@@ -74,15 +93,17 @@ std::string RunHistory::save(const PipelineConfig& config, const PipelineMetrics
     warn("the arrival times were", error);
   }
   service_s_.clear();  // saved (or refused): a later save adds only what came after
+  batch_s_.clear();
   member_s_.clear();
   arrivals_unix_s_.clear();
+  const std::string batches = batch_runs ? fmt::format(" and {} batch runs", batch_runs) : "";
   if (!arrivals_are_demand)
     return warnings + fmt::format(
-                          "history: {} service times of {} stage(s) added to {} ({} generated arrivals: "
+                          "history: {} service times of {} stage(s){} added to {} ({} generated arrivals: "
                           "not demand, not kept)",
-                          samples, recorded, store.dir().string(), arrivals);
-  return warnings + fmt::format("history: {} service times of {} stage(s) and {} arrivals added to {}",
-                                samples, recorded, arrivals, store.dir().string());
+                          samples, recorded, batches, store.dir().string(), arrivals);
+  return warnings + fmt::format("history: {} service times of {} stage(s){} and {} arrivals added to {}",
+                                samples, recorded, batches, arrivals, store.dir().string());
 }
 
 }  // namespace conveyor

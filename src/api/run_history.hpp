@@ -27,6 +27,7 @@ class RunHistory {
  private:
   std::mutex mutex_;
   std::vector<std::vector<double>> service_s_;                        // per stage
+  std::vector<std::map<int, std::vector<double>>> batch_s_;           // per stage: batch runs by size
   std::map<std::string, std::vector<std::vector<double>>> member_s_;  // per merged stage: per member
   std::vector<double> arrivals_unix_s_;
   Clock::time_point steady_origin_;

@@ -129,6 +129,12 @@ std::vector<StageProfileRun> Runtime::profile(const PipelineConfig& file_config,
       if (on_run) on_run(run);
       runs.push_back(std::move(run));
     }
+    record_batch_profiles(config, stage, specs[s], inputs, threads, state_->store, options.run, machine,
+                          [&](int size, int t, const plan::StageMeasurement& m, const plan::ProfileEntry& entry) {
+                            StageProfileRun run{stage.name, t, size, m, entry};
+                            if (on_run) on_run(run);
+                            runs.push_back(std::move(run));
+                          });
     inputs = std::move(next);
   }
   // split: auto may cut differently now that the other stages' times are stored: measure those segments

@@ -18,6 +18,14 @@ plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConf
   return {stage.op, stage.args, config.base_dir};
 }
 
+std::vector<int> profiled_batch_sizes(const StageConfig& stage) {
+  std::vector<int> sizes;
+  if (!stage.batch.batches()) return sizes;
+  for (const int size : stage.batch.run_sizes())
+    if (size > 1) sizes.push_back(size);
+  return sizes;
+}
+
 std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config,
                                                     const plan::ProfileStore& store,
                                                     const std::string& cpu_model) {
@@ -29,6 +37,12 @@ std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config
     if (stage.op == "onnx") p.role = plan::StageProfile::Role::kModel;
     for (const auto& entry : store.lookup_all_threads(stage_identity(config, stage), cpu_model))
       p.by_threads[entry.threads] = entry.service_time();
+    p.batch = stage.batch;
+    p.choose_batch = stage.batch_auto;
+    for (const int size : profiled_batch_sizes(stage))
+      for (const auto& entry :
+           store.lookup_all_threads(plan::batch_identity(stage_identity(config, stage), size), cpu_model))
+        p.by_batch[size][entry.threads] = entry.service_time();
     if (!p.by_threads.count(1)) {
       missing.push_back("'" + stage.name + "'");
       missing_names.push_back(stage.name);
@@ -52,7 +66,11 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
   std::vector<bool> missing;
   std::size_t last_missing = 0;
   for (std::size_t s = 0; s < config.stages.size(); ++s) {
-    missing.push_back(!store.lookup(stage_identity(config, config.stages[s]), 1, machine.cpu_model()));
+    const plan::StageIdentity identity = stage_identity(config, config.stages[s]);
+    bool lacking = !store.lookup(identity, 1, machine.cpu_model());
+    for (const int size : profiled_batch_sizes(config.stages[s]))
+      lacking = lacking || !store.lookup(plan::batch_identity(identity, size), 1, machine.cpu_model());
+    missing.push_back(lacking);
     if (missing.back()) last_missing = s;
   }
   std::vector<std::string> measured;
@@ -75,11 +93,27 @@ std::vector<std::string> profile_missing_stages(const PipelineConfig& config, st
         store.record(stage_identity(config, stage), stage.name, t, m.service, machine.cpu_model());
         if (next.empty()) next = std::move(m.outputs);
       }
+      record_batch_profiles(config, stage, specs[s], inputs, threads, store, run, machine, {});
       measured.push_back(stage.name);
     }
     inputs = std::move(next);
   }
   return measured;
+}
+
+void record_batch_profiles(
+    const PipelineConfig& config, const StageConfig& stage, const StageSpec& spec,
+    const std::vector<Sample>& inputs, const std::vector<int>& threads, plan::ProfileStore& store,
+    const plan::ProfileRunOptions& run, const Topology& machine,
+    const std::function<void(int, int, const plan::StageMeasurement&, const plan::ProfileEntry&)>& on_run) {
+  if (!spec.signature.batches) return;  // the operator runs each request alone: nothing to measure
+  for (const int size : profiled_batch_sizes(stage))
+    for (int t : threads) {
+      const plan::StageMeasurement m = plan::profile_stage_batches(spec, t, size, inputs, run, machine);
+      const plan::ProfileEntry entry = store.record(plan::batch_identity(stage_identity(config, stage), size),
+                                                    stage.name, t, m.service, machine.cpu_model());
+      if (on_run) on_run(size, t, m, entry);
+    }
 }
 
 PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::ProfileStore& store,
@@ -151,6 +185,7 @@ void apply_plan(PipelineConfig& config, const plan::Plan& plan) {
       first = false;
       stage.workers = chosen.workers;
       stage.threads = chosen.threads;
+      if (stage.batch_auto) stage.batch = chosen.batch;
       stage.cores.kind = CoreSpec::Kind::kIds;
       stage.cores.ids = chosen.cores();
       stage.cores.shared = chosen.share_cores;

@@ -16,6 +16,17 @@ namespace conveyor {
 
 plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConfig& stage);
 
+// The batch sizes above 1 a batching stage is profiled at (its run sizes; batch: auto: those it may choose).
+std::vector<int> profiled_batch_sizes(const StageConfig& stage);
+
+// Measures a batching stage's batches of each profiled size at each of `threads` on `inputs` and stores
+// them (plan::batch_identity); nothing when its operator does not batch. `on_run` sees each (size, threads).
+void record_batch_profiles(const PipelineConfig& config, const StageConfig& stage, const StageSpec& spec,
+                           const std::vector<Sample>& inputs, const std::vector<int>& threads,
+                           plan::ProfileStore& store, const plan::ProfileRunOptions& run, const Topology& machine,
+                           const std::function<void(int, int, const plan::StageMeasurement&,
+                                                    const plan::ProfileEntry&)>& on_run);
+
 // Every stage's stored profiles on this CPU (all thread counts). Throws MissingProfilesError naming each
 // stage without a 1-thread profile.
 std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config,
@@ -45,8 +56,8 @@ PipelineConfig expand_with_profiles(const PipelineConfig& config, const plan::Pr
 plan::Plan plan_pipeline(const PipelineConfig& config, const plan::ProfileStore& store,
                          const Topology& machine, const PlanOptions& options);
 
-// Writes the plan's workers, threads and core ids into the stages of `config` (same order and names; a
-// planned front end is skipped).
+// Writes the plan's workers, threads and core ids (and, for batch: auto, its batch) into the stages of
+// `config` (same order and names; a planned front end is skipped).
 void apply_plan(PipelineConfig& config, const plan::Plan& plan);
 
 }  // namespace conveyor

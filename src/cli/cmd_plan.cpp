@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -36,9 +37,16 @@ nlohmann::json number(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
 }
 
+// A stage's batch as the pipeline file writes it: "{max_size: 8, max_delay_ms: 2.2, sizes: [1, 2, 4, 8]}".
+std::string batch_yaml(const BatchSpec& batch) {
+  return fmt::format("{{max_size: {}, max_delay_ms: {:g}, sizes: [{}]}}", batch.max_size,
+                     std::chrono::duration<double, std::milli>(batch.max_delay).count(),
+                     fmt::join(batch.run_sizes(), ", "));
+}
+
 nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
   nlohmann::json stages = nlohmann::json::array();
-  for (const auto& s : p.stages)
+  for (const auto& s : p.stages) {
     stages.push_back({{"name", s.name},
                       {"members", s.members},
                       {"workers", s.workers},
@@ -47,6 +55,12 @@ nlohmann::json plan_json(const PipelineConfig& config, const plan::Plan& p) {
                       {"worker_cores", s.worker_cores},
                       {"share_cores", s.share_cores},
                       {"service_ms", s.service.mean * 1e3}});
+    if (s.batch.batches())
+      stages.back()["batch"] = {
+          {"max_size", s.batch.max_size},
+          {"max_delay_ms", std::chrono::duration<double, std::milli>(s.batch.max_delay).count()},
+          {"sizes", s.batch.run_sizes()}};
+  }
   return {{"pipeline", config.name},
           {"objective", plan::objective_name(p.objective)},
           {"load", p.workload.describe()},
@@ -76,13 +90,13 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
   std::string out = fmt::format("plan for '{}' on {} cores, objective {}, {}\n\n", config.name,
                                 p.cores_budget, plan::objective_name(p.objective), p.workload.describe());
   const std::size_t width = stage_name_width(p);
-  out += fmt::format("  {:<{}} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", width, "workers", "threads", "cores",
-                     "T ms", "busy");
+  out += fmt::format("  {:<{}} {:>7} {:>7}  {:<14} {:>9} {:>6}\n", "stage", width, "workers", "threads",
+                     "cores", "T ms", "busy");
   for (std::size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
-    out += fmt::format("  {:<{}} {:>7} {:>7}  {:<14} {:>9.3f} {:>5.0f}%\n", s.name, width, s.workers, s.threads,
-                       format_cpu_list(s.cores()) + (s.share_cores ? " shared" : ""), s.service.mean * 1e3,
-                       std::min(1.0, p.analytic.stages[i].utilization) * 100);
+    out += fmt::format("  {:<{}} {:>7} {:>7}  {:<14} {:>9.3f} {:>5.0f}%\n", s.name, width, s.workers,
+                       s.threads, format_cpu_list(s.cores()) + (s.share_cores ? " shared" : ""),
+                       s.service.mean * 1e3, std::min(1.0, p.analytic.stages[i].utilization) * 100);
   }
   out += fmt::format("\npredicted ({}): {:.1f} req/s, p50 {:.2f} ms, p99 {:.2f} ms\n",
                      p.simulated ? "simulated" : "analytic", p.throughput_rps, ms(p.p50_s), ms(p.p99_s));
@@ -100,6 +114,7 @@ std::string plan_text(const PipelineConfig& config, const plan::Plan& p) {
     out += fmt::format("  - name: {}\n    workers: {}\n    cores: [{}]\n    threads: {}\n", s.members.front(),
                        s.workers, fmt::join(s.cores(), ", "), s.threads);
     if (s.share_cores) out += "    share_cores: true\n";
+    if (s.batch.batches()) out += "    batch: " + batch_yaml(s.batch) + "\n";
     for (std::size_t m = 1; m < s.members.size(); ++m)
       out += fmt::format("  - name: {}\n    with_previous: true\n", s.members[m]);
   }
@@ -118,9 +133,8 @@ void run_deployment(const PlanCommand& o, const CLI::App& cmd) {
   if (!o.cores.empty()) options.cores = parse_core_budget(o.cores);
   options.sim_requests = o.sim_requests;
   options.merge = !o.no_merging;
-  const plan::Deployment deployment = with_profile_hint([&] {
-    return cli_runtime().plan_deployment(config, options);
-  });
+  const plan::Deployment deployment =
+      with_profile_hint([&] { return cli_runtime().plan_deployment(config, options); });
   if (o.json)
     std::printf("%s\n", json_text(deployment_json(config, deployment), 2).c_str());
   else
@@ -177,9 +191,10 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("--sim-requests", o->sim_requests, "Requests per confirming simulation (0: analytic only)")
       ->capture_default_str()
       ->check(whole_number(0, kMaxSimulatedRequests));
-  cmd->add_flag("--no-merging,--no-fusion", o->no_merging,
-                "Keep every stage separate (by default runs of consecutive stages may be merged onto the same "
-                "workers when that plans more throughput)");
+  cmd->add_flag(
+      "--no-merging,--no-fusion", o->no_merging,
+      "Keep every stage separate (by default runs of consecutive stages may be merged onto the same "
+      "workers when that plans more throughput)");
   cmd->add_option(
          "--strategy", o->strategy,
          "Deployment files: how the cores are divided among the pipelines: history (in proportion to "

@@ -95,10 +95,14 @@ void show(const ProfileCommand& o) {
                   "mean ms", "p50 ms", "p99 ms", "cv^2", "updated", "key");
     }
     const plan::ServiceTime t = e.service_time();
-    std::printf("  %-16s %-18s %7d %8llu %9.3f %9.3f %9.3f %6.3f  %-10s %s\n", e.stage_name.c_str(),
-                e.op.c_str(), e.threads, static_cast<unsigned long long>(e.count()), t.mean * 1e3,
-                t.quantile(0.5) * 1e3, t.quantile(0.99) * 1e3, t.cv2, age(e.updated()).c_str(),
-                e.key.c_str());
+    const std::string stage =
+        e.args.has(plan::kBatchArgument)
+            ? fmt::format("{} ×{}", e.stage_name, e.args.at(plan::kBatchArgument).to_json())
+            : e.stage_name;
+    std::printf("  %s %-18s %7d %8llu %9.3f %9.3f %9.3f %6.3f  %-10s %s\n",
+                fmt::format("{:<16}", stage).c_str(), e.op.c_str(), e.threads,
+                static_cast<unsigned long long>(e.count()), t.mean * 1e3, t.quantile(0.5) * 1e3,
+                t.quantile(0.99) * 1e3, t.cv2, age(e.updated()).c_str(), e.key.c_str());
   }
 }
 
@@ -134,8 +138,11 @@ void measure(const ProfileCommand& o) {
   const auto on_run = [&](const StageProfileRun& run) {
     const plan::StageMeasurement& m = run.measurement;
     const plan::ServiceTime time = plan::ServiceTime::from_samples(m.service);
+    // A batching stage's batch runs: "encoder ×8", each sample one whole batch.
+    const std::string stage = run.batch > 1 ? fmt::format("{} ×{}", run.stage, run.batch) : run.stage;
     nlohmann::json row{{"stage", run.stage},
                        {"threads", run.threads},
+                       {"batch", run.batch},
                        {"mean_ms", time.mean * 1e3},
                        {"p50_ms", time.quantile(0.5) * 1e3},
                        {"p99_ms", time.quantile(0.99) * 1e3},
@@ -146,8 +153,8 @@ void measure(const ProfileCommand& o) {
                        {"key", run.stored.key}};
     if (m.errors) row["first_error"] = m.first_error;
     if (!o.json)
-      std::printf("%-16s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", run.stage.c_str(), run.threads,
-                  time.mean * 1e3, time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2,
+      std::printf("%s %7d %9.3f %9.3f %9.3f %7.3f %8zu %7llu%s\n", fmt::format("{:<16}", stage).c_str(),
+                  run.threads, time.mean * 1e3, time.quantile(0.5) * 1e3, time.quantile(0.99) * 1e3, time.cv2,
                   m.service.size(), static_cast<unsigned long long>(m.errors),
                   m.errors ? ("  (" + m.first_error + ")").c_str() : "");
     rows.push_back(std::move(row));

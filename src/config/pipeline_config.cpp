@@ -30,6 +30,8 @@
 //       split: 2             # optional, op onnx only: K >= 1 or auto — run the model as K segment stages
 //                            #   "<name>.0".."<name>.K-1", each with this stage's workers/cores/threads
 //                            #   (expanded by the api layer: src/api/split_stages.hpp)
+//       batch: auto          # optional, with plan: auto: the planner chooses max_size (up to 8), sizes
+//                            #   and max_delay from measured batch times, or no batching; or, as written:
 //       batch:               # optional: dynamic batching — a worker that takes a request waits up to
 //         max_size: 8        #   max_delay_ms for more, up to max_size (2..4096), and runs them as one
 //         max_delay_ms: 2    #   batch (0..60000, default 0: only what is already queued); sizes:
@@ -158,10 +160,18 @@ int read_split(const MappingReader& stage, const StageConfig& config) {
   return int_in_range(stage, "split", 1, INT_MAX);
 }
 
-BatchSpec read_batch(const MappingReader& stage) {
+// The most `batch: auto` lets the planner choose.
+constexpr int kAutoBatchMaxSize = 8;
+
+BatchSpec read_batch(const MappingReader& stage, bool& chosen_by_planner) {
   const YAML::Node& node = stage.value("batch");
+  if (node.IsScalar() && node.Scalar() == "auto" && node.Tag() == "?") {
+    chosen_by_planner = true;
+    return BatchSpec{kAutoBatchMaxSize, {}, {}};
+  }
   if (!node.IsMap())
-    stage.fail("batch", "must be a mapping such as {max_size: 8, max_delay_ms: 2}, got " + describe_node(node));
+    stage.fail("batch", "must be auto or a mapping such as {max_size: 8, max_delay_ms: 2}, got " +
+                            describe_node(node));
   MappingReader batch(node, stage.file(), stage.path("batch"), stage.line("batch"),
                       {"max_size", "max_delay_ms", "sizes"});
   batch.require("max_size");
@@ -213,7 +223,7 @@ StageConfig read_stage(const YAML::Node& node, const std::string& file, std::siz
                             " workers (the count must be a multiple of workers)");
   }
   if (stage.has("split")) config.split = read_split(stage, config);
-  if (stage.has("batch")) config.batch = read_batch(stage);
+  if (stage.has("batch")) config.batch = read_batch(stage, config.batch_auto);
   if (stage.has("with_previous")) {
     config.with_previous = stage.boolean("with_previous");
     if (config.with_previous && index == 0)
@@ -328,6 +338,11 @@ PipelineConfig parse_pipeline_config(const std::string& yaml_text, const std::fi
     config.stages.push_back(std::move(stage));
   }
   check_core_ids_disjoint(config.stages, file);
+  for (std::size_t i = 0; i < config.stages.size(); ++i)
+    if (config.stages[i].batch_auto && config.plan != PlanMode::kAuto)
+      throw ConfigError(file, config.stages[i].key_lines.at("batch"), "stages[" + std::to_string(i) + "].batch",
+                        "batch: auto is chosen by the planner: set plan: auto, or give max_size (and "
+                        "max_delay_ms) yourself");
   if (top.has("smt") && top.choice("smt", {"on", "off"}) == "off")
     for (auto& stage : config.stages) stage.cores.smt = false;
   return config;

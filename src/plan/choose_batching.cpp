@@ -100,19 +100,31 @@ std::string outcome_text(const Outcome& o) {
 
 }  // namespace
 
+bool batches_better(const Plan& a, const Plan& b, const PlanRequest& request) {
+  if (!a.simulated || !b.simulated) return false;
+  const auto outcome = [&](const Plan& p) {
+    Outcome o{*p.simulated};
+    o.keeps_up = !p.workload.rate_rps || p.simulated->throughput_rps >= 0.97 * *p.workload.rate_rps;
+    o.slo_met = p.slo_met;
+    return o;
+  };
+  return better(outcome(a), outcome(b), request);
+}
+
 void choose_batching(Plan& plan, const PlanRequest& request) {
   std::vector<BatchingStage> batching;
   for (std::size_t i = 0; i < plan.stages.size(); ++i) {
     const StagePlan& stage = plan.stages[i];
-    const auto profile = std::find_if(request.stages.begin(), request.stages.end(),
-                                      [&](const StageProfile& p) { return p.name == stage.members.front(); });
-    if (profile == request.stages.end() || !(profile->batch.batches() || profile->choose_batch)) continue;
-    if (stage.members.size() > 1) {
-      plan.notes.push_back(fmt::format("{}: runs merged with other stages ({}), so it does not batch",
-                                       profile->name, stage.name));
-      continue;
+    for (const std::string& member : stage.members) {
+      const auto profile = std::find_if(request.stages.begin(), request.stages.end(),
+                                        [&](const StageProfile& p) { return p.name == member; });
+      if (profile == request.stages.end() || !(profile->batch.batches() || profile->choose_batch)) continue;
+      if (stage.members.size() > 1)
+        plan.notes.push_back(fmt::format("{}: runs merged with other stages ({}), so it does not batch",
+                                         profile->name, stage.name));
+      else
+        batching.push_back({i, &*profile});
     }
-    batching.push_back({i, &*profile});
   }
   if (batching.empty()) return;
   if (request.sim_requests == 0) {

@@ -9,4 +9,8 @@ namespace conveyor::plan {
 // what was chosen and what it gained. A stage merged with others does not batch.
 void choose_batching(Plan& plan, const PlanRequest& request);
 
+// Whether plan `a`, batching included, simulates better than `b` by over 1% (SLO met, keeping up, then
+// throughput in closed loop, p99 otherwise).
+bool batches_better(const Plan& a, const Plan& b, const PlanRequest& request);
+
 }  // namespace conveyor::plan

@@ -1,7 +1,5 @@
 #include "conveyor/plan/planner.hpp"
 
-#include "plan/choose_batching.hpp"
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -15,6 +13,7 @@
 
 #include "conveyor/runtime/topology.hpp"
 #include "duration_text.hpp"
+#include "plan/choose_batching.hpp"
 
 namespace conveyor::plan {
 namespace {
@@ -606,6 +605,28 @@ std::vector<ModelStage> Plan::model_stages() const {
 Plan make_plan(const PlanRequest& request) {
   Plan plan = Search(request).run();
   choose_batching(plan, request);
+  // Merging stages can beat a stage's batching, or lose to it: with a batching stage merged away, the best
+  // plan without merging, batching chosen, is the other candidate.
+  const auto batching_merged = [&](const Plan& p) {
+    for (const StagePlan& stage : p.stages)
+      for (const std::string& member : stage.members)
+        for (const StageProfile& profile : request.stages)
+          if (profile.name == member && stage.members.size() > 1 &&
+              (profile.batch.batches() || profile.choose_batch))
+            return true;
+    return false;
+  };
+  if (request.merge && request.sim_requests > 0 && batching_merged(plan)) {
+    PlanRequest separate = request;
+    separate.merge = false;
+    Plan unmerged = Search(separate).run();
+    choose_batching(unmerged, separate);
+    if (batches_better(unmerged, plan, request)) {
+      unmerged.notes.push_back("merging stages was tried too: it did better without, its batching included");
+      return unmerged;
+    }
+    plan.notes.push_back("not merging, so that a stage could batch, was tried too: merged did better");
+  }
   return plan;
 }
 

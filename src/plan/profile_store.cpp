@@ -137,6 +137,13 @@ std::string stage_hash(const StageIdentity& identity, const std::string& cpu_mod
   return h.hex();
 }
 
+StageIdentity batch_identity(const StageIdentity& identity, int batch) {
+  if (batch < 2) throw std::invalid_argument("batch_identity: batch must be >= 2, got " + std::to_string(batch));
+  StageIdentity batched = identity;
+  batched.args = OpArgs(identity.args).set(kBatchArgument, int64_t{batch});
+  return batched;
+}
+
 std::string stage_key(const StageIdentity& identity, int threads, const std::string& cpu_model) {
   return key_of(stage_hash(identity, cpu_model), threads);
 }

@@ -80,6 +80,7 @@ struct ProfileOptions {
 struct StageProfileRun {
   std::string stage;
   int threads = 1;
+  int batch = 1;  // a batching stage's runs of this many requests at once: the samples are whole batches
   plan::StageMeasurement measurement;  // outputs dropped
   plan::ProfileEntry stored;           // the store's entry after adding it
 };

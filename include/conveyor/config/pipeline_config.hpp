@@ -51,6 +51,8 @@ struct StageConfig {
   std::optional<int> split;
   static constexpr int kSplitAuto = 0;
   BatchSpec batch;  // `batch:`; max_size 1 when the stage does not batch
+  // `batch: auto`: the planner chooses the batch (batch.max_size is the most it may choose).
+  bool batch_auto = false;
   // Merged with the stage before it: run by that stage's workers right after it (no queue between them).
   bool with_previous = false;
   int line = 0;                          // where the stage starts in the file

@@ -30,4 +30,10 @@ StageMeasurement profile_stage(const StageSpec& stage, int threads, const std::v
                                const ProfileRunOptions& options = {},
                                const Topology& topology = Topology::detect());
 
+// Measures one batching stage's runs of `batch` requests at once (batch >= 2), as the runtime forms them: a
+// one-worker pipeline is handed `batch` requests together; each measured sample is one whole batch run.
+StageMeasurement profile_stage_batches(const StageSpec& stage, int threads, int batch,
+                                       const std::vector<Sample>& inputs, const ProfileRunOptions& options = {},
+                                       const Topology& topology = Topology::detect());
+
 }  // namespace conveyor::plan

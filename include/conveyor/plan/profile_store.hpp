@@ -26,6 +26,12 @@ struct StageIdentity {
   std::filesystem::path base_dir;
 };
 
+// The identity under which a batching stage's runs of `batch` requests at once are profiled (batch >= 2):
+// the stage's, with "(batch)": batch among its arguments (no operator takes that key), so that each batch
+// size has its own entries at each thread count; their samples are the time of one whole batch run.
+StageIdentity batch_identity(const StageIdentity& identity, int batch);
+inline constexpr const char* kBatchArgument = "(batch)";
+
 // Argument keys whose value is a file whose content is part of a stage's identity.
 const std::vector<std::string>& file_argument_keys();
 
