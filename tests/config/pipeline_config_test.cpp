@@ -225,9 +225,21 @@ TEST(PipelineConfig, BatchTakesMaxSizeDelayAndSizes) {
   EXPECT_FALSE(config.stages[2].batch.batches());
 }
 
+TEST(PipelineConfig, BatchAutoIsThePlannersChoiceAndNeedsPlanAuto) {
+  const PipelineConfig config =
+      parse_pipeline_config("plan: auto\nstages:\n  - {name: m, op: onnx, batch: auto}\n", "p.yaml");
+  EXPECT_TRUE(config.stages[0].batch_auto);
+  EXPECT_EQ(config.stages[0].batch.max_size, 8);
+  const ConfigError error = parse_error("stages:\n  - name: m\n    op: onnx\n    batch: auto\n");
+  EXPECT_EQ(error.key(), "stages[0].batch");
+  EXPECT_EQ(error.line(), 4);
+  EXPECT_THAT(error.what(), HasSubstr("set plan: auto"));
+}
+
 TEST(PipelineConfig, PlanKeyIsManualOrAuto) {
   EXPECT_EQ(parse_pipeline_config("stages:\n  - {name: a, op: o}\n", "p.yaml").plan, PlanMode::kManual);
-  EXPECT_EQ(parse_pipeline_config("plan: auto\nstages:\n  - {name: a, op: o}\n", "p.yaml").plan, PlanMode::kAuto);
+  EXPECT_EQ(parse_pipeline_config("plan: auto\nstages:\n  - {name: a, op: o}\n", "p.yaml").plan,
+            PlanMode::kAuto);
   const ConfigError error = parse_error("stages:\n  - {name: a, op: o}\nplan: bogus\n");
   EXPECT_EQ(error.key(), "plan");
   EXPECT_EQ(error.line(), 3);
@@ -260,9 +272,10 @@ INSTANTIATE_TEST_SUITE_P(
     PipelineConfig, BadStageValue,
     ::testing::Values(
         BadValueCase{"ZeroWorkers", "    workers: 0\n", "workers: 0", "stages[0].workers", ">= 1, got '0'"},
-        BadValueCase{"BatchNotAMapping", "    batch: 8\n", "batch", "stages[0].batch", "must be a mapping"},
-        BadValueCase{"BatchWithoutMaxSize", "    batch: {max_delay_ms: 2}\n", "batch", "stages[0].batch.max_size",
-                     "missing"},
+        BadValueCase{"BatchNotAMapping", "    batch: 8\n", "batch", "stages[0].batch",
+                     "must be auto or a mapping"},
+        BadValueCase{"BatchWithoutMaxSize", "    batch: {max_delay_ms: 2}\n", "batch",
+                     "stages[0].batch.max_size", "missing"},
         BadValueCase{"BatchOfOne", "    batch: {max_size: 1}\n", "batch", "stages[0].batch.max_size", ">= 2"},
         BadValueCase{"NegativeBatchDelay", "    batch:\n      max_size: 4\n      max_delay_ms: -1\n",
                      "max_delay_ms", "stages[0].batch.max_delay_ms", "from 0 to 60000"},
