@@ -602,30 +602,69 @@ std::vector<ModelStage> Plan::model_stages() const {
   return out;
 }
 
+namespace {
+
+bool may_batch(const StageProfile& profile) {
+  return profile.batch.batches() || profile.choose_batch;
+}
+
+// The request with each batching stage's time per request at every thread count where a batch of `size`
+// was measured taken as T_size / size: as if it always ran full batches. Stages stay separate (a merged
+// stage does not batch). Empty when no batching stage has such a batch measured at one thread.
+std::optional<PlanRequest> as_if_batched(const PlanRequest& request, int size) {
+  PlanRequest as_if = request;
+  as_if.merge = false;
+  bool any = false;
+  for (StageProfile& profile : as_if.stages) {
+    const auto measured = profile.by_batch.find(size);
+    if (!may_batch(profile) || size > profile.batch.max_size || measured == profile.by_batch.end() ||
+        !measured->second.count(1))
+      continue;
+    profile.by_threads.clear();
+    for (const auto& [threads, time] : measured->second)
+      profile.by_threads[threads] = ServiceTime::with_cv2(time.mean / size, time.cv2);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return as_if;
+}
+
+}  // namespace
+
 Plan make_plan(const PlanRequest& request) {
   Plan plan = Search(request).run();
   choose_batching(plan, request);
-  // Merging stages can beat a stage's batching, or lose to it: with a batching stage merged away, the best
-  // plan without merging, batching chosen, is the other candidate.
-  const auto batching_merged = [&](const Plan& p) {
-    for (const StagePlan& stage : p.stages)
-      for (const std::string& member : stage.members)
-        for (const StageProfile& profile : request.stages)
-          if (profile.name == member && stage.members.size() > 1 &&
-              (profile.batch.batches() || profile.choose_batch))
-            return true;
-    return false;
-  };
-  if (request.merge && request.sim_requests > 0 && batching_merged(plan)) {
-    PlanRequest separate = request;
-    separate.merge = false;
-    Plan unmerged = Search(separate).run();
-    choose_batching(unmerged, separate);
-    if (batches_better(unmerged, plan, request)) {
-      unmerged.notes.push_back("merging stages was tried too: it did better without, its batching included");
-      return unmerged;
+  if (request.sim_requests == 0 || std::none_of(request.stages.begin(), request.stages.end(), may_batch))
+    return plan;
+  // Batching changes which layout is best: a batching stage may need fewer cores, gain more from threads, or
+  // lose its batching when merged. The layout is searched again with stages kept separate, and as if each
+  // batching stage ran full batches of each measured size; each layout gets its batching chosen by
+  // simulation with the real profiles, and the best of all wins.
+  std::set<int> sizes{1};
+  for (const StageProfile& profile : request.stages)
+    for (const auto& [size, by_threads] : profile.by_batch) sizes.insert(size);
+  for (const int size : sizes) {
+    std::optional<PlanRequest> searched =
+        size == 1 ? std::optional<PlanRequest>(request) : as_if_batched(request, size);
+    if (!searched || (size == 1 && !request.merge)) continue;
+    searched->merge = false;
+    Plan layout = Search(*searched).run();
+    for (StagePlan& stage : layout.stages) {  // the real time of one request, for the simulation
+      const auto profile =
+          std::find_if(request.stages.begin(), request.stages.end(),
+                       [&](const StageProfile& p) { return p.name == stage.members.front(); });
+      if (profile != request.stages.end())
+        stage.service = std::prev(profile->by_threads.upper_bound(stage.threads))->second;
     }
-    plan.notes.push_back("not merging, so that a stage could batch, was tried too: merged did better");
+    choose_batching(layout, request);
+    if (!batches_better(layout, plan, request)) continue;
+    layout.notes.push_back(
+        size == 1
+            ? std::string("stages kept separate so that a stage could batch: better than merging them")
+            : fmt::format("the layout was searched as if batching stages ran full batches of {} (the time "
+                          "per request above is the batch's over {}): better than planning them unbatched",
+                          size, size));
+    plan = std::move(layout);
   }
   return plan;
 }
