@@ -1,11 +1,11 @@
 #include "api/predicted_performance.hpp"
 
-#include <chrono>
 #include <iterator>
 
 #include "api/stage_profiles.hpp"
 #include "conveyor/config/stage_runs.hpp"
 #include "conveyor/plan/performance_model.hpp"
+#include "conveyor/plan/planner.hpp"
 #include "conveyor/plan/simulator.hpp"
 
 namespace conveyor {
@@ -61,18 +61,14 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
     // A stage that batched (its metrics count batches: its operator does batch) is simulated so, each
     // batch size with its stored time; one never stored is taken as that many single requests.
     if (runs[s].size() == 1 && stage.batch.batches() && !metrics.stages[s].batches_by_size.empty()) {
-      plan::SimBatch& batch = sim_stages[s].batch;
-      batch.max_size = stage.batch.max_size;
-      batch.max_delay_s = std::chrono::duration<double>(stage.batch.max_delay).count();
-      batch.sizes = stage.batch.run_sizes();
-      for (const int size : profiled_batch_sizes(stage)) {
-        const auto entry = store.lookup(plan::batch_identity(stage_identity(config, stage), size),
-                                        stages[s].threads, cpu_model);
-        batch.by_size[size] =
-            entry && entry->count() > 0
-                ? entry->service_time()
-                : plan::ServiceTime::with_cv2(stages[s].service.mean * size, stages[s].service.cv2);
-      }
+      plan::StageProfile profile;
+      profile.by_threads[stages[s].threads] = stages[s].service;
+      for (const int size : profiled_batch_sizes(stage))
+        if (const auto entry = store.lookup(plan::batch_identity(stage_identity(config, stage), size),
+                                            stages[s].threads, cpu_model);
+            entry && entry->count() > 0)
+          profile.by_batch[size][stages[s].threads] = entry->service_time();
+      sim_stages[s].batch = plan::simulated_batch(profile, stages[s].threads, stage.batch);
     }
   }
   const plan::SimResult r = plan::simulate(sim_stages, sim);

@@ -32,6 +32,14 @@ struct Outcome {
   bool slo_met = true;
 };
 
+// A simulation judged against the plan's load and the request's SLO.
+Outcome judged(const SimResult& sim, const Workload& workload, const PlanRequest& request) {
+  Outcome outcome{sim};
+  outcome.keeps_up = !workload.rate_rps || sim.throughput_rps >= 0.97 * *workload.rate_rps;
+  outcome.slo_met = outcome.keeps_up && (!request.slo_p99_s || sim.latency.p99 <= *request.slo_p99_s);
+  return outcome;
+}
+
 Outcome simulate_with(const Plan& plan, const PlanRequest& request, const std::vector<SimBatch>& batches) {
   std::vector<SimStage> stages = sim_stages(plan.model_stages(), request.queue_capacity);
   for (std::size_t i = 0; i < stages.size(); ++i) stages[i].batch = batches[i];
@@ -40,10 +48,7 @@ Outcome simulate_with(const Plan& plan, const PlanRequest& request, const std::v
   options.requests = request.sim_requests;
   options.warmup = std::max<uint64_t>(100, request.sim_requests / 10);
   options.seed = request.seed;
-  Outcome outcome{simulate(stages, options)};
-  outcome.keeps_up = !plan.workload.rate_rps || outcome.sim.throughput_rps >= 0.97 * *plan.workload.rate_rps;
-  outcome.slo_met = outcome.keeps_up && (!request.slo_p99_s || outcome.sim.latency.p99 <= *request.slo_p99_s);
-  return outcome;
+  return judged(simulate(stages, options), plan.workload, request);
 }
 
 // Whether `a` is worth taking over `b` (by more than 1%: ties keep what came first, no batching first).
@@ -65,27 +70,6 @@ std::vector<int> measured_sizes(const StageProfile& profile, int threads, int ma
   return sizes;
 }
 
-SimBatch sim_batch(const StageProfile& profile, int threads, const BatchSpec& spec,
-                   std::vector<std::string>& guessed) {
-  SimBatch batch;
-  batch.max_size = spec.max_size;
-  batch.max_delay_s = std::chrono::duration<double>(spec.max_delay).count();
-  batch.sizes = spec.run_sizes();
-  const ServiceTime one =
-      profile.by_threads.count(threads) ? profile.by_threads.at(threads) : profile.by_threads.at(1);
-  for (const int size : batch.sizes) {
-    if (size == 1) continue;
-    const auto measured = profile.by_batch.find(size);
-    if (measured != profile.by_batch.end() && measured->second.count(threads)) {
-      batch.by_size[size] = measured->second.at(threads);
-    } else {
-      batch.by_size[size] = ServiceTime::with_cv2(one.mean * size, one.cv2 / size);
-      guessed.push_back(std::to_string(size));
-    }
-  }
-  return batch;
-}
-
 std::string describe(const BatchSpec& spec) {
   if (!spec.batches()) return "no batching";
   return fmt::format("batch up to {} (sizes {}), max_delay {}", spec.max_size,
@@ -100,15 +84,30 @@ std::string outcome_text(const Outcome& o) {
 
 }  // namespace
 
+SimBatch simulated_batch(const StageProfile& profile, int threads, const BatchSpec& spec,
+                         std::vector<int>* guessed) {
+  SimBatch batch;
+  batch.max_size = spec.max_size;
+  batch.max_delay_s = std::chrono::duration<double>(spec.max_delay).count();
+  batch.sizes = spec.run_sizes();
+  const ServiceTime one = std::prev(profile.by_threads.upper_bound(threads))->second;
+  for (const int size : batch.sizes) {
+    if (size == 1) continue;
+    const auto measured = profile.by_batch.find(size);
+    if (measured != profile.by_batch.end() && measured->second.count(threads)) {
+      batch.by_size[size] = measured->second.at(threads);
+    } else {
+      batch.by_size[size] = ServiceTime::with_cv2(one.mean * size, one.cv2 / size);
+      if (guessed) guessed->push_back(size);
+    }
+  }
+  return batch;
+}
+
 bool batches_better(const Plan& a, const Plan& b, const PlanRequest& request) {
   if (!a.simulated || !b.simulated) return false;
-  const auto outcome = [&](const Plan& p) {
-    Outcome o{*p.simulated};
-    o.keeps_up = !p.workload.rate_rps || p.simulated->throughput_rps >= 0.97 * *p.workload.rate_rps;
-    o.slo_met = p.slo_met;
-    return o;
-  };
-  return better(outcome(a), outcome(b), request);
+  return better(judged(*a.simulated, a.workload, request), judged(*b.simulated, b.workload, request),
+                request);
 }
 
 void choose_batching(Plan& plan, const PlanRequest& request) {
@@ -136,8 +135,8 @@ void choose_batching(Plan& plan, const PlanRequest& request) {
   std::vector<BatchSpec> specs(plan.stages.size());
   for (const BatchingStage& b : batching)
     if (!b.profile->choose_batch) {  // as written: predicted as it will run
-      std::vector<std::string> guessed;
-      chosen[b.index] = sim_batch(*b.profile, plan.stages[b.index].threads, b.profile->batch, guessed);
+      std::vector<int> guessed;
+      chosen[b.index] = simulated_batch(*b.profile, plan.stages[b.index].threads, b.profile->batch, &guessed);
       specs[b.index] = b.profile->batch;
       if (!guessed.empty())
         plan.notes.push_back(
@@ -168,8 +167,7 @@ void choose_batching(Plan& plan, const PlanRequest& request) {
         spec.max_delay =
             std::chrono::microseconds(static_cast<int64_t>(std::llround(factor * stage.service.mean * 1e6)));
         std::vector<SimBatch> trial = chosen;
-        std::vector<std::string> guessed;
-        trial[b.index] = sim_batch(*b.profile, stage.threads, spec, guessed);
+        trial[b.index] = simulated_batch(*b.profile, stage.threads, spec);
         const Outcome outcome = simulate_with(plan, request, trial);
         if (better(outcome, best, request)) {
           best = outcome;

@@ -112,4 +112,9 @@ StageProfile merge_profiles(const std::vector<StageProfile>& stages, std::size_t
 // pay).
 Plan make_plan(const PlanRequest& request);
 
+// How the simulator runs `profile`'s stage batching as `spec` says at `threads`: each size's measured batch
+// time; a size never measured there is taken as that many single requests (no gain) and listed in `guessed`.
+SimBatch simulated_batch(const StageProfile& profile, int threads, const BatchSpec& spec,
+                         std::vector<int>* guessed = nullptr);
+
 }  // namespace conveyor::plan
