@@ -60,16 +60,9 @@ std::optional<Predictions> predict_configuration(const PipelineConfig& config, c
     if (const std::size_t q = stage.queue_capacity) sim_stages[s].queue_capacity = q;
     // A stage that batched (its metrics count batches: its operator does batch) is simulated so, each
     // batch size with its stored time; one never stored is taken as that many single requests.
-    if (runs[s].size() == 1 && stage.batch.batches() && !metrics.stages[s].batches_by_size.empty()) {
-      plan::StageProfile profile;
-      profile.by_threads[stages[s].threads] = stages[s].service;
-      for (const int size : profiled_batch_sizes(stage))
-        if (const auto entry = store.lookup(plan::batch_identity(stage_identity(config, stage), size),
-                                            stages[s].threads, cpu_model);
-            entry && entry->count() > 0)
-          profile.by_batch[size][stages[s].threads] = entry->service_time();
-      sim_stages[s].batch = plan::simulated_batch(profile, stages[s].threads, stage.batch);
-    }
+    if (runs[s].size() == 1 && stage.batch.batches() && !metrics.stages[s].batches_by_size.empty())
+      sim_stages[s].batch =
+          stored_batching(config, stage, stage.batch, stages[s].threads, stages[s].service, store, cpu_model);
   }
   const plan::SimResult r = plan::simulate(sim_stages, sim);
   p.simulated = {r.throughput_rps, r.latency.p50 * 1e3, r.latency.p99 * 1e3};

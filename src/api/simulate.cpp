@@ -51,14 +51,24 @@ Simulation Runtime::simulate(const PipelineConfig& file_config, const Simulation
   const PipelineConfig config = expand(file_config);
   const std::vector<int> cores = options.cores.empty() ? topology().cpus() : options.cores;
   Simulation result;
+  // For each simulated stage: the pipeline stage whose batching it runs (none when merged) and how.
+  std::vector<std::pair<const StageConfig*, BatchSpec>> batching;
   if (options.planned) {
     PlanOptions plan_options;
     plan_options.cores = cores;
     plan_options.load = options.load;
     plan_options.sim_requests = 0;
-    result.stages = plan(config, plan_options).model_stages();
+    const plan::Plan chosen = plan(config, plan_options);
+    result.stages = chosen.model_stages();
+    for (const plan::StagePlan& stage : chosen.stages) {
+      const auto it = std::find_if(config.stages.begin(), config.stages.end(),
+                                   [&](const StageConfig& c) { return c.name == stage.name; });
+      batching.emplace_back(stage.members.size() == 1 && it != config.stages.end() ? &*it : nullptr,
+                            stage.batch);
+    }
   } else {
     result.stages = configured_stages(config, *this, static_cast<int>(topology().cores_of(cores).size()));
+    for (const StageConfig& stage : config.stages) batching.emplace_back(&stage, stage.batch);
   }
   int workers = 0;
   for (const auto& s : result.stages) workers += s.workers;
@@ -73,10 +83,24 @@ Simulation Runtime::simulate(const PipelineConfig& file_config, const Simulation
   sim.warmup = std::max<uint64_t>(100, options.requests / 10);
   sim.seed = options.seed;
   std::vector<plan::SimStage> sim_stages = plan::sim_stages(result.stages, config.options.queue_capacity);
-  for (std::size_t i = 0; i < sim_stages.size(); ++i)
+  for (std::size_t i = 0; i < sim_stages.size(); ++i) {
     if (config.stages[i].queue_capacity && !options.planned)
       sim_stages[i].queue_capacity = config.stages[i].queue_capacity;
+    const auto& [stage, spec] = batching[i];
+    if (!stage || !spec.batches()) continue;
+    std::vector<int> guessed;
+    sim_stages[i].batch = stored_batching(config, *stage, spec, result.stages[i].threads,
+                                          result.stages[i].service, profiles(), topology().cpu_model(),
+                                          &guessed);
+    if (!guessed.empty())
+      result.notes.push_back(fmt::format(
+          "stage '{}': batch{} of {} never measured at {} thread{}: taken as that many single requests (run "
+          "`conveyor profile` on the pipeline; an operator that does not batch is never measured so)",
+          stage->name, guessed.size() > 1 ? "es" : "", fmt::join(guessed, ", "), result.stages[i].threads,
+          result.stages[i].threads > 1 ? "s" : ""));
+  }
   result.simulated = plan::simulate(sim_stages, sim);
+  for (const plan::SimStage& stage : sim_stages) result.batches.push_back(stage.batch);
   result.analytic = plan::predict(result.stages, result.workload);
   return result;
 }

@@ -26,6 +26,20 @@ std::vector<int> profiled_batch_sizes(const StageConfig& stage) {
   return sizes;
 }
 
+plan::SimBatch stored_batching(const PipelineConfig& config, const StageConfig& stage, const BatchSpec& spec,
+                               int threads, const plan::ServiceTime& one, const plan::ProfileStore& store,
+                               const std::string& cpu_model, std::vector<int>* guessed) {
+  plan::StageProfile profile;
+  profile.by_threads[threads] = one;
+  for (const int size : spec.run_sizes())
+    if (size > 1)
+      if (const auto entry = store.lookup(plan::batch_identity(stage_identity(config, stage), size), threads,
+                                          cpu_model);
+          entry && entry->count() > 0)
+        profile.by_batch[size][threads] = entry->service_time();
+  return plan::simulated_batch(profile, threads, spec, guessed);
+}
+
 std::vector<plan::StageProfile> load_stage_profiles(const PipelineConfig& config,
                                                     const plan::ProfileStore& store,
                                                     const std::string& cpu_model) {

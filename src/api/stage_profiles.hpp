@@ -19,6 +19,12 @@ plan::StageIdentity stage_identity(const PipelineConfig& config, const StageConf
 // The batch sizes above 1 a batching stage is profiled at (its run sizes; batch: auto: those it may choose).
 std::vector<int> profiled_batch_sizes(const StageConfig& stage);
 
+// How the simulator runs `stage` batching as `spec` says at `threads` (one request taking `one`), with each
+// batch size's time stored on this CPU; sizes never stored are listed in `guessed` (plan::simulated_batch).
+plan::SimBatch stored_batching(const PipelineConfig& config, const StageConfig& stage, const BatchSpec& spec,
+                               int threads, const plan::ServiceTime& one, const plan::ProfileStore& store,
+                               const std::string& cpu_model, std::vector<int>* guessed = nullptr);
+
 // Measures a batching stage's batches of each profiled size at each of `threads` on `inputs` and stores
 // them (plan::batch_identity); nothing when its operator does not batch. `on_run` sees each (size, threads).
 void record_batch_profiles(const PipelineConfig& config, const StageConfig& stage, const StageSpec& spec,

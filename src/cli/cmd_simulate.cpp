@@ -38,6 +38,25 @@ nlohmann::json latency_json(const plan::SimLatency& l) {
           {"max", l.max * 1e3}};
 }
 
+nlohmann::json batch_json(const plan::SimBatch& batch, const plan::SimStageResult& simulated) {
+  if (batch.max_size <= 1) return nullptr;
+  return {{"max_size", batch.max_size},
+          {"max_delay_ms", batch.max_delay_s * 1e3},
+          {"sizes", batch.sizes},
+          {"requests_per_run", simulated.requests_per_run}};
+}
+
+std::string batch_text(const plan::SimBatch& batch, const plan::SimStageResult& simulated) {
+  if (batch.max_size <= 1) return "";
+  return fmt::format("  batches of up to {} within {:.2f} ms: {:.2f} requests per run", batch.max_size,
+                     batch.max_delay_s * 1e3, simulated.requests_per_run);
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  std::fflush(stdout);
+  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+}
+
 void run(const SimulateCommand& o) {
   const Runtime& runtime = cli_runtime();
   const PipelineConfig config = load_pipeline_file(runtime, o.pipeline, "simulate");
@@ -71,6 +90,7 @@ void run(const SimulateCommand& o) {
            {"shared_core", stages[i].shared_group >= 0},
            {"service_ms", stages[i].service.mean * 1e3},
            {"utilization", r.stages[i].utilization},
+           {"batch", batch_json(simulation.batches[i], r.stages[i])},
            {"wait_ms", {{"mean", r.stages[i].wait.mean * 1e3}, {"p99", r.stages[i].wait.p99 * 1e3}}}});
     const nlohmann::json out{{"pipeline", config.name},
                              {"configuration", o.planned ? "planned" : "as written"},
@@ -88,8 +108,10 @@ void run(const SimulateCommand& o) {
                                {"latency_ms",
                                 {{"mean", number(a.latency_mean_s * 1e3)},
                                  {"p50", number(a.latency_p50_s * 1e3)},
-                                 {"p99", number(a.latency_p99_s * 1e3)}}}}}};
+                                 {"p99", number(a.latency_p99_s * 1e3)}}}}},
+                             {"notes", simulation.notes}};
     std::printf("%s\n", json_text(out, 2).c_str());
+    print_notes(simulation.notes);
     return;
   }
   std::printf("simulated '%s' (%s) on %zu cores, %s, %llu requests\n\n", config.name.c_str(),
@@ -98,16 +120,20 @@ void run(const SimulateCommand& o) {
   std::printf("  %-16s %7s %7s %9s %6s %12s %11s\n", "stage", "workers", "threads", "T ms", "busy",
               "wait mean ms", "wait p99 ms");
   for (std::size_t i = 0; i < stages.size(); ++i)
-    std::printf("  %-16s %7d %7d %9.3f %5.0f%% %12.3f %11.3f%s\n", stages[i].name.c_str(), stages[i].workers,
-                stages[i].threads, stages[i].service.mean * 1e3, r.stages[i].utilization * 100,
-                r.stages[i].wait.mean * 1e3, r.stages[i].wait.p99 * 1e3,
-                stages[i].shared_group >= 0 ? "  (shares a core)" : "");
+    std::printf("  %-16s %7d %7d %9.3f %5.0f%% %12.3f %11.3f%s%s\n", stages[i].name.c_str(),
+                stages[i].workers, stages[i].threads, stages[i].service.mean * 1e3,
+                r.stages[i].utilization * 100, r.stages[i].wait.mean * 1e3, r.stages[i].wait.p99 * 1e3,
+                stages[i].shared_group >= 0 ? "  (shares a core)" : "",
+                batch_text(simulation.batches[i], r.stages[i]).c_str());
   std::printf("\nsimulated: %.1f req/s, latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               r.throughput_rps, r.latency.p50 * 1e3, r.latency.p90 * 1e3, r.latency.p99 * 1e3,
               r.latency.max * 1e3);
-  std::printf("analytic:  %.1f req/s (capacity %.1f), p50 %.2f ms, p99 %.2f ms; bottleneck %s\n",
+  const bool batching = std::any_of(simulation.batches.begin(), simulation.batches.end(),
+                                    [](const plan::SimBatch& b) { return b.max_size > 1; });
+  std::printf("analytic:  %.1f req/s (capacity %.1f), p50 %.2f ms, p99 %.2f ms; bottleneck %s%s\n",
               a.throughput_rps, a.capacity_rps, a.latency_p50_s * 1e3, a.latency_p99_s * 1e3,
-              stages[a.bottleneck].name.c_str());
+              stages[a.bottleneck].name.c_str(), batching ? " (one request at a time: it does not batch)" : "");
+  print_notes(simulation.notes);
 }
 
 }  // namespace

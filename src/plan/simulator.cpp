@@ -68,6 +68,8 @@ class Simulation {
     total_ = o.warmup + o.requests;
     max_in_flight_ = o.workload.max_in_flight ? o.workload.max_in_flight : kUnlimited;
     arrival_rng_.seed(o.seed);
+    runs_.assign(stages.size(), 0);
+    run_requests_.assign(stages.size(), 0);
     std::map<int, std::size_t> group_processor;
     for (std::size_t s = 0; s < stages.size(); ++s) {
       samplers_.emplace_back(stages[s].service, o.sampling, o.seed * 1000003 + s + 1);
@@ -233,6 +235,8 @@ class Simulation {
     advance(p);
     worker.state = Worker::kServing;
     worker.remaining = service_draw(s, worker.held.size());
+    ++runs_[s];
+    run_requests_[s] += worker.held.size();
     worker.busy_since = now_;
     for (const uint64_t request : worker.held) requests_[request].started[s] = now_;
     p.active.emplace_back(s, w);
@@ -288,7 +292,12 @@ class Simulation {
     requests_[request].delivered = now_;
     ++delivered_;
     --in_flight_;
-    if (delivered_ == o_.warmup) window_start_ = now_, busy_at_start_ = busy_snapshot();
+    if (delivered_ == o_.warmup) {
+      window_start_ = now_;
+      busy_at_start_ = busy_snapshot();
+      runs_.assign(stages_.size(), 0);
+      run_requests_.assign(stages_.size(), 0);
+    }
     if (!o_.workload.rate_rps) arrive(now_);  // closed loop: the client sends its next request
   }
 
@@ -364,6 +373,7 @@ class Simulation {
       const double capacity = r.seconds * static_cast<double>(stages_[s].workers);
       sr.utilization = capacity > 0 ? (busy_end[s] - busy_at_start_[s]) / capacity : 0;
       sr.wait = summarize(std::move(waits[s]));
+      sr.requests_per_run = runs_[s] > 0 ? static_cast<double>(run_requests_[s]) / static_cast<double>(runs_[s]) : 1;
       r.stages.push_back(std::move(sr));
     }
     return r;
@@ -388,6 +398,7 @@ class Simulation {
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   double now_ = 0, window_start_ = 0;
   std::vector<double> busy_at_start_;
+  std::vector<uint64_t> runs_, run_requests_;  // per stage since the window opened: runs, requests they held
   uint64_t seq_ = 0, arrived_ = 0, delivered_ = 0, next_deliver_ = 0;
   std::size_t in_flight_ = 0;
 };

@@ -129,5 +129,34 @@ TEST_F(RuntimeBatching, AModelWithAFixedBatchRunsUnbatchedAndSaysWhy) {
   EXPECT_TRUE(running->pipeline().metrics().stages[0].batches_by_size.empty());
 }
 
+TEST_F(RuntimeBatching, SimulateRunsTheStageInBatchesWithTheirStoredTimes) {
+  const PipelineConfig config = runtime_->expand(pipeline("mlp_dynamic.onnx", "{max_size: 4, max_delay_ms: 1}"));
+  const plan::StageIdentity identity{"onnx", config.stages[0].args, config.base_dir};
+  const std::string cpu = runtime_->topology().cpu_model();
+  runtime_->profiles().record(identity, "model", 1, std::vector<double>(50, 1e-3), cpu);
+  SimulationOptions options;
+  options.load.rate_rps = 1500;  // beyond one request at a time (1000/s); within batches of 4 (3333/s)
+  options.requests = 4000;
+
+  // Sizes 2 and 4 not yet measured: taken as that many single requests, and said so.
+  const Simulation guessed = runtime_->simulate(config, options);
+  ASSERT_EQ(guessed.notes.size(), 1u);
+  EXPECT_NE(guessed.notes[0].find("batches of 2, 4 never measured at 1 thread"), std::string::npos)
+      << guessed.notes[0];
+  EXPECT_LT(guessed.simulated.throughput_rps, 1100);
+
+  runtime_->profiles().record(plan::batch_identity(identity, 2), "model", 1, std::vector<double>(20, 1.1e-3),
+                              cpu);
+  runtime_->profiles().record(plan::batch_identity(identity, 4), "model", 1, std::vector<double>(20, 1.2e-3),
+                              cpu);
+  const Simulation measured = runtime_->simulate(config, options);
+  EXPECT_TRUE(measured.notes.empty());
+  ASSERT_EQ(measured.batches.size(), 1u);
+  EXPECT_EQ(measured.batches[0].max_size, 4);
+  EXPECT_NEAR(measured.simulated.throughput_rps, 1500, 100);
+  EXPECT_GT(measured.simulated.stages[0].requests_per_run, 1.5);
+  EXPECT_LE(measured.simulated.stages[0].requests_per_run, 4.0);
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -50,6 +50,7 @@ struct SimStageResult {
   std::string name;
   double utilization = 0;  // time in service / (workers x window)
   SimLatency wait;         // before service: from the previous stage's finish (or arrival), blocking included
+  double requests_per_run = 1;  // a batching stage's mean batch (what one take held)
 };
 
 struct SimResult {
