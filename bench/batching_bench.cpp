@@ -7,7 +7,7 @@
 // and prints measured throughput and p99, measured/predicted, and the ratios batched / unbatched. Then the
 // ceiling the measured per-batch-size times imply (cores x the best requests per second of one batch size)
 // against the most the batched plans sustained.
-// Usage: batching_bench [--scale X] [--resnet50]   (from the repo root: it reads examples/data)
+// Usage: batching_bench [--scale X] [--resnet50] [--case text-seq32|text-seq128|resnet50]   (from the repo root: it reads examples/data)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -175,10 +175,13 @@ void run_case(const Case& c, const fs::path& dir) {
 int main(int argc, char** argv) {
   double scale = 1;
   bool resnet = false;
+  std::string only;  // one case by title
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--scale") == 0 && i + 1 < argc) scale = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--resnet50") == 0) resnet = true;
+    if (std::strcmp(argv[i], "--case") == 0 && i + 1 < argc) only = argv[++i];
   }
+  resnet = resnet || only == "resnet50";
   const fs::path dir = fs::temp_directory_path() / ("conveyor_batching_bench_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::printf("percentiles are the runtime's histogram (6.25%% relative error); ratios m/p: measured / predicted\n");
@@ -194,7 +197,8 @@ int main(int argc, char** argv) {
     zoo::write("resnet50", zoo::ZooOptions{.seed = 1, .dynamic_batch = true}, model.string());
     cases.push_back({"resnet50", image_yaml(model), bench::synthetic_jpegs(4), "bytes", static_cast<uint64_t>(60 * scale)});
   }
-  for (const Case& c : cases) run_case(c, dir);
+  for (const Case& c : cases)
+    if (only.empty() || c.title == only) run_case(c, dir);
   fs::remove_all(dir);
   return 0;
 }
