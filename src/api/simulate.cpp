@@ -35,13 +35,15 @@ std::vector<plan::ModelStage> configured_stages(const PipelineConfig& config, co
     stages.push_back(std::move(m));
   }
   if (!missing.empty())
-    throw MissingProfilesError(fmt::format("no profile on this CPU ({}) for stage {} of '{}'",
-                                           runtime.topology().cpu_model(), fmt::join(missing, ", "), config.name),
-                               config.file.string(), missing_names);
+    throw MissingProfilesError(
+        fmt::format("no profile on this CPU ({}) for stage {} of '{}'", runtime.topology().cpu_model(),
+                    fmt::join(missing, ", "), config.name),
+        config.file.string(), missing_names);
   if (needed > budget)
-    throw BudgetExceededError(fmt::format("'{}' as written needs {} cores, the budget is {}: give its stages "
-                                            "fewer workers or cores, or simulate the planned configuration",
-                                            config.name, needed, budget));
+    throw BudgetExceededError(
+        fmt::format("'{}' as written needs {} cores, the budget is {}: give its stages "
+                    "fewer workers or cores, or simulate the planned configuration",
+                    config.name, needed, budget));
   return stages;
 }
 
@@ -73,9 +75,10 @@ Simulation Runtime::simulate(const PipelineConfig& file_config, const Simulation
   int workers = 0;
   for (const auto& s : result.stages) workers += s.workers;
   const std::size_t max_in_flight = config.options.max_in_flight;
-  result.workload = options.load.rate_rps
-                        ? plan::Workload::open(*options.load.rate_rps, max_in_flight)
-                        : plan::Workload::closed(options.load.concurrency.value_or(2 * workers), max_in_flight);
+  result.workload =
+      options.load.rate_rps
+          ? plan::Workload::open(*options.load.rate_rps, max_in_flight)
+          : plan::Workload::closed(options.load.concurrency.value_or(2 * workers), max_in_flight);
   plan::SimOptions sim;
   sim.workload = result.workload;
   sim.in_order = config.options.ordering == Ordering::kInOrder;
@@ -89,9 +92,9 @@ Simulation Runtime::simulate(const PipelineConfig& file_config, const Simulation
     const auto& [stage, spec] = batching[i];
     if (!stage || !spec.batches()) continue;
     std::vector<int> guessed;
-    sim_stages[i].batch = stored_batching(config, *stage, spec, result.stages[i].threads,
-                                          result.stages[i].service, profiles(), topology().cpu_model(),
-                                          &guessed);
+    sim_stages[i].batch =
+        stored_batching(config, *stage, spec, result.stages[i].threads, result.stages[i].service, profiles(),
+                        topology().cpu_model(), &guessed);
     if (!guessed.empty())
       result.notes.push_back(fmt::format(
           "stage '{}': batch{} of {} never measured at {} thread{}: taken as that many single requests (run "

@@ -115,8 +115,8 @@ void run(const SimulateCommand& o) {
     return;
   }
   std::printf("simulated '%s' (%s) on %zu cores, %s, %llu requests\n\n", config.name.c_str(),
-              o.planned ? "planned configuration" : "as written", cores.size(),
-              workload.describe().c_str(), static_cast<unsigned long long>(r.requests));
+              o.planned ? "planned configuration" : "as written", cores.size(), workload.describe().c_str(),
+              static_cast<unsigned long long>(r.requests));
   std::printf("  %-16s %7s %7s %9s %6s %12s %11s\n", "stage", "workers", "threads", "T ms", "busy",
               "wait mean ms", "wait p99 ms");
   for (std::size_t i = 0; i < stages.size(); ++i)
@@ -132,7 +132,8 @@ void run(const SimulateCommand& o) {
                                     [](const plan::SimBatch& b) { return b.max_size > 1; });
   std::printf("analytic:  %.1f req/s (capacity %.1f), p50 %.2f ms, p99 %.2f ms; bottleneck %s%s\n",
               a.throughput_rps, a.capacity_rps, a.latency_p50_s * 1e3, a.latency_p99_s * 1e3,
-              stages[a.bottleneck].name.c_str(), batching ? " (one request at a time: it does not batch)" : "");
+              stages[a.bottleneck].name.c_str(),
+              batching ? " (one request at a time: it does not batch)" : "");
   print_notes(simulation.notes);
 }
 

@@ -235,6 +235,68 @@ TEST_F(Infer, BadInputsFailWithMessagesThatNameTheProblem) {
   EXPECT_TRUE(contains(out.text, "--dim")) << out.text;
 }
 
+TEST_F(Infer, RepeatTimesRunsAndProfileNodesSharesTheirTime) {
+  const std::string model = write_tinycnn();
+  const Output out = run_conveyor("infer " + model + " --threads 1 --repeat 7 --warmup 2 --profile-nodes --json");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto j = nlohmann::json::parse(out.text);
+  EXPECT_EQ(j["runs"], 7);
+  EXPECT_EQ(j["warmup"], 2);
+  EXPECT_EQ(j["inputs"], "synthetic");
+  const auto& ms = j["run_ms"];
+  EXPECT_GT(ms["min"].get<double>(), 0.0);
+  EXPECT_LE(ms["min"].get<double>(), ms["median"].get<double>());
+  EXPECT_LE(ms["median"].get<double>(), ms["p90"].get<double>());
+  EXPECT_LE(ms["p90"].get<double>(), ms["max"].get<double>());
+  EXPECT_LE(ms["mean"].get<double>(), ms["max"].get<double>());
+  EXPECT_NEAR(j["gflop_per_s"].get<double>(), j["gflops"].get<double>() / (ms["median"].get<double>() / 1e3), 1e-6);
+
+  const Graph graph = load_onnx(model);
+  ASSERT_EQ(j["nodes"].size(), graph.nodes.size());  // every node, slowest first, shares adding up to 1
+  double share = 0, previous = 1e9;
+  for (const auto& node : j["nodes"]) {
+    EXPECT_LE(node["ms"].get<double>(), previous);
+    previous = node["ms"].get<double>();
+    share += node["share"].get<double>();
+  }
+  EXPECT_NEAR(share, 1.0, 1e-9);
+  EXPECT_EQ(j["nodes"][0]["op"], "Conv") << "tinycnn's time is in its convolutions";
+  std::map<std::string, int> op_nodes;
+  for (const auto& op : j["ops"]) op_nodes[op["op"].get<std::string>()] = op["nodes"].get<int>();
+  EXPECT_EQ(op_nodes["Conv"], 2);
+
+  const Output text = run_conveyor("infer " + model + " --threads 1 --repeat 3 --input " +
+                                   write_input("x.npy", random_image(4)));
+  ASSERT_EQ(text.status, 0) << text.text;
+  EXPECT_TRUE(contains(text.text, "3 runs after 5 warm-up runs (the given inputs)")) << text.text;
+  EXPECT_TRUE(contains(text.text, "median")) << text.text;
+  EXPECT_TRUE(contains(text.text, "GFLOP/s")) << text.text;
+
+  EXPECT_EQ(run_conveyor("infer " + model + " --profile-nodes").status, 2) << "needs --repeat";
+}
+
+TEST_F(Infer, SymbolicDimensionsAreShownByNameAndSuggestedAsDim) {
+  const std::string model = path("mlp.onnx");
+  ASSERT_EQ(run_conveyor("zoo mlp --batch dynamic -o " + model).status, 0);
+  Output out = run_conveyor("infer " + model + " --info");
+  ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_TRUE(contains(out.text, "float32[batch, 64]")) << out.text;
+  EXPECT_TRUE(contains(out.text, "--dim")) << out.text;
+  const auto j = nlohmann::json::parse(run_conveyor("infer " + model + " --info --json").text);
+  EXPECT_EQ(j["symbolic_dims"], nlohmann::json({"batch"}));
+  EXPECT_EQ(j["inputs"][0]["dim_names"], nlohmann::json({"batch", nullptr}));
+
+  Tensor four(DType::kFloat32, {4, 64});
+  const std::string input = write_input("four.npy", four);
+  out = run_conveyor("infer " + model + " --input " + input);
+  EXPECT_EQ(out.status, 1) << out.text;
+  EXPECT_TRUE(contains(out.text, "expects float32[batch=1, 64]")) << out.text;
+  EXPECT_TRUE(contains(out.text, "pass --dim batch=4")) << out.text;
+  out = run_conveyor("infer " + model + " --input " + input + " --dim batch=4");
+  EXPECT_EQ(out.status, 0) << out.text;
+  EXPECT_TRUE(contains(out.text, "float32[4, 10]")) << out.text;
+}
+
 // examples/text_classify.yaml with a small zoo BERT next to a copy of it: probabilities and the top 2.
 TEST_F(Infer, TextClassifyExampleTurnsTextIntoTwoRankedClasses) {
   const fs::path examples = fs::path(CONVEYOR_SOURCE_DIR) / "examples";

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "conveyor/engine/compiled_model.hpp"
+#include "conveyor/engine/node_timing.hpp"
 #include "conveyor/graph/graph.hpp"
 
 namespace conveyor {
@@ -31,6 +32,15 @@ class Model {
     return compiled_.run(inputs);
   }
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) { return compiled_.run(inputs); }
+
+  // Inputs for timing when no real data is at hand, in the order of inputs(): floats in [-1, 1), other
+  // dtypes 0 (valid indices, ids and masks).
+  std::vector<Tensor> synthetic_inputs() const { return conveyor::synthetic_inputs(graph_); }
+  // Per node of graph(): the median ms over `runs` timed runs of the kernels compiled for it
+  // (CompiledModel::profile_nodes: a fused chain's time is on its first node).
+  std::vector<double> profile_nodes(const std::vector<Tensor>& inputs, int runs) {
+    return compiled_.profile_nodes(inputs, runs);
+  }
 
  private:
   Graph graph_;
