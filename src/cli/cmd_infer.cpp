@@ -18,6 +18,7 @@
 #include "cli/option_checks.hpp"
 #include "cli/output_file_name.hpp"
 #include "conveyor/graph/cost.hpp"
+#include "conveyor/graph/supported_ops.hpp"
 #include "conveyor/tensor/npy.hpp"
 
 namespace conveyor::cli {
@@ -36,6 +37,7 @@ struct InferCommand {
   int warmup = 5;
   bool profile_nodes = false;
   bool info = false;
+  bool list_ops = false;
   bool json = false;
 };
 
@@ -279,6 +281,24 @@ void infer(const InferCommand& o, Graph graph) {
                 files[i].empty() ? "" : " -> ", files[i].c_str());
 }
 
+// ---- --list-ops ----
+
+void print_supported_ops(bool json) {
+  if (json) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (const SupportedOp& op : supported_ops())
+      ops.push_back({{"op", op.op}, {"attributes", op.attributes}, {"limits", op.limits}});
+    std::printf("%s\n", json_text(nlohmann::json{{"ops", ops}}, 2).c_str());
+    return;
+  }
+  std::printf("%zu ONNX operators (default domain, opsets up to 17); float32 runs on oneDNN where it can\n\n",
+              supported_ops().size());
+  std::printf("%-20s %s\n", "operator", "attributes read; limits");
+  for (const SupportedOp& op : supported_ops())
+    std::printf("%-20s %s%s%s\n", op.op.c_str(), op.attributes.c_str(), op.limits.empty() ? "" : "; ",
+                op.limits.c_str());
+}
+
 // ---- --repeat: timing ----
 
 // Run times summarised: percentiles by nearest rank over every run.
@@ -413,7 +433,7 @@ void add_infer_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "infer",
       "Run one ONNX model on .npy inputs, once or --repeat N times to time it, or describe it (--info)");
-  cmd->add_option("model", o->model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", o->model, "ONNX model file")->check(CLI::ExistingFile);
   auto* input =
       cmd->add_option("-i,--input", o->inputs,
                       "NAME=FILE.npy for each model input (FILE.npy alone when the model has one input)");
@@ -437,6 +457,9 @@ void add_infer_command(CLI::App& app) {
   cmd->add_flag("--info", o->info, "Print the model's inputs, outputs, op counts and GFLOPs; run nothing")
       ->excludes(input)
       ->excludes(repeat);
+  cmd->add_flag(
+      "--list-ops", o->list_ops,
+      "List the ONNX operators the executor runs, the attributes it reads and its limits; no model");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->footer(
       "Examples:\n  conveyor zoo tinycnn -o tinycnn.onnx && conveyor infer tinycnn.onnx --info\n"
@@ -444,6 +467,11 @@ void add_infer_command(CLI::App& app) {
       "  conveyor infer tinycnn.onnx --repeat 100 --threads 1 --profile-nodes\n"
       "Without --output the outputs are described but not written.");
   cmd->callback([o] {
+    if (o->list_ops) {
+      if (!o->model.empty()) throw CLI::ValidationError("--list-ops", "takes no model");
+      return print_supported_ops(o->json);
+    }
+    if (o->model.empty()) throw CLI::RequiredError("model");
     Graph graph = load_model(*o);
     if (o->info)
       print_info(*o, graph);

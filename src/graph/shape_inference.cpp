@@ -805,6 +805,13 @@ const std::unordered_map<std::string, InferFn>& registry() {
 
 bool is_known_op(const std::string& op_type) { return registry().count(op_type) != 0; }
 
+std::vector<std::string> known_ops() {
+  std::vector<std::string> ops;
+  for (const auto& [op, infer] : registry()) ops.push_back(op);
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
 namespace {
 
 // Inputs every node of the op must have (beyond these, infer functions check what they read).

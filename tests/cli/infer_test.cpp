@@ -18,6 +18,7 @@
 #include "conveyor/engine/compiled_model.hpp"
 #include "conveyor/graph/cost.hpp"
 #include "conveyor/graph/onnx_import.hpp"
+#include "conveyor/graph/supported_ops.hpp"
 #include "graph/zoo/zoo_model.hpp"
 #include "conveyor/tensor/npy.hpp"
 
@@ -273,6 +274,20 @@ TEST_F(Infer, RepeatTimesRunsAndProfileNodesSharesTheirTime) {
   EXPECT_TRUE(contains(text.text, "GFLOP/s")) << text.text;
 
   EXPECT_EQ(run_conveyor("infer " + model + " --profile-nodes").status, 2) << "needs --repeat";
+}
+
+TEST_F(Infer, ListOpsPrintsTheImportersOperatorsAndTheirAttributes) {
+  const Output out = run_conveyor("infer --list-ops --json");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto j = nlohmann::json::parse(out.text);
+  std::map<std::string, std::string> attributes;
+  for (const auto& op : j["ops"]) attributes[op["op"].get<std::string>()] = op["attributes"].get<std::string>();
+  EXPECT_EQ(attributes.size(), supported_onnx_ops().size());
+  EXPECT_TRUE(contains(attributes["Conv"], "group")) << attributes["Conv"];
+  EXPECT_TRUE(contains(attributes["Gemm"], "transB")) << attributes["Gemm"];
+  const Output text = run_conveyor("infer --list-ops");
+  EXPECT_TRUE(contains(text.text, "MaxPool")) << text.text;
+  EXPECT_EQ(run_conveyor("infer").status, 2) << "a model is required without --list-ops";
 }
 
 TEST_F(Infer, SymbolicDimensionsAreShownByNameAndSuggestedAsDim) {

@@ -38,7 +38,4 @@ Graph parse_onnx(const void* bytes, std::size_t size, const ImportOptions& optio
 // Reads a serialized onnx.TensorProto file (as in the ONNX test data sets: input_0.pb, output_0.pb).
 Tensor read_tensor_proto(const std::string& path);
 
-// The operator types load_onnx accepts (sorted).
-std::vector<std::string> supported_onnx_ops();
-
 }  // namespace conveyor

@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "conveyor/graph/graph.hpp"
 
@@ -15,5 +16,7 @@ void infer_node(Graph& graph, Node& node);
 
 // Whether infer_node knows `op_type` (of the default ONNX domain).
 bool is_known_op(const std::string& op_type);
+// Every op_type infer_node knows, sorted.
+std::vector<std::string> known_ops();
 
 }  // namespace conveyor
