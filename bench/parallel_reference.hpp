@@ -83,4 +83,15 @@ inline int64_t calibrate_ideal_iterations(int regions, double target_ms) {
   return static_cast<int64_t>(static_cast<double>(iterations) * target_ms / std::max(fastest, 1e-3));
 }
 
+// The FMA peak of `threads` threads now, in GFLOP/s: the fastest of three ~`target_ms` regions of the
+// register-only chain (each iteration is 8 vector FMAs: 2 flops per lane).
+inline double fma_peak_gflops(int threads, double target_ms = 200) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  const double flops_per_iteration = 8 * (avx512 ? 16 : 8) * 2;
+  const int64_t iterations = calibrate_ideal_iterations(1, target_ms) * threads;
+  double fastest = ideal_parallel_ms(threads, 1, iterations);
+  for (int trial = 1; trial < 3; ++trial) fastest = std::min(fastest, ideal_parallel_ms(threads, 1, iterations));
+  return static_cast<double>(iterations) * flops_per_iteration / (fastest * 1e6);
+}
+
 }  // namespace conveyor::bench
