@@ -405,7 +405,13 @@ void time_runs(const InferCommand& o, Graph graph) {
                        {"p90", times.p90},
                        {"max", times.max}}},
                      {"gflops", gflops},
-                     {"gflop_per_s", gflop_per_s}};
+                     {"gflop_per_s", gflop_per_s},
+                     {"steps",
+                      {{"total", model.stats().steps},
+                       {"dnnl", model.stats().dnnl_steps},
+                       {"reorders", model.stats().reorders},
+                       {"reference", model.stats().reference_steps},
+                       {"fused_chains", model.stats().fused_chains}}}};
     if (o.profile_nodes) {
       j["nodes"] = nlohmann::json::array();
       for (const auto& node : nodes)
@@ -423,6 +429,11 @@ void time_runs(const InferCommand& o, Graph graph) {
   std::printf("run ms   min %.3f  median %.3f  mean %.3f  p90 %.3f  max %.3f\n", times.min, times.median,
               times.mean, times.p90, times.max);
   std::printf("GFLOP/s  %.1f at the median (%.3f GFLOPs per run)\n", gflop_per_s, gflops);
+  const EngineStats& stats = model.stats();
+  std::printf(
+      "kernels  %zu steps per run: %zu oneDNN primitives (%zu of them layout reorders), %zu reference; "
+      "%zu fused chains\n",
+      stats.steps, stats.dnnl_steps, stats.reorders, stats.reference_steps, stats.fused_chains);
   if (o.profile_nodes) print_node_shares(nodes, ops, total_ms, o.repeat);
 }
 

@@ -17,25 +17,41 @@ struct EltwiseSpec {
 bool eltwise_spec(const Node& n, EltwiseSpec& spec) {
   const std::string& op = n.op_type;
   const Attributes& a = n.attrs;
-  if (op == "Relu") spec = {alg::eltwise_relu};
-  else if (op == "LeakyRelu") spec = {alg::eltwise_relu, a.get_float("alpha", 0.01f)};
-  else if (op == "Sigmoid") spec = {alg::eltwise_logistic};
-  else if (op == "Tanh") spec = {alg::eltwise_tanh};
-  else if (op == "Exp") spec = {alg::eltwise_exp};
-  else if (op == "Log") spec = {alg::eltwise_log};
-  else if (op == "Sqrt") spec = {alg::eltwise_sqrt};
-  else if (op == "Abs") spec = {alg::eltwise_abs};
-  else if (op == "Neg") spec = {alg::eltwise_linear, -1.0f, 0.0f};
-  else if (op == "Elu") spec = {alg::eltwise_elu, a.get_float("alpha", 1.0f)};
-  else if (op == "HardSwish") spec = {alg::eltwise_hardswish};
-  else if (op == "Softplus") spec = {alg::eltwise_soft_relu};
-  else if (op == "Round") spec = {alg::eltwise_round};
-  else if (op == "Reciprocal") spec = {alg::eltwise_pow, 1.0f, -1.0f};
-  else if (op == "Gelu") spec = {a.get_string("approximate", "none") == "tanh" ? alg::eltwise_gelu_tanh : alg::eltwise_gelu_erf};
+  if (op == "Relu")
+    spec = {alg::eltwise_relu};
+  else if (op == "LeakyRelu")
+    spec = {alg::eltwise_relu, a.get_float("alpha", 0.01f)};
+  else if (op == "Sigmoid")
+    spec = {alg::eltwise_logistic};
+  else if (op == "Tanh")
+    spec = {alg::eltwise_tanh};
+  else if (op == "Exp")
+    spec = {alg::eltwise_exp};
+  else if (op == "Log")
+    spec = {alg::eltwise_log};
+  else if (op == "Sqrt")
+    spec = {alg::eltwise_sqrt};
+  else if (op == "Abs")
+    spec = {alg::eltwise_abs};
+  else if (op == "Neg")
+    spec = {alg::eltwise_linear, -1.0f, 0.0f};
+  else if (op == "Elu")
+    spec = {alg::eltwise_elu, a.get_float("alpha", 1.0f)};
+  else if (op == "HardSwish")
+    spec = {alg::eltwise_hardswish};
+  else if (op == "Softplus")
+    spec = {alg::eltwise_soft_relu};
+  else if (op == "Round")
+    spec = {alg::eltwise_round};
+  else if (op == "Reciprocal")
+    spec = {alg::eltwise_pow, 1.0f, -1.0f};
+  else if (op == "Gelu")
+    spec = {a.get_string("approximate", "none") == "tanh" ? alg::eltwise_gelu_tanh : alg::eltwise_gelu_erf};
   else if (op == "Clip")
     spec = {alg::eltwise_clip_v2, std::max(a.get_float("min", 0), std::numeric_limits<float>::lowest()),
             std::min(a.get_float("max", 0), std::numeric_limits<float>::max())};
-  else return false;
+  else
+    return false;
   return true;
 }
 
@@ -60,7 +76,8 @@ bool Compiler::emit_eltwise(const Node& n) {
   return add_eltwise_step(n, x, y, spec.algorithm, spec.alpha, spec.beta);
 }
 
-bool Compiler::add_eltwise_step(const Node& n, int x, int y, dnnl::algorithm algorithm, float alpha, float beta) {
+bool Compiler::add_eltwise_step(const Node& n, int x, int y, dnnl::algorithm algorithm, float alpha,
+                                float beta) {
   const Slot src = slot(x);
   const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src.md, alpha, beta);
   const dnnl::eltwise_forward::primitive_desc pd(desc, make_attr({}), impl_.engine);
@@ -92,8 +109,12 @@ bool Compiler::emit_binary(const Node& n) {
     if (!commutative || value(b).shape != ys) return false;
     std::swap(a, b);
   }
-  const alg algorithm = op == "Add" ? alg::binary_add : op == "Sub" ? alg::binary_sub : op == "Mul" ? alg::binary_mul
-                        : op == "Div" ? alg::binary_div : op == "Max" ? alg::binary_max : alg::binary_min;
+  const alg algorithm = op == "Add"   ? alg::binary_add
+                        : op == "Sub" ? alg::binary_sub
+                        : op == "Mul" ? alg::binary_mul
+                        : op == "Div" ? alg::binary_div
+                        : op == "Max" ? alg::binary_max
+                                      : alg::binary_min;
   Slot s0, s1;
   md_t src1_md;
   if (value(b).shape == ys) {  // same shapes: any layout, src1 follows src0
@@ -111,8 +132,9 @@ bool Compiler::emit_binary(const Node& n) {
   step->label = label_of(n);
   step->primitive = dnnl::binary(pd);
   const auto st0 = static_cast<std::size_t>(s0.storage);
-  const bool in_place = impl_.storages[st0].kind == Storage::Kind::kArena && storage_last_use_[st0] <= current_ &&
-                        s0.storage != s1.storage && output_index_[static_cast<std::size_t>(y)] < 0;
+  const bool in_place = impl_.storages[st0].kind == Storage::Kind::kArena &&
+                        storage_last_use_[st0] <= current_ && s0.storage != s1.storage &&
+                        output_index_[static_cast<std::size_t>(y)] < 0;
   const Slot dst = define(y, s0.md, in_place ? s0.storage : -1);
   memory(*step, DNNL_ARG_SRC_0, s0.md, s0.storage);
   memory(*step, DNNL_ARG_SRC_1, src1_md, s1.storage);
@@ -136,9 +158,9 @@ bool Compiler::emit_softmax(const Node& n) {
   } else {
     md = plain_md(xs, DType::kFloat32);
   }
-  const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                            n.op_type == "LogSoftmax" ? alg::softmax_log : alg::softmax_accurate, md,
-                                            md, dnnl_axis);
+  const dnnl::softmax_v2_forward::desc desc(
+      dnnl::prop_kind::forward_inference,
+      n.op_type == "LogSoftmax" ? alg::softmax_log : alg::softmax_accurate, md, md, dnnl_axis);
   const dnnl::softmax_v2_forward::primitive_desc pd(desc, make_attr({}), impl_.engine);
   auto step = std::make_unique<DnnlStep>();
   step->label = label_of(n);
@@ -159,15 +181,27 @@ bool Compiler::emit_reduce(const Node& n) {
   if (!is_f32(x) || axes.empty() || xs.empty()) return false;
   alg algorithm;
   float p = 0.0f;
-  if (op == "ReduceMean") algorithm = alg::reduction_mean;
-  else if (op == "ReduceSum") algorithm = alg::reduction_sum;
-  else if (op == "ReduceMax") algorithm = alg::reduction_max;
-  else if (op == "ReduceMin") algorithm = alg::reduction_min;
-  else if (op == "ReduceProd") algorithm = alg::reduction_mul;
-  else if (op == "ReduceL1") { algorithm = alg::reduction_norm_lp_sum; p = 1.0f; }
-  else if (op == "ReduceL2") { algorithm = alg::reduction_norm_lp_sum; p = 2.0f; }
-  else if (op == "ReduceSumSquare") { algorithm = alg::reduction_norm_lp_power_p_sum; p = 2.0f; }
-  else return false;
+  if (op == "ReduceMean")
+    algorithm = alg::reduction_mean;
+  else if (op == "ReduceSum")
+    algorithm = alg::reduction_sum;
+  else if (op == "ReduceMax")
+    algorithm = alg::reduction_max;
+  else if (op == "ReduceMin")
+    algorithm = alg::reduction_min;
+  else if (op == "ReduceProd")
+    algorithm = alg::reduction_mul;
+  else if (op == "ReduceL1") {
+    algorithm = alg::reduction_norm_lp_sum;
+    p = 1.0f;
+  } else if (op == "ReduceL2") {
+    algorithm = alg::reduction_norm_lp_sum;
+    p = 2.0f;
+  } else if (op == "ReduceSumSquare") {
+    algorithm = alg::reduction_norm_lp_power_p_sum;
+    p = 2.0f;
+  } else
+    return false;
   Shape kept = xs;
   for (int64_t a : axes) kept[static_cast<std::size_t>(a)] = 1;
   const md_t src_md = plain_md(xs, DType::kFloat32), dst_md = plain_md(kept, DType::kFloat32);
@@ -187,27 +221,48 @@ bool Compiler::emit_reduce(const Node& n) {
 bool Compiler::emit_concat(const Node& n) {
   const int y = n.output(0);
   if (!is_f32(y)) return false;
-  std::vector<md_t> srcs;
-  std::vector<int> storages;
-  for (int in : n.inputs) {
+  for (int in : n.inputs)
     if (!is_f32(in)) return false;
-    const Slot s = plain(in);
-    srcs.push_back(s.md);
-    storages.push_back(s.storage);
-  }
-  const md_t dst_md = plain_md(value(y).shape, DType::kFloat32);
+  const int axis = static_cast<int>(n.attrs.get_int("axis", 0));
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const dnnl::concat::primitive_desc pd(dst_md, static_cast<int>(n.attrs.get_int("axis", 0)), srcs, impl_.engine, attr);
-  auto step = std::make_unique<DnnlStep>();
-  step->label = label_of(n);
-  step->primitive = dnnl::concat(pd);
-  for (std::size_t i = 0; i < srcs.size(); ++i)
-    memory(*step, DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i], storages[i]);
-  const Slot dst = define(y, dst_md);
-  memory(*step, DNNL_ARG_DST, dst_md, dst.storage);
-  add_dnnl(std::move(step), pd);
-  return true;
+  const auto emit_with = [&](const std::vector<Slot>& srcs, const dnnl::concat::primitive_desc& pd) {
+    auto step = std::make_unique<DnnlStep>();
+    step->label = label_of(n);
+    step->primitive = dnnl::concat(pd);
+    for (std::size_t i = 0; i < srcs.size(); ++i)
+      memory(*step, DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i].md, srcs[i].storage);
+    const Slot dst = define(y, pd.dst_desc());
+    memory(*step, DNNL_ARG_DST, pd.dst_desc(), dst.storage);
+    add_dnnl(std::move(step), pd);
+    return true;
+  };
+
+  // Inputs that share a blocked layout (convolution outputs) are concatenated in it, as a copy of whole
+  // blocks, when oneDNN can: no reorder to plain and back into the next convolution's layout.
+  std::vector<Slot> own;
+  std::vector<md_t> own_mds;
+  for (int in : n.inputs) {
+    own.push_back(slot(in));
+    own_mds.push_back(own.back().md);
+  }
+  const bool blocked = std::none_of(own.begin(), own.end(), [](const Slot& s) { return s.plain; });
+  if (blocked) {
+    try {
+      const dnnl::concat::primitive_desc pd(axis, own_mds, impl_.engine, attr);
+      if (std::string(pd.impl_info_str()).rfind("simple", 0) == 0) return emit_with(own, pd);
+    } catch (const dnnl::error&) {  // layouts that cannot be concatenated as blocks: plain below
+    }
+  }
+
+  std::vector<Slot> srcs;
+  std::vector<md_t> mds;
+  for (int in : n.inputs) {
+    srcs.push_back(plain(in));
+    mds.push_back(srcs.back().md);
+  }
+  const md_t dst_md = plain_md(value(y).shape, DType::kFloat32);
+  return emit_with(srcs, dnnl::concat::primitive_desc(dst_md, axis, mds, impl_.engine, attr));
 }
 
 bool Compiler::emit_transpose(const Node& n) {

@@ -10,10 +10,15 @@ bool is_noop(const Graph& g, const Node& n) {
   if (n.inputs.empty() || n.input(0) < 0 || n.output(0) < 0) return false;
   const Value& in = g.value(n.input(0));
   const Value& out = g.value(n.output(0));
-  if (n.op_type == "Reshape" || n.op_type == "Flatten" || n.op_type == "Squeeze" || n.op_type == "Unsqueeze" ||
-      n.op_type == "Expand")
+  if (n.op_type == "Reshape" || n.op_type == "Flatten" || n.op_type == "Squeeze" ||
+      n.op_type == "Unsqueeze" || n.op_type == "Expand")
     return in.shape == out.shape;
   if (n.op_type == "Cast") return in.dtype == out.dtype;
+  if (n.op_type == "Pad") {  // PyTorch exports AvgPool2d as a Pad of zeros before the pool
+    if (!n.attrs.has("pads")) return false;
+    const auto pads = n.attrs.get_ints("pads");
+    return std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+  }
   return false;
 }
 

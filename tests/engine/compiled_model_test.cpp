@@ -16,7 +16,9 @@ namespace {
 using testing::ModelBuilder;
 using testing::random_tensor;
 
-Graph parse(const ModelBuilder& b, bool optimize = true) { return testing::parse_model(b, optimize); }
+Graph parse(const ModelBuilder& b, bool optimize = true) {
+  return testing::parse_model(b, optimize);
+}
 
 // --- naive references (NCHW, float) used as independent oracles --------------------------------------------
 
@@ -74,7 +76,8 @@ ModelBuilder residual_block(Tensor& w1, Tensor& w2, Tensor& b2, Tensor& w3) {
   b.initializer("mean", Tensor::from<float>({8}, std::vector<float>(8, 0.0f)));
   b.initializer("var", Tensor::from<float>({8}, std::vector<float>(8, 1.0f)));
   ModelBuilder::attr(b.node("Conv", {"x", "w1"}, {"c1"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
-  ModelBuilder::attr(b.node("BatchNormalization", {"c1", "scale", "shift", "mean", "var"}, {"bn"}), "epsilon", 0.0f);
+  ModelBuilder::attr(b.node("BatchNormalization", {"c1", "scale", "shift", "mean", "var"}, {"bn"}), "epsilon",
+                     0.0f);
   b.node("Relu", {"bn"}, {"r1"});
   ModelBuilder::attr(b.node("Conv", {"r1", "w2", "b2"}, {"c2"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
   b.node("Conv", {"x", "w3"}, {"skip"});
@@ -83,7 +86,8 @@ ModelBuilder residual_block(Tensor& w1, Tensor& w2, Tensor& b2, Tensor& w3) {
   return b;
 }
 
-Tensor residual_block_reference(const Tensor& x, const Tensor& w1, const Tensor& w2, const Tensor& b2, const Tensor& w3) {
+Tensor residual_block_reference(const Tensor& x, const Tensor& w1, const Tensor& w2, const Tensor& b2,
+                                const Tensor& w3) {
   Tensor c1 = naive_conv(x, w1, nullptr, 1, 1);
   for (float& v : c1.values<float>()) v = std::max(v * 2.0f + 0.5f, 0.0f);
   Tensor c2 = naive_conv(c1, w2, &b2, 1, 1);
@@ -113,6 +117,43 @@ TEST(CompiledModel, ResidualBlockMatchesNaiveConvolution) {
       expect_close(out[0], want);
       expect_close(model.run({x})[0], want);  // a second run reuses the same buffers
     }
+}
+
+// SqueezeNet's fire module: x -> Conv1x1 -> {Conv1x1, Conv3x3} -> Concat(channels) -> Conv1x1. Branches of
+// `branch` channels: a multiple of the blocked layouts' 8 or 16 concatenates in the convolutions' layout.
+void expect_fire_module_matches_naive(int64_t branch, std::size_t most_reorders) {
+  ModelBuilder b;
+  b.input("x", {1, 16, 8, 8}).output("y");
+  const Tensor ws = random_tensor({16, 16, 1, 1}, 1, 0.3f), we1 = random_tensor({branch, 16, 1, 1}, 2, 0.3f),
+               we3 = random_tensor({branch, 16, 3, 3}, 3, 0.2f),
+               wo = random_tensor({16, 2 * branch, 1, 1}, 4, 0.2f);
+  b.initializer("ws", ws).initializer("we1", we1).initializer("we3", we3).initializer("wo", wo);
+  b.node("Conv", {"x", "ws"}, {"s"});
+  b.node("Conv", {"s", "we1"}, {"e1"});
+  ModelBuilder::attr(b.node("Conv", {"s", "we3"}, {"e3"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  ModelBuilder::attr(b.node("Concat", {"e1", "e3"}, {"cat"}), "axis", int64_t{1});
+  b.node("Conv", {"cat", "wo"}, {"y"});
+  const Tensor x = random_tensor({1, 16, 8, 8}, 5);
+
+  const Tensor s = naive_conv(x, ws, nullptr, 1, 0);
+  const Tensor e1 = naive_conv(s, we1, nullptr, 1, 0), e3 = naive_conv(s, we3, nullptr, 1, 1);
+  Tensor cat(DType::kFloat32, {1, 2 * branch, 8, 8});
+  std::copy(e1.data<float>(), e1.data<float>() + e1.numel(), cat.data<float>());
+  std::copy(e3.data<float>(), e3.data<float>() + e3.numel(), cat.data<float>() + e1.numel());
+  const Tensor want = naive_conv(cat, wo, nullptr, 1, 0);
+  for (int threads : {1, 2}) {
+    CompiledModel model = CompiledModel::compile(parse(b), EngineOptions{threads});
+    SCOPED_TRACE("branch=" + std::to_string(branch) + " threads=" + std::to_string(threads));
+    expect_close(model.run({x})[0], want);
+    EXPECT_LE(model.stats().reorders, most_reorders) << model.describe();
+  }
+}
+
+TEST(CompiledModel, ConcatOfConvolutionsStaysInTheirLayout) {
+  // Only the input into and the output out of the blocked layout: no trip through plain at the concat.
+  expect_fire_module_matches_naive(32, 2);
+  // Branches that do not fill whole blocks are concatenated in plain layout, still right.
+  expect_fire_module_matches_naive(12, 8);
 }
 
 TEST(CompiledModel, GroupedStridedConvPoolGemmMatchesNaive) {
@@ -174,7 +215,9 @@ TEST(CompiledModel, AttentionBlockMatchesNaive) {
   const std::vector<int64_t> ids = {3, 0, 10, 3, 7};
   const Tensor ids_t = Tensor::from<int64_t>({1, seq}, ids);
 
-  auto at = [](const Tensor& t, int64_t r, int64_t c) { return static_cast<double>(t.data<float>()[r * t.dim(1) + c]); };
+  auto at = [](const Tensor& t, int64_t r, int64_t c) {
+    return static_cast<double>(t.data<float>()[r * t.dim(1) + c]);
+  };
   std::vector<double> e(seq * hid), q(seq * hid), k(seq * hid), p(seq * seq), a(seq * hid);
   for (int64_t s = 0; s < seq; ++s)
     for (int64_t h = 0; h < hid; ++h) e[s * hid + h] = at(emb, ids[static_cast<std::size_t>(s)], h);
@@ -210,8 +253,8 @@ TEST(CompiledModel, AttentionBlockMatchesNaive) {
     }
     for (int64_t h = 0; h < hid; ++h) var += (a[s * hid + h] - mean) * (a[s * hid + h] - mean) / hid;
     for (int64_t h = 0; h < hid; ++h)
-      want.data<float>()[s * hid + h] = static_cast<float>((a[s * hid + h] - mean) / std::sqrt(var + 1e-5) *
-                                                               gamma.data<float>()[h] + beta.data<float>()[h]);
+      want.data<float>()[s * hid + h] = static_cast<float>(
+          (a[s * hid + h] - mean) / std::sqrt(var + 1e-5) * gamma.data<float>()[h] + beta.data<float>()[h]);
   }
   CompiledModel model = CompiledModel::compile(parse(b), EngineOptions{1});
   EXPECT_GE(model.stats().reference_steps, 1u);  // the Gather

@@ -12,8 +12,9 @@ namespace {
 using testing::ModelBuilder;
 using testing::random_tensor;
 
-Graph parse(const ModelBuilder& b, bool optimize = true) { return testing::parse_model(b, optimize); }
-
+Graph parse(const ModelBuilder& b, bool optimize = true) {
+  return testing::parse_model(b, optimize);
+}
 
 TEST(Passes, BatchNormFoldsIntoConv) {
   ModelBuilder b;
@@ -26,7 +27,8 @@ TEST(Passes, BatchNormFoldsIntoConv) {
   b.initializer("w", w).initializer("scale", scale).initializer("shift", shift);
   b.initializer("mean", mean).initializer("var", var);
   b.node("Conv", {"x", "w"}, {"c"});
-  ModelBuilder::attr(b.node("BatchNormalization", {"c", "scale", "shift", "mean", "var"}, {"y"}), "epsilon", 0.0f);
+  ModelBuilder::attr(b.node("BatchNormalization", {"c", "scale", "shift", "mean", "var"}, {"y"}), "epsilon",
+                     0.0f);
   const Graph g = parse(b);
   ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
   const Node& conv = g.nodes[0];
@@ -95,6 +97,23 @@ TEST(Passes, IdentityAndDropoutDisappear) {
   const Graph g = parse(b);
   ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
   EXPECT_EQ(g.nodes[0].inputs[0], g.inputs[0]);
+}
+
+TEST(Passes, APadOfZerosDisappearsAndAShiftingPadStays) {
+  const auto pad_then_relu = [](std::vector<int64_t> pads) {
+    ModelBuilder b(13);
+    b.input("x", {1, 2, 4, 4}).output("y");
+    b.initializer("pads", Tensor::from<int64_t>({8}, std::span<const int64_t>(pads)));
+    b.node("Pad", {"x", "pads"}, {"p"});
+    b.node("Relu", {"p"}, {"y"});
+    return parse(b);
+  };
+  const Graph zeros = pad_then_relu({0, 0, 0, 0, 0, 0, 0, 0});
+  ASSERT_EQ(zeros.nodes.size(), 1u) << zeros.summary();
+  EXPECT_EQ(zeros.nodes[0].inputs[0], zeros.inputs[0]);
+  // Same shape, but the content moves down a row: not a no-op.
+  const Graph shifted = pad_then_relu({0, 0, 1, 0, 0, 0, -1, 0});
+  EXPECT_EQ(shifted.nodes.size(), 2u) << shifted.summary();
 }
 
 TEST(Cost, ConvFlopsCountMultiplyAdds) {
