@@ -1,6 +1,7 @@
 // Element-wise, broadcast, softmax, reduction, concat, transpose and view operators on oneDNN.
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "compiler.hpp"
 
@@ -39,6 +40,8 @@ bool eltwise_spec(const Node& n, EltwiseSpec& spec) {
     spec = {alg::eltwise_elu, a.get_float("alpha", 1.0f)};
   else if (op == "HardSwish")
     spec = {alg::eltwise_hardswish};
+  else if (op == "Swish")
+    spec = {alg::eltwise_swish, 1.0f};
   else if (op == "Softplus")
     spec = {alg::eltwise_soft_relu};
   else if (op == "Round")
@@ -117,20 +120,30 @@ bool Compiler::emit_binary(const Node& n) {
                                       : alg::binary_min;
   Slot s0, s1;
   md_t src1_md;
+  std::optional<dnnl::binary::primitive_desc> pd;
   if (value(b).shape == ys) {  // same shapes: any layout, src1 follows src0
     s0 = slot(a);
     s1 = in_layout(b, s0.md);
     src1_md = s0.md;
   } else {
-    s0 = plain(a);
-    s1 = plain(b);
     src1_md = dense(padded_dims(value(b).shape, std::max<std::size_t>(ys.size(), 1)));
+    // A broadcast operand (a squeeze-excite gate [1, C, 1, 1]) applied to src0 in its blocked layout, when
+    // oneDNN has a fast kernel for it: no reorder to plain and back around the multiply.
+    if (!slot(a).plain) {
+      const dnnl::binary::primitive_desc blocked(
+          dnnl::binary::desc(algorithm, slot(a).md, src1_md, slot(a).md), make_attr({}), impl_.engine);
+      if (std::string(blocked.impl_info_str()).rfind("ref", 0) != 0) {
+        s0 = slot(a);
+        pd = blocked;
+      }
+    }
+    if (!pd) s0 = plain(a);
+    s1 = plain(b);
   }
-  const dnnl::binary::desc desc(algorithm, s0.md, src1_md, s0.md);
-  const dnnl::binary::primitive_desc pd(desc, make_attr({}), impl_.engine);
+  if (!pd) pd.emplace(dnnl::binary::desc(algorithm, s0.md, src1_md, s0.md), make_attr({}), impl_.engine);
   auto step = std::make_unique<DnnlStep>();
   step->label = label_of(n);
-  step->primitive = dnnl::binary(pd);
+  step->primitive = dnnl::binary(*pd);
   const auto st0 = static_cast<std::size_t>(s0.storage);
   const bool in_place = impl_.storages[st0].kind == Storage::Kind::kArena &&
                         storage_last_use_[st0] <= current_ && s0.storage != s1.storage &&
@@ -139,7 +152,7 @@ bool Compiler::emit_binary(const Node& n) {
   memory(*step, DNNL_ARG_SRC_0, s0.md, s0.storage);
   memory(*step, DNNL_ARG_SRC_1, src1_md, s1.storage);
   memory(*step, DNNL_ARG_DST, s0.md, dst.storage);
-  add_dnnl(std::move(step), pd);
+  add_dnnl(std::move(step), *pd);
   return true;
 }
 

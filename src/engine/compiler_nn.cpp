@@ -47,6 +47,7 @@ void Compiler::append_post_ops(const Node& node, dnnl::post_ops& ops, int* sum_i
     else if (op == "Tanh") ops.append_eltwise(1.0f, alg::eltwise_tanh, 0.0f, 0.0f);
     else if (op == "Gelu") ops.append_eltwise(1.0f, p.alpha != 0 ? alg::eltwise_gelu_tanh : alg::eltwise_gelu_erf, 0.0f, 0.0f);
     else if (op == "HardSwish") ops.append_eltwise(1.0f, alg::eltwise_hardswish, 0.0f, 0.0f);
+    else if (op == "Swish") ops.append_eltwise(1.0f, alg::eltwise_swish, 1.0f, 0.0f);
     else if (op == "Elu") ops.append_eltwise(1.0f, alg::eltwise_elu, p.alpha, 0.0f);
     else if (op == "HardSigmoid") {
       ops.append_eltwise(1.0f, alg::eltwise_linear, p.alpha, p.beta);

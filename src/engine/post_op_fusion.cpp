@@ -12,7 +12,7 @@ bool is_anchor(const Node& n) {
 
 bool is_fusable_activation(const std::string& op) {
   return op == "Relu" || op == "LeakyRelu" || op == "Clip" || op == "Sigmoid" || op == "Tanh" || op == "Gelu" ||
-         op == "HardSwish" || op == "HardSigmoid" || op == "Elu";
+         op == "HardSwish" || op == "HardSigmoid" || op == "Swish" || op == "Elu";
 }
 
 PostOp activation(const Node& n) {

@@ -41,7 +41,8 @@ NodeCost node_cost(const Graph& g, const Node& n) {
     cost.flops = numel(g, n.output(0)) * window;
   } else if (op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization" || op == "BatchNormalization") {
     cost.flops = 5.0 * numel(g, n.input(0));
-  } else if (op == "Erf" || op == "Gelu" || op == "Exp" || op == "Log" || op == "Tanh" || op == "Sigmoid") {
+  } else if (op == "Erf" || op == "Gelu" || op == "Exp" || op == "Log" || op == "Tanh" || op == "Sigmoid" ||
+             op == "Swish") {
     cost.flops = 10.0 * out_elems;
   } else {
     cost.flops = std::max(out_elems, numel(g, n.input(0)));

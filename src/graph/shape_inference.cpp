@@ -751,7 +751,7 @@ const std::unordered_map<std::string, InferFn>& registry() {
   static const std::unordered_map<std::string, InferFn> table = [] {
     std::unordered_map<std::string, InferFn> t;
     for (const char* op : {"Relu", "Sigmoid", "Tanh", "Erf", "Gelu", "Exp", "Log", "Sqrt", "LeakyRelu", "HardSigmoid",
-                           "HardSwish", "Elu", "Selu", "Softplus", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos"})
+                           "HardSwish", "Swish", "Elu", "Selu", "Softplus", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos"})
       t[op] = infer_unary_float;
     for (const char* op : {"Identity", "Neg", "Abs", "Sign"}) t[op] = infer_same;
     t["Not"] = infer_not;

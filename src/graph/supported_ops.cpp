@@ -100,6 +100,7 @@ const std::vector<SupportedOp>& supported_ops() {
         {"Sqrt", "-", unary},
         {"Squeeze", "axes (attribute, or constant input from opset 13)", ""},
         {"Sub", "-", broadcast},
+        {"Swish", "-", "not an ONNX operator: what import makes of x * Sigmoid(x) (SiLU); " + unary},
         {"Sum", "-", "variadic; " + broadcast},
         {"Tanh", "-", unary},
         {"Tile", "-", "the repeats input must be a constant"},

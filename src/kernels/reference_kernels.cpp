@@ -118,6 +118,7 @@ RefKernel unary_float(const Ctx& c) {
           {"LeakyRelu", [](T x, T al, T, T, T, T, bool) { return x >= 0 ? x : al * x; }},
           {"HardSigmoid", [](T x, T al, T be, T, T, T, bool) { return std::clamp(al * x + be, T(0), T(1)); }},
           {"HardSwish", [](T x, T, T, T, T, T, bool) { return x * std::clamp(x / T(6) + T(0.5), T(0), T(1)); }},
+          {"Swish", [](T x, T, T, T, T, T, bool) { return x / (T(1) + std::exp(-x)); }},
           {"Elu", [](T x, T al, T, T, T, T, bool) { return x >= 0 ? x : al * (std::exp(x) - T(1)); }},
           {"Selu", [](T x, T al, T, T ga, T, T, bool) { return x > 0 ? ga * x : ga * al * (std::exp(x) - T(1)); }},
           {"Softplus", [](T x, T, T, T, T, T, bool) { return x > 20 ? x : std::log1p(std::exp(x)); }},
@@ -1122,7 +1123,7 @@ const std::unordered_map<std::string, Maker>& makers() {
   static const std::unordered_map<std::string, Maker> table = [] {
     std::unordered_map<std::string, Maker> t;
     for (const char* op : {"Relu", "Sigmoid", "Tanh", "Erf", "Gelu", "Exp", "Log", "Sqrt", "LeakyRelu", "HardSigmoid",
-                           "HardSwish", "Elu", "Selu", "Softplus", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos"})
+                           "HardSwish", "Swish", "Elu", "Selu", "Softplus", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos"})
       t[op] = unary_float;
     for (const char* op : {"Neg", "Abs", "Sign", "Not", "Clip"}) t[op] = unary_numeric;
     for (const char* op : {"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Mod", "And", "Or", "Xor"})

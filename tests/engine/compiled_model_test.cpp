@@ -297,6 +297,46 @@ TEST(CompiledModel, FusedPatternsMatchUnfused) {
   expect_close(m1.run({x})[0], m2.run({x})[0], 1e-4f);
 }
 
+// EfficientNet's and MobileNetV3's blocks as PyTorch exports them before opset 14: Conv -> x * Sigmoid(x) or
+// x * HardSigmoid(x) (one Swish / HardSwish post-op once fused), then squeeze-excite: GlobalAveragePool ->
+// Conv
+// -> Relu -> Conv -> Sigmoid -> Mul(x, gate [1, C, 1, 1]) (broadcast in the blocked layout) -> Conv.
+TEST(CompiledModel, SwishAndSqueezeExciteBlocksMatchUnfusedAndStayBlocked) {
+  for (const std::string gate : {"Sigmoid", "HardSigmoid"}) {
+    ModelBuilder b(13);
+    b.input("x", {1, 16, 8, 8}).output("y");
+    b.initializer("w1", random_tensor({32, 16, 3, 3}, 1, 0.2f))
+        .initializer("wr", random_tensor({8, 32, 1, 1}, 2));
+    b.initializer("we", random_tensor({32, 8, 1, 1}, 3))
+        .initializer("wo", random_tensor({16, 32, 1, 1}, 4, 0.2f));
+    ModelBuilder::attr(b.node("Conv", {"x", "w1"}, {"c"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+    onnx::NodeProto& activation = b.node(gate, {"c"}, {"g"});
+    if (gate == "HardSigmoid") {
+      ModelBuilder::attr(activation, "alpha", 1.0f / 6);
+      ModelBuilder::attr(activation, "beta", 0.5f);
+    }
+    b.node("Mul", {"c", "g"}, {"act"});
+    b.node("GlobalAveragePool", {"act"}, {"pooled"});
+    b.node("Conv", {"pooled", "wr"}, {"r"});
+    b.node("Relu", {"r"}, {"rr"});
+    b.node("Conv", {"rr", "we"}, {"e"});
+    b.node("Sigmoid", {"e"}, {"scale"});
+    b.node("Mul", {"act", "scale"}, {"excited"});
+    b.node("Conv", {"excited", "wo"}, {"y"});
+    const Graph fused = parse(b), plain = parse(b, false);
+    const Tensor x = random_tensor({1, 16, 8, 8}, 5);
+    CompiledModel unfused = CompiledModel::compile(plain, EngineOptions{1});
+    const Tensor want = unfused.run({x})[0];
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(gate + " threads=" + std::to_string(threads));
+      CompiledModel model = CompiledModel::compile(fused, EngineOptions{threads});
+      expect_close(model.run({x})[0], want, 1e-4f);
+      EXPECT_EQ(model.stats().reference_steps, 0u) << model.describe();
+      EXPECT_LE(model.stats().reorders, 2u) << model.describe();  // into and out of the blocked layout only
+    }
+  }
+}
+
 TEST(CompiledModel, IntermediateBuffersAreReused) {
   ModelBuilder b;
   b.input("x", {1, 8, 16, 16}).output("y");

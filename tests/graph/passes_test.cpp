@@ -116,6 +116,30 @@ TEST(Passes, APadOfZerosDisappearsAndAShiftingPadStays) {
   EXPECT_EQ(shifted.nodes.size(), 2u) << shifted.summary();
 }
 
+TEST(Passes, SiluAndHardSwishPatternsBecomeOneActivation) {
+  const auto gated = [](const std::string& gate, float alpha, bool gate_is_output) {
+    ModelBuilder b(13);
+    b.input("x", {2, 3}).output("y");
+    if (gate_is_output) b.output("g");
+    onnx::NodeProto& n = b.node(gate, {"x"}, {"g"});
+    if (gate == "HardSigmoid") {
+      ModelBuilder::attr(n, "alpha", alpha);
+      ModelBuilder::attr(n, "beta", 0.5f);
+    }
+    b.node("Mul", {"g", "x"}, {"y"});
+    return parse(b);
+  };
+  Graph g = gated("Sigmoid", 0, false);
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  EXPECT_EQ(g.nodes[0].op_type, "Swish");
+  EXPECT_EQ(g.nodes[0].inputs, std::vector<int>{g.inputs[0]});
+  g = gated("HardSigmoid", 1.0f / 6, false);
+  ASSERT_EQ(g.nodes.size(), 1u) << g.summary();
+  EXPECT_EQ(g.nodes[0].op_type, "HardSwish");
+  EXPECT_EQ(gated("HardSigmoid", 0.2f, false).nodes.size(), 2u) << "not HardSwish's constants";
+  EXPECT_EQ(gated("Sigmoid", 0, true).nodes.size(), 2u) << "the gate is needed on its own";
+}
+
 TEST(Cost, ConvFlopsCountMultiplyAdds) {
   ModelBuilder b;
   b.input("x", {1, 3, 8, 8}).output("y");
