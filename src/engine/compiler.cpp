@@ -241,6 +241,7 @@ bool Compiler::emit(const Node& n) {
   if (op.rfind("Reduce", 0) == 0) return emit_reduce(n);
   if (op == "Concat") return emit_concat(n);
   if (op == "Transpose") return emit_transpose(n);
+  if (op == "Slice" || op == "Split") return emit_slice(n);
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
       op == "Dropout")
     return emit_view(n);

@@ -74,6 +74,10 @@ class Compiler {
   bool emit_reduce(const Node& node);
   bool emit_concat(const Node& node);
   bool emit_transpose(const Node& node);
+  bool emit_slice(const Node& node);  // Slice and Split
+  // y = the elements of x from `begin` every `step` (per axis), plain, by one reorder.
+  void add_strided_copy(int x, int y, const std::vector<int64_t>& begin, const std::vector<int64_t>& step,
+                        const std::string& label);
   bool emit_view(const Node& node);
   bool add_eltwise_step(const Node& node, int x, int y, dnnl::algorithm algorithm, float alpha, float beta);
 

@@ -278,6 +278,52 @@ bool Compiler::emit_concat(const Node& n) {
   return emit_with(srcs, dnnl::concat::primitive_desc(dst_md, axis, mds, impl_.engine, attr));
 }
 
+void Compiler::add_strided_copy(int x, int y, const std::vector<int64_t>& begin, const std::vector<int64_t>& step,
+                                const std::string& label) {
+  dt type;
+  dnnl_type(value(x).dtype, type);
+  const Shape& xs = value(x).shape;
+  dnnl::memory::dims in_strides(xs.size(), 1);
+  for (std::size_t i = xs.size(); i-- > 1;) in_strides[i - 1] = in_strides[i] * std::max<int64_t>(xs[i], 1);
+  dnnl::memory::dims strides(xs.size());
+  int64_t offset = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    strides[i] = in_strides[i] * step[i];
+    offset += begin[i] * in_strides[i];
+  }
+  md_t src_md(to_dims(value(y).shape), type, strides);  // the input's elements the output takes, in place
+  src_md.data.offset0 = offset;
+  const Slot src = plain(x);
+  const md_t dst_md = plain_md(value(y).shape, value(y).dtype);
+  const Slot dst = define(y, dst_md);
+  add_reorder(src.storage, src_md, dst.storage, dst_md, label);
+}
+
+// Slice (positive steps) and Split as oneDNN reorders reading the input through strides and an offset: one
+// pass at copy speed (a transformer's packed QKV projection is sliced three ways per layer).
+bool Compiler::emit_slice(const Node& n) {
+  const int x = n.input(0);
+  dt type;
+  const Shape& xs = value(x).shape;
+  if (!dnnl_type(value(x).dtype, type) || xs.empty()) return false;
+  if (n.op_type == "Slice") {
+    const auto begin = n.attrs.get_ints("begin"), step = n.attrs.get_ints("step");
+    if (begin.size() != xs.size() || std::any_of(step.begin(), step.end(), [](int64_t s) { return s < 1; }))
+      return false;
+    add_strided_copy(x, n.output(0), begin, step, label_of(n));
+    return true;
+  }
+  const auto axis = static_cast<std::size_t>(n.attrs.get_int("axis", 0));
+  const auto split = n.attrs.get_ints("split");
+  std::vector<int64_t> begin(xs.size(), 0);
+  const std::vector<int64_t> step(xs.size(), 1);
+  for (std::size_t i = 0; i < n.outputs.size(); ++i) {
+    if (n.outputs[i] >= 0) add_strided_copy(x, n.outputs[i], begin, step, label_of(n));
+    begin[axis] += split[i];
+  }
+  return true;
+}
+
 bool Compiler::emit_transpose(const Node& n) {
   const int x = n.input(0), y = n.output(0);
   dt type;
