@@ -291,7 +291,7 @@ void print_supported_ops(bool json) {
     std::printf("%s\n", json_text(nlohmann::json{{"ops", ops}}, 2).c_str());
     return;
   }
-  std::printf("%zu ONNX operators (default domain, opsets up to 17); float32 runs on oneDNN where it can\n\n",
+  std::printf("%zu operators (ONNX default domain, opsets up to 17); float32 runs on oneDNN where it can\n\n",
               supported_ops().size());
   std::printf("%-20s %s\n", "operator", "attributes read; limits");
   for (const SupportedOp& op : supported_ops())
