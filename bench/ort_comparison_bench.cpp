@@ -63,6 +63,13 @@ std::string quoted(const std::string& text) {
   return "'" + text + "'";
 }
 
+// The calling thread (and the OpenMP team it starts) on cores 0 .. threads-1, where ORT's rounds run too.
+void pin_to_first_cores(int threads) {
+  std::vector<int> cores;
+  for (int c = 0; c < threads; ++c) cores.push_back(c);
+  conveyor::pin_current_thread(cores, threads);
+}
+
 // One ORT round in a child process on the same cores; its own warm-up, then `runs` timed runs.
 std::vector<double> ort_round(const fs::path& model, int threads, int batch, int warmup, int runs) {
   const std::string command =
@@ -83,13 +90,7 @@ struct Row {
 };
 
 Row compare(conveyor::Runtime& runtime, const fs::path& model, int threads, int batch, const Options& o) {
-  conveyor::pin_current_thread(
-      [&] {
-        std::vector<int> cores;
-        for (int c = 0; c < threads; ++c) cores.push_back(c);
-        return cores;
-      }(),
-      threads);
+  pin_to_first_cores(threads);
   conveyor::ModelOptions options;
   options.threads = threads;
   options.dims["batch"] = batch;
@@ -153,13 +154,7 @@ int main(int argc, char** argv) {
   conveyor::Runtime runtime;
   std::map<int, double> peak;  // threads -> FMA GFLOP/s
   for (int t : o.threads) {
-    conveyor::pin_current_thread(
-        [&] {
-          std::vector<int> cores;
-          for (int c = 0; c < t; ++c) cores.push_back(c);
-          return cores;
-        }(),
-        t);
+    pin_to_first_cores(t);
     peak[t] = conveyor::bench::fma_peak_gflops(t);
   }
   std::printf("%s; FMA peak (register-only kernel, this run):", runtime.topology().describe().c_str());
