@@ -21,7 +21,7 @@
 
 #include "conveyor/api/runtime.hpp"
 #include "conveyor/serve/server.hpp"
-#include "serve/exact_latency.hpp"
+#include "conveyor/runtime/exact_latency.hpp"
 #include "serve/kserve_client.hpp"
 #include "serve/remote_load.hpp"
 
@@ -128,7 +128,7 @@ std::pair<LatencySummary, double> waited_round_trips(RunningPipeline& running, c
     if (i >= warmup) nanos.push_back(static_cast<uint64_t>(took));
   }
   const double cpu = process_cpu_us() - cpu_before;
-  return {serve::exact_latency_summary(nanos), cpu / static_cast<double>(warmup + requests)};
+  return {exact_latency_summary(nanos), cpu / static_cast<double>(warmup + requests)};
 }
 
 double median(std::vector<double> values) {

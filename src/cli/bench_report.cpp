@@ -128,7 +128,10 @@ std::string format_bench_report(const BenchContext& context, const LoadResult& r
   out += fmt::format("throughput  {:.1f} req/s\n", r.throughput_rps);
   out += fmt::format("latency ms  p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f}{}\n\n", r.latency.p50_ms,
                      r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
-                     context.remote() ? " (exact, client-side)" : "");
+                     context.remote()   ? " (exact, client-side)"
+                     : r.exact_latency ? " (exact)"
+                                       : fmt::format(" (histogram, within {:.1f}%)",
+                                                     100 * LatencyHistogram::kRelativeError));
   if (context.remote()) {
     if (r.pipeline.stages.empty()) return out + "(stages: see the server's /metrics)\n";
     out += format_remote_stages(r.pipeline);
@@ -211,6 +214,7 @@ nlohmann::json bench_report_json(const BenchContext& context, const LoadResult& 
                    {"load", context.load},
                    {"throughput_rps", r.throughput_rps},
                    {"latency_ms", summary(r.latency)},
+                   {"latency_exact", r.exact_latency},
                    {"requests", r.requests},
                    {"warmup", context.warmup},
                    {"errors", r.errors},

@@ -1,5 +1,6 @@
 #include "conveyor/runtime/load_generator.hpp"
 
+#include "conveyor/runtime/exact_latency.hpp"
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -16,6 +17,7 @@ struct Tally {
   std::set<uint64_t> in_flight;  // sample ids, kept only when the load may be stopped (to cancel them)
   std::string first_error, first_rejection;
   LatencyHistogram latency;
+  std::vector<uint64_t> exact;  // every measured latency, up to kMaxExactLatencies
 };
 
 constexpr std::chrono::milliseconds kStopPoll{50};  // how soon a stop request is seen while waiting
@@ -100,6 +102,7 @@ bool drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
         if (measured && spec.on_result) spec.on_result(result);
         {
           std::lock_guard lock(tally.mutex);
+          if (measured && tally.exact.size() < kMaxExactLatencies) tally.exact.push_back(static_cast<uint64_t>(nanos));
           --tally.outstanding;
           ++tally.finished;
           if (spec.stop) tally.in_flight.erase(id);
@@ -153,7 +156,8 @@ LoadResult run_load(Pipeline& pipeline, const LoadSpec& spec, const std::functio
   result.rejected = tally.rejected;
   result.first_rejection = tally.first_rejection;
   result.throughput_rps = result.seconds > 0 ? static_cast<double>(tally.finished) / result.seconds : 0;
-  result.latency = tally.latency.summary();
+  result.exact_latency = tally.exact.size() == tally.finished;
+  result.latency = result.exact_latency ? exact_latency_summary(tally.exact) : tally.latency.summary();
   if (spec.on_progress && complete) spec.on_progress(spec.requests, spec.requests);
   return result;
 }

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "serve/exact_latency.hpp"
+#include "conveyor/runtime/exact_latency.hpp"
 
 namespace conveyor::serve {
 namespace {

@@ -33,6 +33,26 @@ TEST(LoadGenerator, CountsRequestsRefusedByAFullPipeline) {
   EXPECT_NE(r.first_rejection.find("full"), std::string::npos) << r.first_rejection;
 }
 
+// Percentiles are exact, from every request: one request in ten sleeps 30 ms, the rest none, so the p50
+// is a fast request's latency, the p90 a fast one too (rank 18 of 20) and the p99 a slow one's.
+TEST(LoadGenerator, PercentilesAreExactOverEveryRequest) {
+  std::vector<StageSpec> stages;
+  stages.push_back(unpinned_stage("bimodal", [](Sample& s) {
+    if (s.id % 10 == 9) sleep_ms(30);
+  }));
+  Pipeline pipeline(PipelineOptions{}, std::move(stages));
+  LoadSpec spec;
+  spec.requests = 20;
+  spec.concurrency = 1;
+  const LoadResult r = run_load(pipeline, spec, [](uint64_t i) { return sample_with_value(i, 0); });
+  EXPECT_TRUE(r.exact_latency);
+  EXPECT_EQ(r.latency.count, 20u);
+  EXPECT_LT(r.latency.p50_ms, 15.0);
+  EXPECT_LT(r.latency.p90_ms, 15.0);
+  EXPECT_GE(r.latency.p99_ms, 30.0);
+  EXPECT_DOUBLE_EQ(r.latency.p99_ms, r.latency.max_ms);  // nearest rank: 99% of 20 is the 20th
+}
+
 // Up to max_in_flight outstanding is never refused: a request's token is free before its callback runs, so
 // the next request, sent as soon as the result arrives, finds room.
 TEST(LoadGenerator, ConcurrencyUpToMaxInFlightIsNeverRefused) {

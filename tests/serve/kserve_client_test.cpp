@@ -10,7 +10,7 @@
 
 #include "conveyor/api/runtime.hpp"
 #include "conveyor/tensor/npy.hpp"
-#include "serve/exact_latency.hpp"
+#include "conveyor/runtime/exact_latency.hpp"
 #include "serve/grpc_codec.hpp"
 #include "serve/grpc_infer_request.hpp"
 #include "serve/http_infer_body.hpp"

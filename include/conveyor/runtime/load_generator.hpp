@@ -26,6 +26,8 @@ struct LoadSpec {
   const std::atomic<int>* stop = nullptr;
 };
 
+inline constexpr std::size_t kMaxExactLatencies = 10'000'000;  // 80 MB of samples
+
 struct LoadResult {
   uint64_t requests = 0;  // finished, with or without an error
   uint64_t errors = 0;
@@ -33,8 +35,10 @@ struct LoadResult {
   double seconds = 0;
   double throughput_rps = 0;
   // Open loop: from each request's scheduled arrival (so a stalled submit counts against latency, no
-  // coordinated omission); closed loop: from submit.
+  // coordinated omission); closed loop: from submit. Percentiles exact (nearest rank over every request)
+  // up to kMaxExactLatencies requests, beyond them the histogram's (LatencyHistogram::kRelativeError).
   LatencySummary latency;
+  bool exact_latency = true;
   PipelineMetrics pipeline;         // stage metrics over the measured requests only
   std::string first_error;          // one example, for the report
   std::string first_rejection;

@@ -1,9 +1,9 @@
-#include "serve/exact_latency.hpp"
+#include "conveyor/runtime/exact_latency.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace conveyor::serve {
+namespace conveyor {
 
 LatencySummary exact_latency_summary(std::vector<uint64_t>& nanos) {
   LatencySummary out;
@@ -32,4 +32,4 @@ LatencySummary exact_latency_summary(std::vector<uint64_t>& nanos) {
   return out;
 }
 
-}  // namespace conveyor::serve
+}  // namespace conveyor
