@@ -39,6 +39,9 @@ InterruptWatch::InterruptWatch() {
 }
 
 InterruptWatch::~InterruptWatch() {
+  // Once a signal came, the process is on its way out with 130/143: a second one arriving now, after the
+  // work, still only counts (then the default action is back), rather than ending it by the signal.
+  if (g_count.load() > 0) return;
   sigaction(SIGINT, &g_previous_int, nullptr);
   sigaction(SIGTERM, &g_previous_term, nullptr);
 }

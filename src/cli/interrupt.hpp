@@ -10,7 +10,7 @@ namespace conveyor::cli {
 class InterruptWatch {
  public:
   InterruptWatch();   // installs the handlers
-  ~InterruptWatch();  // puts the previous ones back
+  ~InterruptWatch();  // puts the previous ones back, unless a signal came (the command is then ending)
   InterruptWatch(const InterruptWatch&) = delete;
   InterruptWatch& operator=(const InterruptWatch&) = delete;
 
