@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include "cli/json_text.hpp"
 #include "cli/model_inputs.hpp"
 #include "conveyor/graph/cost.hpp"
+#include "conveyor/runtime/exact_latency.hpp"
 
 namespace conveyor::cli {
 namespace {
@@ -20,27 +20,6 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
-
-// Run times summarised: percentiles by nearest rank over every run.
-struct RunTimes {
-  double min = 0, median = 0, mean = 0, p90 = 0, max = 0;
-
-  explicit RunTimes(std::vector<double> ms) {
-    if (ms.empty()) return;
-    std::sort(ms.begin(), ms.end());
-    const auto rank = [&](double q) {
-      const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ms.size())));
-      return ms[std::clamp<std::size_t>(index, 1, ms.size()) - 1];
-    };
-    min = ms.front();
-    median = rank(0.5);
-    p90 = rank(0.9);
-    max = ms.back();
-    double sum = 0;
-    for (double v : ms) sum += v;
-    mean = sum / static_cast<double>(ms.size());
-  }
-};
 
 struct NodeShare {
   std::string name, op;
@@ -85,14 +64,16 @@ void time_runs(const TimingRequest& o, Graph graph, const ModelOptions& options)
       synthetic ? model.synthetic_inputs() : read_inputs(o.inputs, input_specs);
 
   for (int i = 0; i < o.warmup; ++i) model.run(inputs);
-  std::vector<double> ms;
+  std::vector<uint64_t> nanos;
   for (int i = 0; i < o.repeat; ++i) {
     const auto start = Clock::now();
     model.run(inputs);
-    ms.push_back(ms_since(start));
+    nanos.push_back(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count()));
   }
-  const RunTimes times(ms);
-  const double gflop_per_s = times.median > 0 ? gflops / (times.median / 1e3) : 0;
+  const LatencySummary times = exact_latency_summary(nanos);  // sorts nanos
+  const double min_ms = static_cast<double>(nanos.front()) / 1e6;
+  const double gflop_per_s = times.p50_ms > 0 ? gflops / (times.p50_ms / 1e3) : 0;
 
   std::vector<NodeShare> nodes, ops;
   double total_ms = 0;
@@ -123,11 +104,11 @@ void time_runs(const TimingRequest& o, Graph graph, const ModelOptions& options)
                      {"warmup", o.warmup},
                      {"runs", o.repeat},
                      {"run_ms",
-                      {{"min", times.min},
-                       {"median", times.median},
-                       {"mean", times.mean},
-                       {"p90", times.p90},
-                       {"max", times.max}}},
+                      {{"min", min_ms},
+                       {"median", times.p50_ms},
+                       {"mean", times.mean_ms},
+                       {"p90", times.p90_ms},
+                       {"max", times.max_ms}}},
                      {"gflops", gflops},
                      {"gflop_per_s", gflop_per_s},
                      {"steps",
@@ -150,8 +131,8 @@ void time_runs(const TimingRequest& o, Graph graph, const ModelOptions& options)
   }
   std::printf("%s: %d thread%s, compile %.1f ms; %d runs after %d warm-up runs (%s)\n", o.model.c_str(),
               model.threads(), model.threads() > 1 ? "s" : "", compile_ms, o.repeat, o.warmup, inputs_text);
-  std::printf("run ms   min %.3f  median %.3f  mean %.3f  p90 %.3f  max %.3f\n", times.min, times.median,
-              times.mean, times.p90, times.max);
+  std::printf("run ms   min %.3f  median %.3f  mean %.3f  p90 %.3f  max %.3f\n", min_ms, times.p50_ms,
+              times.mean_ms, times.p90_ms, times.max_ms);
   std::printf("GFLOP/s  %.1f at the median (%.3f GFLOPs per run)\n", gflop_per_s, gflops);
   const EngineStats& stats = model.stats();
   std::printf(

@@ -1,11 +1,13 @@
 #include "conveyor/runtime/load_generator.hpp"
 
-#include "conveyor/runtime/exact_latency.hpp"
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+
+#include "conveyor/runtime/exact_latency.hpp"
 
 namespace conveyor {
 namespace {
@@ -60,7 +62,8 @@ bool drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
     if (spec.rate_rps) {
       next_arrival += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(gap(rng)));
       while (Clock::now() < next_arrival && stop_level(spec) == 0)
-        std::this_thread::sleep_until(spec.stop ? std::min(next_arrival, Clock::now() + kStopPoll) : next_arrival);
+        std::this_thread::sleep_until(spec.stop ? std::min(next_arrival, Clock::now() + kStopPoll)
+                                                : next_arrival);
       if (stop_level(spec) > 0) {
         complete = false;
         break;
@@ -102,7 +105,8 @@ bool drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
         if (measured && spec.on_result) spec.on_result(result);
         {
           std::lock_guard lock(tally.mutex);
-          if (measured && tally.exact.size() < kMaxExactLatencies) tally.exact.push_back(static_cast<uint64_t>(nanos));
+          if (measured && tally.exact.size() < kMaxExactLatencies)
+            tally.exact.push_back(static_cast<uint64_t>(nanos));
           --tally.outstanding;
           ++tally.finished;
           if (spec.stop) tally.in_flight.erase(id);
@@ -134,7 +138,8 @@ bool drive(Pipeline& pipeline, const LoadSpec& spec, uint64_t first, uint64_t co
 
 }  // namespace
 
-LoadResult run_load(Pipeline& pipeline, const LoadSpec& spec, const std::function<Sample(uint64_t)>& make_sample) {
+LoadResult run_load(Pipeline& pipeline, const LoadSpec& spec,
+                    const std::function<Sample(uint64_t)>& make_sample) {
   if (spec.rate_rps && *spec.rate_rps <= 0) throw std::invalid_argument("rate must be > 0 requests/s");
   if (!spec.rate_rps && spec.concurrency < 1) throw std::invalid_argument("concurrency must be >= 1");
   bool complete = true;
@@ -144,6 +149,8 @@ LoadResult run_load(Pipeline& pipeline, const LoadSpec& spec, const std::functio
   }
   pipeline.reset_metrics();
   Tally tally;
+  tally.exact.reserve(
+      std::min<std::size_t>(spec.requests, kMaxExactLatencies));  // no regrowth under the lock
   const Clock::time_point start = Clock::now();
   if (complete) complete = drive(pipeline, spec, spec.warmup, spec.requests, true, make_sample, tally);
   LoadResult result;
